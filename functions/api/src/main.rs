@@ -1,0 +1,6 @@
+//! Lambda entry point of the platform routes.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lite_lambda::serve(api::router).await
+}

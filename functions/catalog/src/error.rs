@@ -1,0 +1,53 @@
+use lite_core::{ErrorCode, Problem};
+use lite_http::ApiError;
+use lite_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("product not found")]
+    NotFound,
+    #[error("sku already taken")]
+    SkuTaken,
+    #[error("invalid input")]
+    Invalid(Problem),
+    #[error("the product kept changing under concurrent updates")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        ApiError(match e {
+            CatalogError::NotFound => Problem::not_found("No product has this id."),
+            CatalogError::SkuTaken => Problem::conflict("Another product already uses this sku."),
+            CatalogError::Invalid(p) => p,
+            CatalogError::Contended => {
+                Problem::conflict("The product was changed concurrently; retry.")
+            }
+            CatalogError::Store(StoreError::Throttled | StoreError::Contention) => {
+                tracing::warn!(error = %e, "catalog store busy");
+                Problem {
+                    retry_after: Some(1),
+                    ..Problem::new(ErrorCode::Unavailable, "Busy; retry shortly.")
+                }
+            }
+            CatalogError::Store(e) => {
+                tracing::error!(error = %e, "catalog store failure");
+                Problem::internal()
+            }
+        })
+    }
+}
+
+impl From<Problem> for CatalogError {
+    fn from(p: Problem) -> Self {
+        CatalogError::Invalid(p)
+    }
+}
+
+impl axum::response::IntoResponse for CatalogError {
+    fn into_response(self) -> axum::response::Response {
+        ApiError::from(self).into_response()
+    }
+}

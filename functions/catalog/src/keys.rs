@@ -1,0 +1,148 @@
+//! The catalog's items in the single table (see ARCHITECTURE.md, access
+//! patterns). Only this module builds catalog keys.
+//!
+//! | item | PK | SK | GSI1PK / GSI1SK |
+//! |---|---|---|---|
+//! | product | `PRODUCT#<id>` | `PRODUCT` | — |
+//! | listing entry | `PRODUCT#<id>` | `LIST#<scope>#<order>` | `PLIST#<scope>#<order>` / order key |
+//! | sku claim | `SKU#<sku>` | `SKU` | — |
+//!
+//! `scope` is `ALL` or `CAT#<category>`; `order` is `NEW`, `PRICE` or
+//! `RATING`. Every product has six listing entries (two scopes × three
+//! orders), written in the same transaction as the product, so each
+//! listing is one GSI1 query in the order it is shown.
+
+use crate::domain::{Product, ProductId, Sort};
+use lite_core::Sku;
+use lite_store::{attr, Direction, Item, Key};
+use serde_json::Value;
+
+pub const PRODUCT_SK: &str = "PRODUCT";
+
+pub fn product(id: &ProductId) -> Key {
+    Key::new(format!("PRODUCT#{id}"), PRODUCT_SK)
+}
+
+pub fn sku(sku: &Sku) -> Key {
+    Key::new(format!("SKU#{sku}"), "SKU")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    New,
+    Price,
+    Rating,
+}
+
+impl Order {
+    const ALL: [Order; 3] = [Order::New, Order::Price, Order::Rating];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Order::New => "NEW",
+            Order::Price => "PRICE",
+            Order::Rating => "RATING",
+        }
+    }
+
+    /// The sort key of `p` in this order; ends in the id, so it is unique.
+    fn sort_key(self, p: &Product) -> String {
+        match self {
+            Order::New => format!("{}#{}", lite_core::rfc3339(p.created_at), p.id),
+            Order::Price => format!("{}#{}", price_prefix(p.price.amount), p.id),
+            Order::Rating => {
+                let tenths = (p.rating.average * 10.0).round().clamp(0.0, 50.0) as u32;
+                format!("{tenths:02}#{:010}#{}", p.rating.count, p.id)
+            }
+        }
+    }
+}
+
+/// How a `Sort` reads its listing.
+pub fn order_of(sort: Sort) -> (Order, Direction) {
+    match sort {
+        Sort::Newest => (Order::New, Direction::Backward),
+        Sort::PriceAsc => (Order::Price, Direction::Forward),
+        Sort::PriceDesc => (Order::Price, Direction::Backward),
+        Sort::Rating => (Order::Rating, Direction::Backward),
+    }
+}
+
+/// Zero-padded so that byte order is numeric order (amounts are ≥ 0).
+pub fn price_prefix(amount: i64) -> String {
+    format!("{amount:012}")
+}
+
+fn scopes(p: &Product) -> [String; 2] {
+    ["ALL".to_owned(), format!("CAT#{}", p.category)]
+}
+
+pub fn listing_partition(category: Option<&str>, order: Order) -> String {
+    match category {
+        None => format!("PLIST#ALL#{}", order.tag()),
+        Some(c) => format!("PLIST#CAT#{c}#{}", order.tag()),
+    }
+}
+
+/// The keys of `p`'s listing entries.
+pub fn listing_keys(p: &Product) -> Vec<Key> {
+    let pk = product(&p.id).pk;
+    scopes(p)
+        .iter()
+        .flat_map(|scope| {
+            Order::ALL
+                .iter()
+                .map(move |o| format!("LIST#{scope}#{}", o.tag()))
+        })
+        .map(|sk| Key::new(pk.clone(), sk))
+        .collect()
+}
+
+/// `p`'s listing entries, each carrying the whole product.
+pub fn listing_items(p: &Product) -> Vec<Item> {
+    let data = serde_json::to_value(p).unwrap_or(Value::Null);
+    let pk = product(&p.id).pk;
+    let mut items = Vec::with_capacity(6);
+    for scope in scopes(p) {
+        for order in Order::ALL {
+            let mut i = Key::new(pk.clone(), format!("LIST#{scope}#{}", order.tag())).to_item();
+            i.insert(
+                attr::GSI1PK.into(),
+                format!("PLIST#{scope}#{}", order.tag()).into(),
+            );
+            i.insert(attr::GSI1SK.into(), order.sort_key(p).into());
+            i.insert("entity".into(), "listing".into());
+            i.insert("priceAmount".into(), p.price.amount.into());
+            i.insert("data".into(), data.clone());
+            items.push(i);
+        }
+    }
+    items
+}
+
+pub fn product_item(p: &Product, version: i64) -> Item {
+    let mut i = product(&p.id).to_item();
+    i.insert("entity".into(), "product".into());
+    i.insert("version".into(), version.into());
+    i.insert(
+        "data".into(),
+        serde_json::to_value(p).unwrap_or(Value::Null),
+    );
+    i
+}
+
+pub fn sku_item(p: &Product) -> Item {
+    let mut i = sku(&p.sku).to_item();
+    i.insert("entity".into(), "sku".into());
+    i.insert("productId".into(), p.id.as_str().into());
+    i
+}
+
+/// The product inside a product or listing item.
+pub fn product_of(item: &Item) -> Option<Product> {
+    serde_json::from_value(item.get("data")?.clone()).ok()
+}
+
+pub fn version_of(item: &Item) -> i64 {
+    item.get("version").and_then(Value::as_i64).unwrap_or(0)
+}

@@ -1,0 +1,20 @@
+//! Catalog: products, their listings and their events.
+//!
+//! Owns the `PRODUCT#<id>` item collections (the product and its listing
+//! entries) and the `SKU#<sku>` uniqueness items. Other services read
+//! products only through [`read`].
+
+mod domain;
+mod error;
+mod events;
+mod keys;
+pub mod read;
+mod repo;
+mod routes;
+
+pub use domain::{
+    NewProduct, Product, ProductId, ProductInput, ProductPatch, ProductView, Rating, Sort,
+};
+pub use error::CatalogError;
+pub use repo::{create, delete, get, list, update, ListParams};
+pub use routes::{openapi, router, routes, ROUTES};

@@ -1,0 +1,22 @@
+//! What other services may read of the catalog.
+
+use crate::domain::{Product, ProductId};
+use crate::keys;
+use lite_store::{Store, StoreError};
+
+/// The product with `id`, if it exists (a malformed id is simply absent).
+pub async fn product(store: &dyn Store, id: &str) -> Result<Option<Product>, StoreError> {
+    let Some(id) = ProductId::parse(id) else {
+        return Ok(None);
+    };
+    Ok(store
+        .get(&keys::product(&id))
+        .await?
+        .as_ref()
+        .and_then(keys::product_of))
+}
+
+/// Whether a product currently holds this sku.
+pub async fn sku_taken(store: &dyn Store, sku: &lite_core::Sku) -> Result<bool, StoreError> {
+    Ok(store.get(&keys::sku(sku)).await?.is_some())
+}

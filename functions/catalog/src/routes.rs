@@ -1,0 +1,247 @@
+use crate::domain::{
+    parse_category, NewProduct, ProductId, ProductInput, ProductPatch, ProductView, Sort,
+};
+use crate::repo::{self, ListParams};
+use crate::CatalogError;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use lite_core::{Problem, Violations};
+use lite_http::{Access, Admin, Context, Json, Query, RouteSpec, TableAccess};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
+
+pub const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/v1/products",
+        service: "catalog",
+        function: "catalog-list-products",
+        auth: Access::Public,
+        table: TableAccess::Read,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/products",
+        service: "catalog",
+        function: "catalog-create-product",
+        auth: Access::Admin,
+        table: TableAccess::ReadWrite,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/products/{id}",
+        service: "catalog",
+        function: "catalog-get-product",
+        auth: Access::Public,
+        table: TableAccess::Read,
+    },
+    RouteSpec {
+        method: "PATCH",
+        path: "/v1/products/{id}",
+        service: "catalog",
+        function: "catalog-update-product",
+        auth: Access::Admin,
+        table: TableAccess::ReadWrite,
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/products/{id}",
+        service: "catalog",
+        function: "catalog-delete-product",
+        auth: Access::Admin,
+        table: TableAccess::ReadWrite,
+    },
+];
+
+pub fn routes() -> OpenApiRouter<Context> {
+    OpenApiRouter::new()
+        .routes(utoipa_routes!(list_products, create_product))
+        .routes(utoipa_routes!(get_product, update_product, delete_product))
+}
+
+pub fn router(ctx: Context) -> axum::Router {
+    routes().with_state(ctx).split_for_parts().0
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Category slug, e.g. `laptops`.
+    category: Option<String>,
+    /// Lowest price, inclusive, in minor units.
+    min_price: Option<i64>,
+    /// Highest price, inclusive, in minor units.
+    max_price: Option<i64>,
+    /// `newest` (default), `price_asc`, `price_desc` or `rating`.
+    #[param(inline)]
+    sort: Option<Sort>,
+    /// Page size, 1..=100 (default 20).
+    limit: Option<u32>,
+    /// Opaque cursor from a previous page's `nextCursor`.
+    cursor: Option<String>,
+}
+
+impl ListQuery {
+    fn parse(self) -> Result<ListParams, Problem> {
+        let mut v = Violations::new();
+        let category = self
+            .category
+            .and_then(|c| v.check("category", parse_category(&c)));
+        for (field, value) in [("minPrice", self.min_price), ("maxPrice", self.max_price)] {
+            if value.is_some_and(|p| !(0..=crate::domain::MAX_PRICE).contains(&p)) {
+                v.add(
+                    field,
+                    format!("must be 0 to {} minor units", crate::domain::MAX_PRICE),
+                );
+            }
+        }
+        if let (Some(min), Some(max)) = (self.min_price, self.max_price) {
+            if min > max {
+                v.add("maxPrice", "must not be below minPrice");
+            }
+        }
+        let limit = self.limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            v.add("limit", "must be 1 to 100");
+        }
+        v.into_result()?;
+        Ok(ListParams {
+            category,
+            min_price: self.min_price,
+            max_price: self.max_price,
+            sort: self.sort.unwrap_or_default(),
+            limit: limit as usize,
+            cursor: self.cursor,
+        })
+    }
+}
+
+/// A page of products.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductPage {
+    items: Vec<ProductView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+fn parse_id(raw: &str) -> Result<ProductId, CatalogError> {
+    ProductId::parse(raw).ok_or(CatalogError::NotFound)
+}
+
+/// Lists products, filtered and sorted, one page at a time.
+#[utoipa::path(
+    get, path = "/v1/products", tag = "catalog",
+    params(ListQuery),
+    responses(
+        (status = 200, body = ProductPage),
+        (status = 400, description = "Invalid parameter or cursor", content_type = "application/problem+json"),
+    )
+)]
+async fn list_products(
+    State(ctx): State<Context>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ProductPage>, CatalogError> {
+    let params = q.parse()?;
+    let (items, next_cursor) = repo::list(&ctx, &params).await?;
+    Ok(Json(ProductPage { items, next_cursor }))
+}
+
+/// One product, with its current stock.
+#[utoipa::path(
+    get, path = "/v1/products/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Product id")),
+    responses(
+        (status = 200, body = ProductView),
+        (status = 404, description = "No such product", content_type = "application/problem+json"),
+    )
+)]
+async fn get_product(
+    State(ctx): State<Context>,
+    Path(id): Path<String>,
+) -> Result<Json<ProductView>, CatalogError> {
+    Ok(Json(repo::get(&ctx, &parse_id(&id)?).await?))
+}
+
+/// Creates a product (administrators). The sku must be unused.
+#[utoipa::path(
+    post, path = "/v1/products", tag = "catalog",
+    request_body = ProductInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = ProductView, headers(("Location" = String, description = "The product's URL"))),
+        (status = 400, description = "Invalid product", content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", content_type = "application/problem+json"),
+        (status = 409, description = "Sku already used", content_type = "application/problem+json"),
+    )
+)]
+async fn create_product(
+    State(ctx): State<Context>,
+    _admin: Admin,
+    Json(input): Json<ProductInput>,
+) -> Result<Response, CatalogError> {
+    let product = repo::create(&ctx, NewProduct::parse(input)?).await?;
+    let view = repo::get(&ctx, &product.id).await?;
+    let location = format!("/v1/products/{}", product.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(view),
+    )
+        .into_response())
+}
+
+/// Changes some fields of a product (administrators).
+#[utoipa::path(
+    patch, path = "/v1/products/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Product id")),
+    request_body = ProductPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ProductView),
+        (status = 400, description = "Invalid fields", content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", content_type = "application/problem+json"),
+        (status = 404, description = "No such product", content_type = "application/problem+json"),
+        (status = 409, description = "Concurrent changes; retry", content_type = "application/problem+json"),
+    )
+)]
+async fn update_product(
+    State(ctx): State<Context>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    Json(patch): Json<ProductPatch>,
+) -> Result<Json<ProductView>, CatalogError> {
+    let id = parse_id(&id)?;
+    repo::update(&ctx, &id, patch).await?;
+    Ok(Json(repo::get(&ctx, &id).await?))
+}
+
+/// Deletes a product (administrators): it leaves every listing.
+#[utoipa::path(
+    delete, path = "/v1/products/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Product id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", content_type = "application/problem+json"),
+        (status = 404, description = "No such product", content_type = "application/problem+json"),
+    )
+)]
+async fn delete_product(
+    State(ctx): State<Context>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, CatalogError> {
+    repo::delete(&ctx, &parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,7 @@
+//! The whole Amazon Lite API in one process: every service's router behind
+//! one listener, on the embedded adapters (redb, in-process bus, local
+//! interpreter), configured as API.md's "local API's configuration" says.
+
+pub mod app;
+pub mod config;
+pub mod seed;

@@ -1,0 +1,269 @@
+//! RFC 9457 problem details: the one shape every error leaves the API in.
+//!
+//! Each service keeps its own error enum and converts it into a [`Problem`];
+//! the HTTP layer renders a `Problem` (adding the correlation id). A problem
+//! carries only what is safe to show a client: internal causes are logged
+//! where they happen and never reach `detail`.
+
+use serde::Serialize;
+
+/// Stable machine-readable error codes (API.md `code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    ValidationFailed,
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    OutOfStock,
+    IdempotencyConflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::ValidationFailed | ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Conflict | ErrorCode::OutOfStock | ErrorCode::IdempotencyConflict => 409,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::OutOfStock => "out_of_stock",
+            ErrorCode::IdempotencyConflict => "idempotency_conflict",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationFailed => "Validation failed",
+            ErrorCode::BadRequest => "Bad request",
+            ErrorCode::Unauthorized => "Unauthorized",
+            ErrorCode::Forbidden => "Forbidden",
+            ErrorCode::NotFound => "Not found",
+            ErrorCode::MethodNotAllowed => "Method not allowed",
+            ErrorCode::Conflict => "Conflict",
+            ErrorCode::OutOfStock => "Out of stock",
+            ErrorCode::IdempotencyConflict => "Idempotency key reused",
+            ErrorCode::PayloadTooLarge => "Payload too large",
+            ErrorCode::UnsupportedMediaType => "Unsupported media type",
+            ErrorCode::RateLimited => "Too many requests",
+            ErrorCode::Internal => "Internal server error",
+            ErrorCode::Unavailable => "Service unavailable",
+        }
+    }
+}
+
+/// One invalid input field (`errors[]` in the problem body).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A problem to show the client. Build one with the constructors; the HTTP
+/// layer turns it into `application/problem+json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: ErrorCode,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    /// Seconds, for 429 and 503 (`Retry-After`).
+    pub retry_after: Option<u64>,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => format!("{} fields are invalid", errors.len()),
+        };
+        Self {
+            code: ErrorCode::ValidationFailed,
+            detail,
+            errors,
+            retry_after: None,
+        }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, what)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, detail)
+    }
+
+    /// A server-side failure. The cause must already be logged by the caller;
+    /// the client sees only a generic sentence.
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorCode::Internal,
+            "The server could not complete the request.",
+        )
+    }
+
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    /// The RFC 9457 body, with the correlation id of the request.
+    pub fn to_body(&self, correlation_id: &str) -> serde_json::Value {
+        serde_json::json!({
+            "type": format!("https://amazon-lite.dev/problems/{}", self.code.as_str().replace('_', "-")),
+            "title": self.code.title(),
+            "status": self.status(),
+            "detail": self.detail,
+            "code": self.code.as_str(),
+            "correlationId": correlation_id,
+            "errors": self.errors,
+        })
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code.as_str(),
+            self.status(),
+            self.detail
+        )
+    }
+}
+
+impl std::error::Error for Problem {}
+
+/// Collects field errors while a request body is parsed into domain types,
+/// so a client learns about every bad field at once.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldError>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Keeps the value of a successful parse; records the error of a failed one.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        match parsed {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_result(self) -> Result<(), Problem> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Problem::validation(self.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_has_every_rfc9457_and_api_field() {
+        let p = Problem::validation(vec![FieldError::new("price.amount", "must be positive")]);
+        let body = p.to_body("corr-1");
+        assert_eq!(body["status"], 400);
+        assert_eq!(body["code"], "validation_failed");
+        assert_eq!(body["title"], "Validation failed");
+        assert_eq!(body["correlationId"], "corr-1");
+        assert_eq!(body["errors"][0]["field"], "price.amount");
+        assert!(body["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/validation-failed"));
+        assert_eq!(body["detail"], "price.amount: must be positive");
+    }
+
+    #[test]
+    fn internal_problems_say_nothing_specific() {
+        let p = Problem::internal();
+        assert_eq!(p.status(), 500);
+        assert!(!p.detail.to_lowercase().contains("redb"));
+    }
+
+    #[test]
+    fn violations_collect_all_fields() {
+        let mut v = Violations::new();
+        let a: Option<u32> = v.check("a", "x".parse::<u32>());
+        let b: Option<u32> = v.check("b", "7".parse::<u32>());
+        v.add("c", "required");
+        assert_eq!((a, b), (None, Some(7)));
+        let p = v.into_result().unwrap_err();
+        assert_eq!(p.errors.len(), 2);
+        assert_eq!(p.detail, "2 fields are invalid");
+    }
+}

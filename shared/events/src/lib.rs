@@ -1,0 +1,73 @@
+//! Events between services: the envelope every event travels in and the
+//! transactional outbox that makes publishing them as durable as the state
+//! change that caused them.
+//!
+//! An event type is named `<entity>.<verb>` and versioned; its EventBridge
+//! detail-type is `<entity>.<verb>.v<version>`, and its JSON Schema lives in
+//! `events/schemas/<detail-type>.json` at the repository root.
+
+pub mod outbox;
+
+use chrono::{DateTime, Utc};
+use lite_core::Ids;
+use serde::{Deserialize, Serialize};
+
+/// `{id,type,version,source,time,correlationId,data}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    /// `evt_<ULID>`; consumers deduplicate on it.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub version: u32,
+    /// `amazon-lite.<service>`.
+    pub source: String,
+    #[serde(with = "millis")]
+    pub time: DateTime<Utc>,
+    pub correlation_id: String,
+    pub data: serde_json::Value,
+}
+
+impl Envelope {
+    pub fn new(
+        ids: &dyn Ids,
+        event_type: &str,
+        version: u32,
+        service: &str,
+        time: DateTime<Utc>,
+        correlation_id: &str,
+        data: serde_json::Value,
+    ) -> Self {
+        Self {
+            id: format!("evt_{}", ids.next()),
+            event_type: event_type.to_owned(),
+            version,
+            source: format!("amazon-lite.{service}"),
+            time,
+            correlation_id: correlation_id.to_owned(),
+            data,
+        }
+    }
+
+    /// The EventBridge detail-type, e.g. `product.created.v1`.
+    pub fn detail_type(&self) -> String {
+        format!("{}.v{}", self.event_type, self.version)
+    }
+}
+
+mod millis {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&lite_core::rfc3339(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}

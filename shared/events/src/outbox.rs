@@ -1,0 +1,65 @@
+//! The transactional outbox: an event is written as an item in the same
+//! store transaction as the state change it describes, so either both
+//! happen or neither does. A relay (DynamoDB Streams on AWS, the store's
+//! change feed locally) publishes outbox items and marks them done.
+//!
+//! Outbox item: `PK = OUTBOX#<eventId>`, `SK = OUTBOX`, and while it is
+//! unpublished `GSI2PK = OUTBOX#PENDING`, `GSI2SK = <time>#<eventId>`, so a
+//! relay can find what a crash left behind without a Scan.
+
+use crate::Envelope;
+use lite_store::{attr, Condition, Item, TxOp};
+
+pub const PENDING_PARTITION: &str = "OUTBOX#PENDING";
+
+pub fn item(event: &Envelope) -> Item {
+    let mut item = Item::new();
+    item.insert(attr::PK.into(), format!("OUTBOX#{}", event.id).into());
+    item.insert(attr::SK.into(), "OUTBOX".into());
+    item.insert(attr::GSI2PK.into(), PENDING_PARTITION.into());
+    item.insert(
+        attr::GSI2SK.into(),
+        format!("{}#{}", lite_core::rfc3339(event.time), event.id).into(),
+    );
+    item.insert("entity".into(), "outbox".into());
+    item.insert("detailType".into(), event.detail_type().into());
+    item.insert(
+        "event".into(),
+        serde_json::to_value(event).unwrap_or_default(),
+    );
+    item
+}
+
+/// The transaction op that records `event` (never overwrites an event).
+pub fn put(event: &Envelope) -> TxOp {
+    TxOp::Put {
+        item: item(event),
+        condition: Some(Condition::NotExists),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbox_item_carries_the_envelope_and_is_pending() {
+        let ids = lite_core::SystemIds::default();
+        let now = lite_core::Clock::now(&lite_core::SystemClock);
+        let e = Envelope::new(
+            &ids,
+            "product.created",
+            1,
+            "catalog",
+            now,
+            "corr",
+            serde_json::json!({"id": "x"}),
+        );
+        let i = item(&e);
+        assert_eq!(i["PK"], format!("OUTBOX#{}", e.id));
+        assert_eq!(i["GSI2PK"], PENDING_PARTITION);
+        assert_eq!(i["detailType"], "product.created.v1");
+        let back: Envelope = serde_json::from_value(i["event"].clone()).unwrap();
+        assert_eq!(back, e);
+    }
+}

@@ -1,0 +1,82 @@
+//! Correlation ids: every request gets one (the caller's, when it is a sane
+//! token), every response carries it, and every log line and problem body
+//! the request causes names it.
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::time::Instant;
+use tracing::Instrument;
+
+pub const HEADER: &str = "x-correlation-id";
+
+tokio::task_local! {
+    static CORRELATION_ID: String;
+}
+
+/// The correlation id of the request being served (`"-"` outside one).
+pub fn current() -> String {
+    CORRELATION_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".to_owned())
+}
+
+/// A caller-supplied id is echoed only when it is 1..=128 characters of
+/// `[A-Za-z0-9._:-]`: anything else could smuggle text into logs.
+pub fn is_sane(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+pub async fn middleware(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_sane(v))
+        .map(str::to_owned)
+        .unwrap_or_else(|| ulid::Ulid::new().to_string());
+    // On Lambda the runtime puts the request id in this header (lambda_http
+    // copies the invocation context); locally it is absent.
+    let aws_request_id = req
+        .headers()
+        .get("lambda-runtime-aws-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let span = tracing::info_span!(
+        "request",
+        correlation_id = %id,
+        aws_request_id = %aws_request_id,
+        method = %req.method(),
+        path = %req.uri().path(),
+    );
+    let started = Instant::now();
+    let mut response = CORRELATION_ID
+        .scope(id.clone(), next.run(req).instrument(span.clone()))
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(HEADER, value);
+    }
+    let status = response.status().as_u16();
+    let latency_us = started.elapsed().as_micros() as u64;
+    span.in_scope(|| tracing::info!(status, latency_us, "request finished"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sane_ids_only() {
+        assert!(is_sane("abc-123_X.y:z"));
+        assert!(!is_sane(""));
+        assert!(!is_sane("has space"));
+        assert!(!is_sane("new\nline"));
+        assert!(!is_sane(&"a".repeat(129)));
+    }
+}

@@ -1,0 +1,209 @@
+//! Extractors whose rejections are problem+json: a client always learns
+//! which field was wrong and why, and bad input is never a 5xx.
+
+use crate::error::ApiError;
+use crate::layers::BODY_LIMIT;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use lite_core::{ErrorCode, FieldError, Problem};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A JSON body (request) or a JSON response.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "Send the body as JSON with Content-Type: application/json.",
+            ));
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
+            .await
+            .map_err(|e| {
+                if is_length_limit(&e) {
+                    ApiError::new(
+                        ErrorCode::PayloadTooLarge,
+                        format!("The body exceeds {} KiB.", BODY_LIMIT / 1024),
+                    )
+                } else {
+                    ApiError::new(ErrorCode::BadRequest, "The request body could not be read.")
+                }
+            })?;
+        parse_json(&bytes).map(Json).map_err(ApiError)
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// Parses JSON into `T`, naming the offending field on failure.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(de);
+    result.map_err(|err| {
+        let inner = err.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return Problem::new(
+                ErrorCode::BadRequest,
+                format!("The body is not valid JSON: {inner}"),
+            );
+        }
+        let path = err.path().to_string();
+        let message = strip_position(&inner.to_string());
+        Problem::validation(vec![FieldError::new(field_name(&path, &message), message)])
+    })
+}
+
+/// Query-string parameters, parsed into `T` with field-named 400s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        parse_query(query).map(Query).map_err(ApiError)
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let result: Result<T, _> = serde_path_to_error::deserialize(de);
+    result.map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        Problem::validation(vec![FieldError::new(field_name(&path, &message), message)])
+    })
+}
+
+/// serde's "missing field `x`" names the field only in the message.
+fn field_name(path: &str, message: &str) -> String {
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_owned);
+    match (path, missing) {
+        (".", Some(f)) | ("", Some(f)) => f,
+        (p, Some(f)) => format!("{p}.{f}"),
+        (".", None) | ("", None) => "body".to_owned(),
+        (p, None) => p.to_owned(),
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A status code + JSON body, for handlers that answer 201/202.
+pub fn with_status<T: Serialize>(status: StatusCode, body: T) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        price: Price,
+        kind: Kind,
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Price {
+        amount: i64,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Kind {
+        Book,
+    }
+
+    #[test]
+    fn malformed_json_is_bad_request() {
+        let p = parse_json::<Body>(b"{not json").unwrap_err();
+        assert_eq!(p.code, ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let p = parse_json::<Body>(br#"{"name":"a","price":{"amount":"x"},"kind":"book"}"#)
+            .unwrap_err();
+        assert_eq!(p.code, ErrorCode::ValidationFailed);
+        assert_eq!(p.errors[0].field, "price.amount");
+    }
+
+    #[test]
+    fn missing_and_unknown_values_name_the_field() {
+        let p = parse_json::<Body>(br#"{"name":"a","kind":"book"}"#).unwrap_err();
+        assert_eq!(p.errors[0].field, "price");
+        let p =
+            parse_json::<Body>(br#"{"name":"a","price":{"amount":1},"kind":"car"}"#).unwrap_err();
+        assert_eq!(p.errors[0].field, "kind");
+        assert!(p.errors[0].message.contains("unknown variant"));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Q {
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        let p = parse_query::<Q>("limit=abc").unwrap_err();
+        assert_eq!(p.errors[0].field, "limit");
+        assert!(parse_query::<Q>("limit=5").unwrap().limit == Some(5));
+    }
+}

@@ -1,0 +1,140 @@
+//! The tower stack every router is finished with, locally and on Lambda.
+
+use crate::auth::TokenVerifier;
+use crate::correlation;
+use crate::error::{problem_response, PROBLEM_JSON};
+use axum::extract::Request;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::{Extension, Router};
+use lite_core::{ErrorCode, Problem};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Requests over 256 KiB are refused with 413.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct HttpConfig {
+    /// Origins allowed by CORS (exact matches); empty allows none.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+impl HttpConfig {
+    /// `AMAZON_LITE_CORS_ORIGINS`: comma-separated origins.
+    pub fn from_env() -> Self {
+        let cors_origins = lite_core::config::optional("AMAZON_LITE_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { cors_origins }
+    }
+}
+
+/// Adds the 404 fallback and every shared layer to a (merged) router.
+pub fn finish(router: Router, verifier: Arc<TokenVerifier>, config: &HttpConfig) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(config.cors_origins.clone()))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-cart-token"),
+            HeaderName::from_static(correlation::HEADER),
+        ])
+        .expose_headers([
+            HeaderName::from_static(correlation::HEADER),
+            HeaderName::from_static("x-cart-token"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(Duration::from_secs(600));
+
+    // Layers wrap outward: the last one added sees the request first.
+    router
+        .fallback(not_found)
+        .layer(Extension(verifier))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                // The payload may hold internals: log that it happened, not what.
+                tracing::error!("handler panicked");
+                problem_response(&Problem::internal())
+            },
+        ))
+        .layer(cors)
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(security_header(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ))
+        .layer(security_header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        .layer(security_header(header::CACHE_CONTROL, "no-store"))
+        .layer(middleware::from_fn(problems_for_bare_errors))
+        .layer(middleware::from_fn(correlation::middleware))
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+async fn not_found() -> Response {
+    problem_response(&Problem::not_found("No route matches this path."))
+}
+
+/// Errors produced below the handlers (405 from routing, 413 from the body
+/// limit) arrive without a body; give them the same problem shape.
+async fn problems_for_bare_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return response;
+    }
+    let problem = match status {
+        StatusCode::METHOD_NOT_ALLOWED => Problem::new(
+            ErrorCode::MethodNotAllowed,
+            "This method is not allowed here.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            ErrorCode::PayloadTooLarge,
+            format!("The body exceeds {} KiB.", BODY_LIMIT / 1024),
+        ),
+        StatusCode::NOT_FOUND => Problem::not_found("Not found."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            Problem::new(ErrorCode::UnsupportedMediaType, "Send JSON.")
+        }
+        s if s.is_server_error() => Problem::internal(),
+        _ => Problem::new(ErrorCode::BadRequest, "The request is not valid."),
+    };
+    let mut rendered = problem_response(&problem);
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        rendered.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    rendered
+}

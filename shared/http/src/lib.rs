@@ -1,0 +1,25 @@
+//! The HTTP layer every Amazon Lite router shares, so the local API and the
+//! deployed Lambdas behave the same: problem+json errors, correlation ids,
+//! body limits, JSON/query extraction with clear 400s, panics as 500s,
+//! security headers, CORS, JSON logs, bearer-token auth, and the route table
+//! that feeds the router, the OpenAPI document and the CDK routes.
+
+pub mod auth;
+pub mod correlation;
+pub mod error;
+pub mod extract;
+pub mod layers;
+pub mod routes;
+pub mod telemetry;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use auth::{Admin, Authenticated, Claims, Role, TokenVerifier};
+pub use error::ApiError;
+pub use extract::{Json, Query};
+pub use layers::{finish, HttpConfig, BODY_LIMIT};
+pub use routes::{Access, RouteSpec, TableAccess};
+
+mod context;
+pub use context::{Context, Cursors};

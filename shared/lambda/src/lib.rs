@@ -1,0 +1,75 @@
+//! Starting a service on AWS Lambda.
+//!
+//! Init does no network I/O: the SDK clients are built from the
+//! environment (credentials resolve lazily), and the cursor key is fetched
+//! from Secrets Manager on the first request that paginates. That keeps the
+//! cold start to process start plus building a few structs.
+
+use lite_core::config::{optional, required};
+use lite_core::CursorCodec;
+use lite_http::{Context, Cursors, HttpConfig, TokenVerifier};
+use std::sync::Arc;
+
+/// Serves `router` (one service's routes) as this Lambda function.
+pub async fn serve(router: fn(Context) -> axum::Router) -> Result<(), lambda_http::Error> {
+    lite_http::telemetry::init();
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let table = required("TABLE_NAME")?;
+    let store = lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    let cursors = cursors(aws_sdk_secretsmanager::Client::new(&aws));
+    let verifier = verifier()?;
+    let ctx = Context::new(Arc::new(store), cursors);
+    let app = lite_http::finish(router(ctx), Arc::new(verifier), &HttpConfig::from_env());
+    lambda_http::run(app).await
+}
+
+/// The cursor key: from the secret named by `AMAZON_LITE_CURSOR_SECRET_ARN`
+/// (deployed), else `AMAZON_LITE_CURSOR_KEY` (development), else a random
+/// key for this process only (cursors then work only within one instance).
+fn cursors(secrets: aws_sdk_secretsmanager::Client) -> Cursors {
+    if let Some(arn) = optional("AMAZON_LITE_CURSOR_SECRET_ARN") {
+        return Cursors::lazy(move || {
+            let secrets = secrets.clone();
+            let arn = arn.clone();
+            Box::pin(async move {
+                let out = secrets
+                    .get_secret_value()
+                    .secret_id(arn)
+                    .send()
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                let key = out
+                    .secret_string()
+                    .ok_or("the cursor secret has no string value")?;
+                codec(key.as_bytes())
+            })
+        });
+    }
+    if let Some(key) = optional("AMAZON_LITE_CURSOR_KEY") {
+        if let Ok(codec) = codec(key.as_bytes()) {
+            return Cursors::ready(codec);
+        }
+        tracing::warn!("AMAZON_LITE_CURSOR_KEY is shorter than 32 bytes; using a random key");
+    }
+    Cursors::ready(CursorCodec::new(CursorCodec::random_key()))
+}
+
+fn codec(key: &[u8]) -> Result<CursorCodec, String> {
+    if key.len() < 32 {
+        return Err("the cursor key must be at least 32 bytes".into());
+    }
+    Ok(CursorCodec::new(key.to_vec()))
+}
+
+/// Public keys that sign access tokens: `AMAZON_LITE_JWT_PUBLIC_KEYS`, a JSON
+/// object of `kid` → Ed25519 public key PEM. Public keys are not secret.
+fn verifier() -> Result<TokenVerifier, lambda_http::Error> {
+    let mut verifier = TokenVerifier::new();
+    if let Some(json) = optional("AMAZON_LITE_JWT_PUBLIC_KEYS") {
+        let keys: std::collections::BTreeMap<String, String> = serde_json::from_str(&json)?;
+        for (kid, pem) in keys {
+            verifier.trust_ed25519_pem(&kid, pem.as_bytes())?;
+        }
+    }
+    Ok(verifier)
+}
