@@ -1,0 +1,82 @@
+// The deploy path, with bundling ON: a stand-in `cargo` on PATH records each
+// `cargo lambda build` and writes a fake `bootstrap`. Checks that a synth runs
+// one release arm64 build per service (not per route), in the service's crate,
+// and that every function of the service gets that build's asset.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AmazonLiteStack } from '../lib/amazon-lite-stack';
+import { REPO_ROOT, loadRoutes, servicesOf } from '../lib/config';
+import { ofType } from './synth';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-lite-bundling-'));
+const log = path.join(work, 'cargo.log');
+const bin = path.join(work, 'bin');
+fs.mkdirSync(bin);
+fs.writeFileSync(
+  path.join(bin, 'cargo'),
+  `#!/usr/bin/env bash
+# stand-in for cargo-lambda: \`cargo lambda --version\` and \`cargo lambda build ...\`
+[ "$1 $2" = "lambda --version" ] && { echo "cargo-lambda 1.9.0 (fake)"; exit 0; }
+[ "$1 $2" = "lambda build" ] || { echo "unexpected: cargo $*" >&2; exit 2; }
+echo "$PWD|$*" >> "${log}"
+shift 2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --lambda-dir) dir="$2"; shift ;;
+    --bin) name="$2"; shift ;;
+  esac
+  shift
+done
+mkdir -p "$dir" && printf 'fake bootstrap of %s\\n' "$name" > "$dir/bootstrap"
+`,
+  { mode: 0o755 },
+);
+
+const routes = loadRoutes();
+const services = servicesOf(routes);
+const savedPath = process.env.PATH;
+process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
+let template: Template;
+try {
+  const app = new App({ outdir: path.join(work, 'cdk.out') }); // bundling on (the default)
+  template = Template.fromStack(new AmazonLiteStack(app, 'AmazonLiteStack'));
+} finally {
+  process.env.PATH = savedPath;
+}
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+describe('bundling (stand-in cargo lambda)', () => {
+  const builds = fs.existsSync(log)
+    ? fs.readFileSync(log, 'utf-8').trim().split('\n').map((l) => l.split('|') as [string, string])
+    : [];
+
+  test('one cargo lambda build per service, not per route', () => {
+    assert.equal(builds.length, services.length, builds.map((b) => b[1]).join('\n'));
+  });
+
+  for (const service of services) {
+    test(`${service}: release arm64 build of the ${service} binary in functions/${service}`, () => {
+      const build = builds.find(([cwd]) => cwd === path.join(REPO_ROOT, 'functions', service));
+      assert.ok(build, `a build in functions/${service}`);
+      const args = build[1].split(' ');
+      for (const flag of ['--release', '--arm64']) assert.ok(args.includes(flag), flag);
+      assert.equal(args[args.indexOf('--bin') + 1], service);
+      assert.equal(args[args.indexOf('--flatten') + 1], service);
+    });
+  }
+
+  test("each service's functions share its built asset", () => {
+    const codes = new Map<string, Set<string>>();
+    for (const [, fn] of ofType(template.toJSON().Resources, 'AWS::Lambda::Function')) {
+      const service = fn.Properties!.Tags.find((t: any) => t.Key === 'amazon-lite:service').Value;
+      codes.set(service, (codes.get(service) ?? new Set()).add(fn.Properties!.Code.S3Key));
+    }
+    for (const service of services) assert.equal(codes.get(service)?.size, 1, service);
+    assert.equal(new Set([...codes.values()].map((s) => [...s][0])).size, services.length);
+  });
+});

@@ -1,0 +1,213 @@
+use crate::{attr, Condition, Item, Key, StoreError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a query reads: the table itself or one of the two GSIs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Index {
+    Table,
+    Gsi1,
+    Gsi2,
+}
+
+impl Index {
+    /// DynamoDB index name (`None` for the table).
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Index::Table => None,
+            Index::Gsi1 => Some("GSI1"),
+            Index::Gsi2 => Some("GSI2"),
+        }
+    }
+
+    pub fn pk_attr(self) -> &'static str {
+        match self {
+            Index::Table => attr::PK,
+            Index::Gsi1 => attr::GSI1PK,
+            Index::Gsi2 => attr::GSI2PK,
+        }
+    }
+
+    pub fn sk_attr(self) -> &'static str {
+        match self {
+            Index::Table => attr::SK,
+            Index::Gsi1 => attr::GSI1SK,
+            Index::Gsi2 => attr::GSI2SK,
+        }
+    }
+
+    /// The (partition, sort) values of `item` in this index, if it is in it.
+    pub fn keys_of(self, item: &Item) -> Option<(&str, &str)> {
+        let pk = item.get(self.pk_attr())?.as_str()?;
+        let sk = item.get(self.sk_attr())?.as_str()?;
+        Some((pk, sk))
+    }
+}
+
+/// A condition on the sort key of the queried index (strings, compared by
+/// UTF-8 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkCondition {
+    Eq(String),
+    BeginsWith(String),
+    /// Inclusive on both ends.
+    Between(String, String),
+    Lt(String),
+    Le(String),
+    Gt(String),
+    Ge(String),
+}
+
+impl SkCondition {
+    pub fn matches(&self, sk: &str) -> bool {
+        let s = sk.as_bytes();
+        match self {
+            SkCondition::Eq(v) => s == v.as_bytes(),
+            SkCondition::BeginsWith(p) => s.starts_with(p.as_bytes()),
+            SkCondition::Between(a, b) => s >= a.as_bytes() && s <= b.as_bytes(),
+            SkCondition::Lt(v) => s < v.as_bytes(),
+            SkCondition::Le(v) => s <= v.as_bytes(),
+            SkCondition::Gt(v) => s > v.as_bytes(),
+            SkCondition::Ge(v) => s >= v.as_bytes(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Direction {
+    #[default]
+    Forward,
+    Backward,
+}
+
+/// Where the previous page ended: the table key and index key of the last
+/// item returned. Callers keep it opaque (the API signs it into a cursor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position(pub BTreeMap<String, String>);
+
+impl Position {
+    /// The position just after `item` in `index`.
+    pub fn after(index: Index, item: &Item) -> Result<Position, StoreError> {
+        let key = Key::of(item)?;
+        let mut m = BTreeMap::new();
+        m.insert(attr::PK.to_string(), key.pk);
+        m.insert(attr::SK.to_string(), key.sk);
+        if index != Index::Table {
+            let (pk, sk) = index
+                .keys_of(item)
+                .ok_or_else(|| StoreError::Invalid(format!("item is not in index {index:?}")))?;
+            m.insert(index.pk_attr().to_string(), pk.to_string());
+            m.insert(index.sk_attr().to_string(), sk.to_string());
+        }
+        Ok(Position(m))
+    }
+
+    pub fn get(&self, attr: &str) -> Option<&str> {
+        self.0.get(attr).map(String::as_str)
+    }
+
+    /// The table key of the item the position points after.
+    pub fn table_key(&self) -> Result<Key, StoreError> {
+        match (self.get(attr::PK), self.get(attr::SK)) {
+            (Some(pk), Some(sk)) => Ok(Key::new(pk, sk)),
+            _ => Err(StoreError::Invalid("position has no table key".into())),
+        }
+    }
+}
+
+/// One query: the items whose index partition key equals `pk`, optionally
+/// narrowed by `sk`, in `direction` order of the index sort key (ties, which
+/// only indexes can have, broken by the table key in the same direction).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub sk: Option<SkCondition>,
+    pub direction: Direction,
+    /// Most items to return (1..=1000).
+    pub limit: usize,
+    /// Resume after this position (from a previous page of the same query).
+    pub after: Option<Position>,
+    /// Only items for which this holds are returned; they still count
+    /// toward nothing but the result (pages are filled up to `limit`).
+    pub filter: Option<Condition>,
+}
+
+impl Query {
+    pub fn new(index: Index, pk: impl Into<String>) -> Self {
+        Self {
+            index,
+            pk: pk.into(),
+            sk: None,
+            direction: Direction::Forward,
+            limit: 100,
+            after: None,
+            filter: None,
+        }
+    }
+    pub fn sk(mut self, sk: SkCondition) -> Self {
+        self.sk = Some(sk);
+        self
+    }
+    pub fn backward(mut self) -> Self {
+        self.direction = Direction::Backward;
+        self
+    }
+    pub fn direction(mut self, d: Direction) -> Self {
+        self.direction = d;
+        self
+    }
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+    pub fn after(mut self, after: Option<Position>) -> Self {
+        self.after = after;
+        self
+    }
+    pub fn filter(mut self, filter: Condition) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    pub fn validate(&self) -> Result<(), StoreError> {
+        if self.limit == 0 || self.limit > 1000 {
+            return Err(StoreError::Invalid(format!(
+                "query limit {} is not in 1..=1000",
+                self.limit
+            )));
+        }
+        if self.pk.is_empty() {
+            return Err(StoreError::Invalid("query partition key is empty".into()));
+        }
+        if let Some(SkCondition::Between(low, high)) = &self.sk {
+            if low.as_bytes() > high.as_bytes() {
+                return Err(StoreError::Invalid(format!(
+                    "sort key range {low:?}..={high:?} is reversed"
+                )));
+            }
+        }
+        if let Some(after) = &self.after {
+            after.table_key()?;
+            let (pk, sk) = (self.index.pk_attr(), self.index.sk_attr());
+            match (after.get(pk), after.get(sk)) {
+                (Some(p), Some(_)) if p == self.pk => {}
+                (Some(_), Some(_)) => {
+                    return Err(StoreError::Invalid(
+                        "position belongs to another partition".into(),
+                    ));
+                }
+                _ => return Err(StoreError::Invalid(format!("position has no {pk}/{sk}"))),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A page of query results. `next` is `Some` exactly when at least one more
+/// matching item existed when the page was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<Item>,
+    pub next: Option<Position>,
+}
