@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use futures::future::BoxFuture;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use lite_core::{ErrorCode, Problem};
 use serde::{Deserialize, Serialize};
@@ -66,10 +67,19 @@ struct TrustedKey {
     alg: Algorithm,
 }
 
-/// The public keys access tokens are verified with, by `kid`.
+/// Tells whether the login session a token belongs to is still live
+/// (logout and refresh-token reuse revoke sessions). The auth service
+/// implements it on the store; the verifier asks it on every request.
+pub trait SessionGuard: Send + Sync {
+    fn is_live<'a>(&'a self, claims: &'a Claims) -> BoxFuture<'a, Result<bool, String>>;
+}
+
+/// The public keys access tokens are verified with, by `kid`, and the
+/// session guard that checks revocation.
 #[derive(Default)]
 pub struct TokenVerifier {
     keys: HashMap<String, TrustedKey>,
+    sessions: Option<Arc<dyn SessionGuard>>,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -141,6 +151,11 @@ impl TokenVerifier {
         Ok(n)
     }
 
+    /// Checks every token's session with `guard` (one store read per request).
+    pub fn set_session_guard(&mut self, guard: Arc<dyn SessionGuard>) {
+        self.sessions = Some(guard);
+    }
+
     pub fn kids(&self) -> impl Iterator<Item = &str> {
         self.keys.keys().map(String::as_str)
     }
@@ -204,6 +219,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
             })?;
         let token = bearer(parts).map_err(|e| unauthorized(&e))?;
         let claims = verifier.verify(token).map_err(|e| unauthorized(&e))?;
+        if let Some(guard) = &verifier.sessions {
+            match guard.is_live(&claims).await {
+                Ok(true) => {}
+                Ok(false) => return Err(unauthorized(&AuthError::Invalid("session revoked".into()))),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot check the session");
+                    return Err(ApiError(Problem::internal()));
+                }
+            }
+        }
         Ok(Authenticated(claims))
     }
 }

@@ -5,6 +5,7 @@
 //! that feeds the router, the OpenAPI document and the CDK routes.
 
 pub mod auth;
+pub mod client_ip;
 pub mod correlation;
 pub mod error;
 pub mod extract;
@@ -15,7 +16,8 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use auth::{Admin, Authenticated, Claims, Role, TokenVerifier};
+pub use auth::{Admin, Authenticated, Claims, Role, SessionGuard, TokenVerifier};
+pub use client_ip::ClientIp;
 pub use error::ApiError;
 pub use extract::{Json, Query};
 pub use layers::{finish, HttpConfig, BODY_LIMIT};

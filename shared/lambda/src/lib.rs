@@ -7,7 +7,7 @@
 
 use lite_core::config::{optional, required};
 use lite_core::CursorCodec;
-use lite_http::{Context, Cursors, HttpConfig, TokenVerifier};
+use lite_http::{ClientIp, Context, Cursors, HttpConfig, TokenVerifier};
 use std::sync::Arc;
 
 /// Serves `router` (one service's routes) as this Lambda function.
@@ -19,7 +19,8 @@ pub async fn serve(router: fn(Context) -> axum::Router) -> Result<(), lambda_htt
     let cursors = cursors(aws_sdk_secretsmanager::Client::new(&aws));
     let verifier = verifier()?;
     let ctx = Context::new(Arc::new(store), cursors);
-    let app = lite_http::finish(router(ctx), Arc::new(verifier), &HttpConfig::from_env());
+    let app = lite_http::finish(router(ctx), Arc::new(verifier), &HttpConfig::from_env())
+        .layer(axum::middleware::from_fn(client_ip));
     lambda_http::run(app).await
 }
 
@@ -72,4 +73,17 @@ fn verifier() -> Result<TokenVerifier, lambda_http::Error> {
         }
     }
     Ok(verifier)
+}
+
+/// Copies API Gateway's source address into the [`ClientIp`] extension.
+async fn client_ip(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    let ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.as_deref().and_then(|s| s.parse().ok()),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.as_deref().and_then(|s| s.parse().ok()),
+        _ => None,
+    };
+    req.extensions_mut().insert(ClientIp(ip));
+    next.run(req).await
 }
