@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The local AWS emulator (moto server) that the DynamoDB adapter's tests use.
+#
+#   scripts/moto.sh ensure        install moto into <repo>/.venv when missing
+#   scripts/moto.sh start PORT    start it on 127.0.0.1:PORT, wait until it
+#                                 answers, print its pid
+#   scripts/moto.sh stop PID      stop a server started by `start`
+#   scripts/moto.sh serve PORT    run it in the foreground (what `start` runs)
+#
+# `serve` is moto_server with one change: DynamoDB requests are handled one
+# at a time. moto serves requests on threads and implements a transaction by
+# snapshotting the whole table and restoring the snapshot when a condition
+# fails, so concurrent requests lose each other's writes and a cancelled
+# transaction can leave its writes behind. DynamoDB writes and transactions
+# are atomic and isolated; serialising keeps moto's answers DynamoDB's. Other
+# services (SQS long polls, Step Functions) stay concurrent.
+set -euo pipefail
+
+MOTO_VERSION="5.2.5" # pinned: bump deliberately, the tests rely on its behaviour
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+
+installed_version() {
+    "$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || true
+}
+
+ensure() {
+    if [[ -x "$VENV/bin/moto_server" && "$(installed_version)" == "$MOTO_VERSION" ]]; then
+        return 0
+    fi
+    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+    echo "installing moto[server]==$MOTO_VERSION into $VENV" >&2
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
+}
+
+serve() {
+    local port="${1:?usage: moto.sh serve PORT}"
+    [[ -x "$VENV/bin/moto_server" ]] || { echo "moto is not installed: run scripts/moto.sh ensure" >&2; exit 1; }
+    export MOTO_PORT="$port"
+    exec "$VENV/bin/python" -c '
+import sys, threading
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+app = DomainDispatcherApplication(create_backend_app)
+app.debug = True  # as moto_server does
+dynamodb = threading.Lock()
+
+def one_dynamodb_request_at_a_time(environ, start_response):
+    if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+        return app(environ, start_response)
+    with dynamodb:
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            getattr(response, "close", lambda: None)()
+
+run_simple("127.0.0.1", int(sys.argv[1]), one_dynamodb_request_at_a_time,
+           threaded=True, request_handler=MotoRequestHandler)
+' "$port"
+}
+
+start() {
+    local port="${1:?usage: moto.sh start PORT}"
+    local log="${MOTO_LOG:-$ROOT/target/moto-$port.log}"
+    mkdir -p "$(dirname "$log")"
+    # setsid: the server survives this shell and ignores the terminal's ^C;
+    # the caller owns it and stops it with `stop PID`.
+    setsid "$ROOT/scripts/moto.sh" serve "$port" >"$log" 2>&1 </dev/null &
+    local pid=$!
+    for _ in $(seq 1 150); do
+        if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/data.json" 2>/dev/null; then
+            echo "$pid"
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "moto_server exited; see $log" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
+    echo "moto_server did not answer on port $port within 15 s; see $log" >&2
+    exit 1
+}
+
+stop() {
+    local pid="${1:?usage: moto.sh stop PID}"
+    kill "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+case "${1:-}" in
+    ensure) ensure ;;
+    start) start "${2:-}" ;;
+    serve) serve "${2:-}" ;;
+    stop) stop "${2:-}" ;;
+    *)
+        echo "usage: $0 ensure | start PORT | stop PID | serve PORT" >&2
+        exit 2
+        ;;
+esac
