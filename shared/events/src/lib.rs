@@ -6,7 +6,10 @@
 //! detail-type is `<entity>.<verb>.v<version>`, and its JSON Schema lives in
 //! `events/schemas/<detail-type>.json` at the repository root.
 
+pub mod handler;
 pub mod outbox;
+
+pub use handler::{Handler, HandlerError};
 
 use chrono::{DateTime, Utc};
 use lite_core::Ids;
