@@ -35,7 +35,7 @@ pub const ROUTES: &[RouteSpec] = &[
 
 /// Every route of the system, service by service.
 pub fn route_table() -> Vec<RouteSpec> {
-    [ROUTES, catalog::ROUTES, inventory::ROUTES].concat()
+    [ROUTES, catalog::ROUTES, inventory::ROUTES, users::ROUTES].concat()
 }
 
 fn own_routes() -> OpenApiRouter<Bytes> {
@@ -49,6 +49,7 @@ pub fn openapi() -> OpenApi {
     let mut doc = own_routes().split_for_parts().1;
     doc.merge(catalog::openapi());
     doc.merge(inventory::openapi());
+    doc.merge(users::openapi());
     doc.info = InfoBuilder::new()
         .title("Amazon Lite API")
         .version(env!("CARGO_PKG_VERSION"))

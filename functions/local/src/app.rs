@@ -11,7 +11,8 @@ use std::sync::Arc;
 pub fn router(ctx: Context, verifier: Arc<TokenVerifier>, http: &HttpConfig) -> axum::Router {
     let merged = api::router(ctx.clone())
         .merge(catalog::router(ctx.clone()))
-        .merge(inventory::router(ctx));
+        .merge(inventory::router(ctx.clone()))
+        .merge(users::router(ctx));
     lite_http::finish(merged, verifier, http)
 }
 
