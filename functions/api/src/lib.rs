@@ -35,7 +35,14 @@ pub const ROUTES: &[RouteSpec] = &[
 
 /// Every route of the system, service by service.
 pub fn route_table() -> Vec<RouteSpec> {
-    [ROUTES, catalog::ROUTES, inventory::ROUTES, users::ROUTES].concat()
+    [
+        ROUTES,
+        auth::ROUTES,
+        catalog::ROUTES,
+        inventory::ROUTES,
+        users::ROUTES,
+    ]
+    .concat()
 }
 
 fn own_routes() -> OpenApiRouter<Bytes> {
@@ -47,6 +54,7 @@ fn own_routes() -> OpenApiRouter<Bytes> {
 /// The OpenAPI 3.1 document of the whole API.
 pub fn openapi() -> OpenApi {
     let mut doc = own_routes().split_for_parts().1;
+    doc.merge(auth::openapi());
     doc.merge(catalog::openapi());
     doc.merge(inventory::openapi());
     doc.merge(users::openapi());

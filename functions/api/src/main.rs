@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lite_lambda::serve(api::router).await
+    lite_lambda::serve_with(api::router, auth::protect).await
 }

@@ -20,3 +20,13 @@ pub async fn product(store: &dyn Store, id: &str) -> Result<Option<Product>, Sto
 pub async fn sku_taken(store: &dyn Store, sku: &lite_core::Sku) -> Result<bool, StoreError> {
     Ok(store.get(&keys::sku(sku)).await?.is_some())
 }
+
+/// Whether the catalog holds any product (one index read).
+pub async fn has_products(store: &dyn Store) -> Result<bool, StoreError> {
+    let query = lite_store::Query::new(
+        lite_store::Index::Gsi1,
+        keys::listing_partition(None, keys::Order::New),
+    )
+    .limit(1);
+    Ok(!store.query(&query).await?.items.is_empty())
+}

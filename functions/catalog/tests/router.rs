@@ -21,42 +21,81 @@ struct App {
 
 fn app() -> App {
     let store: Arc<dyn Store> = Arc::new(RedbStore::in_memory().unwrap());
-    let ctx = Context::new(store.clone(), Cursors::ready(CursorCodec::new(CursorCodec::random_key())));
-    let router = lite_http::finish(catalog::router(ctx), Arc::new(test_verifier()), &HttpConfig::default());
+    let ctx = Context::new(
+        store.clone(),
+        Cursors::ready(CursorCodec::new(CursorCodec::random_key())),
+    );
+    let router = lite_http::finish(
+        catalog::router(ctx),
+        Arc::new(test_verifier()),
+        &HttpConfig::default(),
+    );
     App { router, store }
 }
 
 impl App {
-    async fn call(&self, method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
         let req = match body {
-            Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())),
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
             None => req.body(Body::empty()),
         }
         .unwrap();
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     async fn create(&self, sku: &str, category: &str, amount: i64) -> Value {
-        let (s, body) = self.call(Method::POST, "/v1/products", Some(&admin_token("usr_admin")), Some(product(sku, category, amount))).await;
+        let (s, body) = self
+            .call(
+                Method::POST,
+                "/v1/products",
+                Some(&admin_token("usr_admin")),
+                Some(product(sku, category, amount)),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{body}");
         body
     }
 
     async fn outbox_types(&self) -> Vec<String> {
-        let page = self.store.query(&Query::new(Index::Gsi2, "OUTBOX#PENDING").limit(1000)).await.unwrap();
-        page.items.iter().map(|i| i["detailType"].as_str().unwrap().to_owned()).collect()
+        let page = self
+            .store
+            .query(&Query::new(Index::Gsi2, "OUTBOX#PENDING").limit(1000))
+            .await
+            .unwrap();
+        page.items
+            .iter()
+            .map(|i| i["detailType"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     async fn product_collection(&self, id: &str) -> Vec<String> {
-        let page = self.store.query(&Query::new(Index::Table, format!("PRODUCT#{id}")).limit(100)).await.unwrap();
-        page.items.iter().map(|i| i["SK"].as_str().unwrap().to_owned()).collect()
+        let page = self
+            .store
+            .query(&Query::new(Index::Table, format!("PRODUCT#{id}")).limit(100))
+            .await
+            .unwrap();
+        page.items
+            .iter()
+            .map(|i| i["SK"].as_str().unwrap().to_owned())
+            .collect()
     }
 }
 
@@ -77,11 +116,30 @@ async fn create_writes_product_listings_sku_claim_and_event_together() {
     sks.sort();
     assert_eq!(
         sks,
-        ["LIST#ALL#NEW", "LIST#ALL#PRICE", "LIST#ALL#RATING", "LIST#CAT#laptops#NEW", "LIST#CAT#laptops#PRICE", "LIST#CAT#laptops#RATING", "PRODUCT"]
+        [
+            "LIST#ALL#NEW",
+            "LIST#ALL#PRICE",
+            "LIST#ALL#RATING",
+            "LIST#CAT#laptops#NEW",
+            "LIST#CAT#laptops#PRICE",
+            "LIST#CAT#laptops#RATING",
+            "PRODUCT"
+        ]
     );
-    assert!(app.store.get(&Key::new("SKU#ABC-1", "SKU")).await.unwrap().is_some());
+    assert!(app
+        .store
+        .get(&Key::new("SKU#ABC-1", "SKU"))
+        .await
+        .unwrap()
+        .is_some());
     assert_eq!(app.outbox_types().await, ["product.created.v1"]);
-    let event = app.store.query(&Query::new(Index::Gsi2, "OUTBOX#PENDING").limit(10)).await.unwrap().items[0]["event"].clone();
+    let event = app
+        .store
+        .query(&Query::new(Index::Gsi2, "OUTBOX#PENDING").limit(10))
+        .await
+        .unwrap()
+        .items[0]["event"]
+        .clone();
     assert_eq!(event["data"]["product"]["id"], p["id"]);
     assert_eq!(event["source"], "amazon-lite.catalog");
 }
@@ -90,10 +148,24 @@ async fn create_writes_product_listings_sku_claim_and_event_together() {
 async fn a_taken_sku_writes_nothing() {
     let app = app();
     app.create("ABC-1", "laptops", 1000).await;
-    let (s, body) = app.call(Method::POST, "/v1/products", Some(&admin_token("a")), Some(product("abc-1", "books", 5))).await;
-    assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+    let (s, body) = app
+        .call(
+            Method::POST,
+            "/v1/products",
+            Some(&admin_token("a")),
+            Some(product("abc-1", "books", 5)),
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
     assert_eq!(app.outbox_types().await.len(), 1);
-    let books = app.store.query(&Query::new(Index::Gsi1, "PLIST#CAT#books#NEW").limit(10)).await.unwrap();
+    let books = app
+        .store
+        .query(&Query::new(Index::Gsi1, "PLIST#CAT#books#NEW").limit(10))
+        .await
+        .unwrap();
     assert!(books.items.is_empty());
 }
 
@@ -104,14 +176,38 @@ async fn concurrent_creates_of_one_sku_yield_exactly_one_product() {
         .map(|i| {
             let app = app.clone();
             tokio::spawn(async move {
-                app.call(Method::POST, "/v1/products", Some(&admin_token("a")), Some(product("RACE-1", "toys", 100 + i))).await.0
+                app.call(
+                    Method::POST,
+                    "/v1/products",
+                    Some(&admin_token("a")),
+                    Some(product("RACE-1", "toys", 100 + i)),
+                )
+                .await
+                .0
             })
         })
         .collect();
-    let statuses: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT));
-    let all = app.store.query(&Query::new(Index::Gsi1, "PLIST#ALL#NEW").limit(100)).await.unwrap();
+    let statuses: Vec<_> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT));
+    let all = app
+        .store
+        .query(&Query::new(Index::Gsi1, "PLIST#ALL#NEW").limit(100))
+        .await
+        .unwrap();
     assert_eq!(all.items.len(), 1);
 }
 
@@ -122,7 +218,12 @@ async fn patch_moves_listings_and_emits_an_update() {
     let id = p["id"].as_str().unwrap();
     let uri = format!("/v1/products/{id}");
     let (s, body) = app
-        .call(Method::PATCH, &uri, Some(&admin_token("a")), Some(json!({"category": "books", "price": {"amount": 250, "currency": "USD"}})))
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(&admin_token("a")),
+            Some(json!({"category": "books", "price": {"amount": 250, "currency": "USD"}})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["category"], "books");
@@ -132,13 +233,27 @@ async fn patch_moves_listings_and_emits_an_update() {
     assert_eq!(sks.len(), 7);
     let by_price = app
         .store
-        .query(&Query::new(Index::Gsi1, "PLIST#CAT#books#PRICE").sk(SkCondition::BeginsWith("000000000250#".into())).limit(10))
+        .query(
+            &Query::new(Index::Gsi1, "PLIST#CAT#books#PRICE")
+                .sk(SkCondition::BeginsWith("000000000250#".into()))
+                .limit(10),
+        )
         .await
         .unwrap();
     assert_eq!(by_price.items.len(), 1);
-    assert_eq!(app.outbox_types().await, ["product.created.v1", "product.updated.v1"]);
+    assert_eq!(
+        app.outbox_types().await,
+        ["product.created.v1", "product.updated.v1"]
+    );
     // A patch that changes nothing writes nothing.
-    let (s, _) = app.call(Method::PATCH, &uri, Some(&admin_token("a")), Some(json!({"category": "books"}))).await;
+    let (s, _) = app
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(&admin_token("a")),
+            Some(json!({"category": "books"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(app.outbox_types().await.len(), 2);
 }
@@ -148,11 +263,25 @@ async fn delete_removes_every_item_and_frees_the_sku() {
     let app = app();
     let p = app.create("GONE-1", "laptops", 1000).await;
     let id = p["id"].as_str().unwrap();
-    let (s, _) = app.call(Method::DELETE, &format!("/v1/products/{id}"), Some(&admin_token("a")), None).await;
+    let (s, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/products/{id}"),
+            Some(&admin_token("a")),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(app.product_collection(id).await.is_empty());
-    assert!(!catalog::read::sku_taken(app.store.as_ref(), &Sku::parse("GONE-1").unwrap()).await.unwrap());
-    assert_eq!(app.outbox_types().await, ["product.created.v1", "product.deleted.v1"]);
+    assert!(
+        !catalog::read::sku_taken(app.store.as_ref(), &Sku::parse("GONE-1").unwrap())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        app.outbox_types().await,
+        ["product.created.v1", "product.deleted.v1"]
+    );
     app.create("GONE-1", "laptops", 1000).await;
 }
 
@@ -166,10 +295,18 @@ async fn protected_routes_refuse_missing_and_underprivileged_tokens() {
         let method: Method = route.method.parse().unwrap();
         let body = Some(json!({}));
         let (s, problem) = app.call(method.clone(), &uri, None, body.clone()).await;
-        assert_eq!(s, StatusCode::UNAUTHORIZED, "{} {}", route.method, route.path);
+        assert_eq!(
+            s,
+            StatusCode::UNAUTHORIZED,
+            "{} {}",
+            route.method,
+            route.path
+        );
         assert_eq!(problem["code"], "unauthorized");
         if route.auth == Access::Admin {
-            let (s, _) = app.call(method, &uri, Some(&customer_token("usr_c")), body).await;
+            let (s, _) = app
+                .call(method, &uri, Some(&customer_token("usr_c")), body)
+                .await;
             assert_eq!(s, StatusCode::FORBIDDEN, "{} {}", route.method, route.path);
         }
     }
@@ -179,13 +316,20 @@ async fn protected_routes_refuse_missing_and_underprivileged_tokens() {
 async fn listing_pages_are_exact_under_filters() {
     let app = app();
     for i in 0..30 {
-        app.create(&format!("F-{i}"), if i % 2 == 0 { "even" } else { "odd" }, i * 100).await;
+        app.create(
+            &format!("F-{i}"),
+            if i % 2 == 0 { "even" } else { "odd" },
+            i * 100,
+        )
+        .await;
     }
     for sort in ["newest", "price_asc", "price_desc", "rating"] {
         let mut seen = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut uri = format!("/v1/products?category=even&minPrice=400&maxPrice=2400&sort={sort}&limit=3");
+            let mut uri = format!(
+                "/v1/products?category=even&minPrice=400&maxPrice=2400&sort={sort}&limit=3"
+            );
             if let Some(c) = &cursor {
                 uri.push_str(&format!("&cursor={c}"));
             }

@@ -2,6 +2,7 @@
 //! in flight). This crate owns the `STOCK#<sku>` items; other services read
 //! stock only through [`read`].
 
+pub mod consumers;
 mod error;
 pub mod read;
 mod routes;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lite_lambda::serve(inventory::router).await
+    lite_lambda::serve_with(inventory::router, auth_guard::protect).await
 }

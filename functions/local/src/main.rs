@@ -6,6 +6,8 @@
 
 use amazon_lite::app::{self, System};
 use amazon_lite::config::{LocalConfig, Seed};
+use amazon_lite::seed::SeedOutcome;
+use lite_events::local::{LocalEvents, LocalEventsConfig};
 use lite_http::HttpConfig;
 use std::process::ExitCode;
 
@@ -18,25 +20,30 @@ fn main() -> ExitCode {
         "openapi" => print_json(&api::openapi()),
         "serve" => {
             lite_http::telemetry::init();
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => return fail(&format!("cannot start the runtime: {e}")),
-            };
-            match runtime.block_on(serve()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(&e),
-            }
+            run(serve())
         }
+        "dlq" => run(dlq(std::env::args().skip(2).collect())),
         "-h" | "--help" | "help" => {
-            println!("usage: amazon-lite [serve | routes | openapi]\nConfiguration: see README.md (AMAZON_LITE_ADDR, AMAZON_LITE_DATA_DIR, AMAZON_LITE_SEED, ...).");
+            println!("usage: amazon-lite [serve | routes | openapi | dlq [list <consumer> [limit] | redrive <consumer>]]\nConfiguration: see README.md (AMAZON_LITE_ADDR, AMAZON_LITE_DATA_DIR, AMAZON_LITE_SEED, ...).");
             ExitCode::SUCCESS
         }
         other => fail(&format!(
             "unknown command {other:?}; try `amazon-lite help`"
         )),
+    }
+}
+
+fn run(work: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    match runtime.block_on(work) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
     }
 }
 
@@ -60,19 +67,39 @@ async fn serve() -> Result<(), String> {
     let config = LocalConfig::from_env().map_err(|e| e.to_string())?;
     config.log();
     let system = System::open(&config)?;
-    if config.seed == Seed::Demo {
-        let report = amazon_lite::seed::demo(&system.ctx).await?;
-        tracing::info!(
-            created = report.created,
-            already_present = report.skipped,
-            "demo catalog loaded"
-        );
-    }
-    let router = app::router(
-        system.ctx.clone(),
-        system.verifier.clone(),
-        &HttpConfig::from_env(),
+    // The bus starts first: events a crash left in the outbox go out now,
+    // and the seed's events flow as they are written.
+    let events = LocalEvents::start(
+        system.ctx.store.clone(),
+        system.ctx.clock.clone(),
+        app::consumers(&system.ctx),
+        Some(system.changes.clone()),
+        LocalEventsConfig::default(),
     );
+    if let Some((email, password)) = &config.admin {
+        let outcome = auth::ensure_admin(&system.ctx, email, password)
+            .await
+            .map_err(|e| format!("cannot create the admin account {email}: {e}"))?;
+        tracing::info!(email = %email, outcome = ?outcome, "admin account ready");
+    }
+    if config.seed == Seed::Demo {
+        match amazon_lite::seed::demo(&system.ctx).await? {
+            SeedOutcome::Loaded(r) => {
+                tracing::info!(
+                    created = r.created,
+                    already_present = r.skipped,
+                    "demo catalog loaded"
+                )
+            }
+            SeedOutcome::AlreadyLoaded => {
+                tracing::info!("demo catalog was loaded before; not again")
+            }
+            SeedOutcome::StoreNotEmpty => {
+                tracing::info!("the store has products; demo catalog not loaded")
+            }
+        }
+    }
+    let router = app::router(&system, &HttpConfig::from_env());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -86,7 +113,61 @@ async fn serve() -> Result<(), String> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| format!("server error: {e}"))?;
+    // Let each consumer finish the event in hand, but not forever.
+    if tokio::time::timeout(std::time::Duration::from_secs(10), events.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("event consumers did not stop within 10 s");
+    }
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `amazon-lite dlq` | `dlq list <consumer> [limit]` | `dlq redrive <consumer>`.
+/// redb admits one process per file: run it while the server is stopped.
+async fn dlq(args: Vec<String>) -> Result<(), String> {
+    let config = LocalConfig::from_env().map_err(|e| e.to_string())?;
+    let path = config.data_dir.join("store.redb");
+    let store = lite_store::redb_store::RedbStore::open(&path).map_err(|e| {
+        format!(
+            "cannot open {} (is amazon-lite serving? stop it first): {e}",
+            path.display()
+        )
+    })?;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] => {
+            let consumers = lite_events::dlq::consumers_with_dead_letters(&store)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_json(&serde_json::json!({ "consumers": consumers }));
+        }
+        ["list", consumer, rest @ ..] => {
+            let limit = match rest {
+                [] => 100,
+                [n] => n
+                    .parse()
+                    .map_err(|_| format!("limit {n:?} is not a number"))?,
+                _ => return Err("usage: amazon-lite dlq list <consumer> [limit]".into()),
+            };
+            let letters = lite_events::dlq::list(&store, consumer, limit)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_json(&serde_json::json!({ "consumer": consumer, "deadLetters": letters }));
+        }
+        ["redrive", consumer] => {
+            let moved = lite_events::dlq::redrive(&store, &lite_core::SystemClock, consumer)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{moved} dead letter(s) of {consumer} back in its queue; delivered at the next start of amazon-lite");
+        }
+        _ => {
+            return Err(
+                "usage: amazon-lite dlq [list <consumer> [limit] | redrive <consumer>]".into(),
+            )
+        }
+    }
     Ok(())
 }
 

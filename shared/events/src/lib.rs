@@ -6,7 +6,11 @@
 //! detail-type is `<entity>.<verb>.v<version>`, and its JSON Schema lives in
 //! `events/schemas/<detail-type>.json` at the repository root.
 
+pub mod contracts;
+pub mod dlq;
 pub mod handler;
+pub mod idempotency;
+pub mod local;
 pub mod outbox;
 
 pub use handler::{Handler, HandlerError};

@@ -16,7 +16,8 @@ pub struct ClientIp(pub Option<IpAddr>);
 impl ClientIp {
     /// A stable string for keys and logs (`unknown` when not known).
     pub fn key(&self) -> String {
-        self.0.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+        self.0
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
     }
 }
 
@@ -27,6 +28,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         if let Some(ip) = parts.extensions.get::<ClientIp>() {
             return Ok(*ip);
         }
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }

@@ -89,7 +89,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         }
         let path = err.path().to_string();
         let message = strip_position(&inner.to_string());
-        Problem::validation(vec![FieldError::new(field_name(&path, &message), message)])
+        Problem::validation(vec![FieldError::new(
+            field_name(&path, &message, "body"),
+            message,
+        )])
     })
 }
 
@@ -116,20 +119,26 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Problem> {
     result.map_err(|err| {
         let path = err.path().to_string();
         let message = err.inner().to_string();
-        Problem::validation(vec![FieldError::new(field_name(&path, &message), message)])
+        Problem::validation(vec![FieldError::new(
+            field_name(&path, &message, "query"),
+            message,
+        )])
     })
 }
 
-/// serde's "missing field `x`" names the field only in the message.
-fn field_name(path: &str, message: &str) -> String {
-    let missing = message
-        .strip_prefix("missing field `")
+/// serde names a missing or duplicate field only in its message (an unknown
+/// one is already the last segment of the path);
+/// `top` names the whole input when no field is known.
+fn field_name(path: &str, message: &str, top: &str) -> String {
+    let named = ["missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split('`').next())
         .map(str::to_owned);
-    match (path, missing) {
+    match (path, named) {
         (".", Some(f)) | ("", Some(f)) => f,
         (p, Some(f)) => format!("{p}.{f}"),
-        (".", None) | ("", None) => "body".to_owned(),
+        (".", None) | ("", None) => top.to_owned(),
         (p, None) => p.to_owned(),
     }
 }
@@ -205,5 +214,7 @@ mod tests {
         let p = parse_query::<Q>("limit=abc").unwrap_err();
         assert_eq!(p.errors[0].field, "limit");
         assert!(parse_query::<Q>("limit=5").unwrap().limit == Some(5));
+        let p = parse_query::<Q>("limit=5&limit=6").unwrap_err();
+        assert_eq!(p.errors[0].field, "limit");
     }
 }

@@ -18,6 +18,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Requests over 256 KiB are refused with 413.
 pub const BODY_LIMIT: usize = 256 * 1024;
+/// An over-limit body up to this size is read and discarded before the 413
+/// goes out: closing a connection with unread request bytes makes the
+/// kernel reset it, and clients then lose the 413 and see a broken pipe.
+const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, Default)]
 pub struct HttpConfig {
@@ -89,12 +93,36 @@ pub fn finish(router: Router, verifier: Arc<TokenVerifier>, config: &HttpConfig)
             "default-src 'none'; frame-ancestors 'none'",
         ))
         .layer(security_header(header::CACHE_CONTROL, "no-store"))
+        .layer(middleware::from_fn(refuse_declared_oversize))
         .layer(middleware::from_fn(problems_for_bare_errors))
         .layer(middleware::from_fn(correlation::middleware))
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// 413 for a declared `Content-Length` over the limit, after draining a
+/// moderately sized body (see [`DRAIN_LIMIT`]). Undeclared (chunked) bodies
+/// are cut off by the body limit layer as they stream.
+async fn refuse_declared_oversize(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(n) if n > BODY_LIMIT => {
+            if n <= DRAIN_LIMIT {
+                let _ = axum::body::to_bytes(req.into_body(), DRAIN_LIMIT).await;
+            }
+            problem_response(&Problem::new(
+                ErrorCode::PayloadTooLarge,
+                format!("The body exceeds {} KiB.", BODY_LIMIT / 1024),
+            ))
+        }
+        _ => next.run(req).await,
+    }
 }
 
 async fn not_found() -> Response {

@@ -15,6 +15,9 @@ pub struct TokenSpec {
     pub roles: Vec<Role>,
     pub kid: String,
     pub exp_in_secs: i64,
+    /// The login session (`sid`); a verifier with a session guard checks it.
+    pub sid: String,
+    pub email: Option<String>,
 }
 
 impl TokenSpec {
@@ -24,6 +27,8 @@ impl TokenSpec {
             roles: vec![Role::Customer],
             kid: TEST_KID.into(),
             exp_in_secs: 900,
+            sid: "ses_test".into(),
+            email: None,
         }
     }
     pub fn admin(sub: &str) -> Self {
@@ -38,9 +43,9 @@ pub fn mint(spec: TokenSpec) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
         sub: spec.sub,
-        email: None,
+        email: spec.email,
         roles: spec.roles,
-        sid: "ses_test".into(),
+        sid: spec.sid,
         jti: ulid::Ulid::new().to_string(),
         iat: now,
         exp: now + spec.exp_in_secs,

@@ -9,19 +9,55 @@ use lite_core::config::{optional, required};
 use lite_core::CursorCodec;
 use lite_http::{ClientIp, Context, Cursors, HttpConfig, TokenVerifier};
 use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 /// Serves `router` (one service's routes) as this Lambda function.
 pub async fn serve(router: fn(Context) -> axum::Router) -> Result<(), lambda_http::Error> {
+    serve_with(router, |_, _| {}).await
+}
+
+/// Like [`serve`], with `protect` completing the token verifier from the
+/// function's context before the first request: the auth service's
+/// `auth::protect` installs its session guard (revoked sessions are 401)
+/// and its published keys as key source (kids learned at run time), so
+/// `lite_lambda::serve_with(catalog::router, auth::protect)`.
+pub async fn serve_with(
+    router: fn(Context) -> axum::Router,
+    protect: fn(&Context, &mut TokenVerifier),
+) -> Result<(), lambda_http::Error> {
     lite_http::telemetry::init();
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let table = required("TABLE_NAME")?;
     let store = lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
     let cursors = cursors(aws_sdk_secretsmanager::Client::new(&aws));
-    let verifier = verifier()?;
+    let mut verifier = verifier()?;
     let ctx = Context::new(Arc::new(store), cursors);
+    protect(&ctx, &mut verifier);
     let app = lite_http::finish(router(ctx), Arc::new(verifier), &HttpConfig::from_env())
         .layer(axum::middleware::from_fn(client_ip));
     lambda_http::run(app).await
+}
+
+/// The string value of the Secrets Manager secret `arn`. The client is
+/// built on the first call (not at init), once per process; callers cache
+/// the value (the auth service's signing key is read once per instance).
+pub async fn secret_string(arn: &str) -> Result<String, String> {
+    static CLIENT: OnceCell<aws_sdk_secretsmanager::Client> = OnceCell::const_new();
+    let client = CLIENT
+        .get_or_init(|| async {
+            let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            aws_sdk_secretsmanager::Client::new(&aws)
+        })
+        .await;
+    let out = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| format!("cannot read the secret {arn}: {e:?}"))?;
+    out.secret_string()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("the secret {arn} has no string value"))
 }
 
 /// The cursor key: from the secret named by `AMAZON_LITE_CURSOR_SECRET_ARN`
@@ -76,12 +112,21 @@ fn verifier() -> Result<TokenVerifier, lambda_http::Error> {
 }
 
 /// Copies API Gateway's source address into the [`ClientIp`] extension.
-async fn client_ip(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn client_ip(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use lambda_http::request::RequestContext;
     use lambda_http::RequestExt;
     let ip = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.as_deref().and_then(|s| s.parse().ok()),
-        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.as_deref().and_then(|s| s.parse().ok()),
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.http.source_ip.as_deref().and_then(|s| s.parse().ok())
+        }
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx
+            .identity
+            .source_ip
+            .as_deref()
+            .and_then(|s| s.parse().ok()),
         _ => None,
     };
     req.extensions_mut().insert(ClientIp(ip));

@@ -1,0 +1,96 @@
+//! `infra/consumers.json`: the consumers CDK builds a queue, DLQ, rule and
+//! function for. Embedded at compile time so a consumer's test can check
+//! that its [`Handler`] and the file agree ([`check_handler`]).
+
+use lite_events::Handler;
+use serde::Deserialize;
+
+/// The file, as compiled in.
+pub const CONSUMERS_JSON: &str = include_str!("../../../infra/consumers.json");
+
+/// One consumer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsumerSpec {
+    /// The [`Handler::name`]: queue, function and idempotency records.
+    pub name: String,
+    /// The crate under `functions/<service>/` that builds the binary.
+    pub service: String,
+    /// The Lambda binary (`[[bin]]` of that crate).
+    pub binary: String,
+    /// EventBridge detail-types its rule matches ([`Handler::detail_types`]).
+    pub detail_types: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsumersFile {
+    consumers: Vec<ConsumerSpec>,
+}
+
+/// Parses a consumers file.
+pub fn parse(json: &str) -> Result<Vec<ConsumerSpec>, String> {
+    let file: ConsumersFile = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    Ok(file.consumers)
+}
+
+/// The consumers of `infra/consumers.json`.
+pub fn declared() -> Result<Vec<ConsumerSpec>, String> {
+    parse(CONSUMERS_JSON).map_err(|e| format!("infra/consumers.json: {e}"))
+}
+
+/// Checks that `infra/consumers.json` lists `handler` under its name with
+/// exactly its detail-types (so its queue receives what it handles).
+pub fn check_handler(handler: &dyn Handler) -> Result<(), String> {
+    let consumers = declared()?;
+    let spec = consumers
+        .iter()
+        .find(|c| c.name == handler.name())
+        .ok_or_else(|| format!("infra/consumers.json does not list {}", handler.name()))?;
+    let mut declared: Vec<&str> = spec.detail_types.iter().map(String::as_str).collect();
+    let mut handled: Vec<&str> = handler.detail_types().to_vec();
+    declared.sort_unstable();
+    handled.sort_unstable();
+    if declared != handled {
+        return Err(format!(
+            "{}: infra/consumers.json routes {declared:?} but the handler accepts {handled:?}",
+            handler.name()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_parses_with_unique_names_and_detail_types() {
+        let consumers = declared().unwrap();
+        assert!(!consumers.is_empty());
+        let mut names: Vec<_> = consumers.iter().map(|c| &c.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), consumers.len(), "unique names");
+        for c in &consumers {
+            assert!(!c.detail_types.is_empty(), "{}", c.name);
+            for t in &c.detail_types {
+                assert!(
+                    t.rsplit_once(".v")
+                        .is_some_and(|(_, v)| v.parse::<u32>().is_ok()),
+                    "{}: {t} is <type>.v<version>",
+                    c.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(parse(
+            r#"{"consumers":[{"name":"a","service":"s","binary":"b","detailTypes":[],"x":1}]}"#
+        )
+        .is_err());
+        assert!(parse(r#"{"consumers":[]}"#).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,439 @@
+//! Handling an event once per consumer, whichever transport delivers it
+//! (SQS on AWS, the local bus here): both wrap every [`Handler`] call in
+//! [`handle_once`].
+//!
+//! # Record
+//! `PK = IDEMP#<consumer>#<eventId>`, `SK = IDEMP`, with `status`
+//! (`inProgress` | `done`), `owner` (a random token of the claiming call),
+//! `leaseUntil` (epoch ms, while in progress), `expiresAt` (TTL, epoch
+//! seconds: 7 days after the claim) and `consumer`, `eventId`,
+//! `detailType`, `claimedAt`, `doneAt` for people reading the table.
+//!
+//! # Protocol
+//! 1. Claim: put the record `inProgress` with the condition "absent, or in
+//!    progress with an expired lease (a crashed worker's), or past its TTL
+//!    (expired records may linger until swept)".
+//! 2. Claim refused: `done` → [`Outcome::Duplicate`] (the handler is not
+//!    called); otherwise someone else holds it → [`HandlerError::Retry`].
+//! 3. Run the handler. Success → `status = done` (condition: still ours).
+//!    Failure → delete the claim (condition: still ours) and return the
+//!    handler's error, so the retry can claim again at once.
+//!
+//! Store failures are [`HandlerError::Retry`]. Delivery stays at least once
+//! in two corners, so handlers should still be safe to repeat: a handler
+//! that runs longer than the lease (60 s) may be run a second time by
+//! another worker, and when marking `done` keeps failing the claim expires
+//! and the event is handled again.
+
+use crate::{Envelope, Handler, HandlerError};
+use futures::FutureExt;
+use lite_core::Clock;
+use lite_store::{attr, Condition, Key, Store, StoreError, Update};
+use std::panic::AssertUnwindSafe;
+
+/// How long a claim keeps other workers off an event.
+pub const LEASE_MS: i64 = 60_000;
+/// How long a record is kept (the TTL): 7 days.
+pub const RETENTION_SECS: i64 = 7 * 24 * 60 * 60;
+
+const STATUS: &str = "status";
+const IN_PROGRESS: &str = "inProgress";
+const DONE: &str = "done";
+const OWNER: &str = "owner";
+const LEASE_UNTIL: &str = "leaseUntil";
+
+/// What [`handle_once`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The handler ran and succeeded; the event is recorded as done.
+    Handled,
+    /// The event was already handled by this consumer; the handler was not
+    /// called.
+    Duplicate,
+}
+
+/// The key of the idempotency record of `consumer` for `event_id`.
+pub fn key(consumer: &str, event_id: &str) -> Key {
+    Key::new(format!("IDEMP#{consumer}#{event_id}"), "IDEMP")
+}
+
+/// Runs `handler` on `event` unless this consumer already handled it (see
+/// the module documentation for the protocol).
+pub async fn handle_once(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    handler: &dyn Handler,
+    event: &Envelope,
+) -> Result<Outcome, HandlerError> {
+    let consumer = handler.name();
+    let key = key(consumer, &event.id);
+    let now = clock.now();
+    let now_ms = now.timestamp_millis();
+    let owner = format!("{:032x}", rand::random::<u128>());
+
+    let mut claim = key.to_item();
+    claim.insert("entity".into(), "idempotency".into());
+    claim.insert("consumer".into(), consumer.into());
+    claim.insert("eventId".into(), event.id.clone().into());
+    claim.insert("detailType".into(), event.detail_type().into());
+    claim.insert(STATUS.into(), IN_PROGRESS.into());
+    claim.insert(OWNER.into(), owner.clone().into());
+    claim.insert(LEASE_UNTIL.into(), (now_ms + LEASE_MS).into());
+    claim.insert("claimedAt".into(), lite_core::rfc3339(now).into());
+    claim.insert(
+        attr::EXPIRES_AT.into(),
+        (now.timestamp() + RETENTION_SECS).into(),
+    );
+    let claimable = Condition::NotExists
+        .or(Condition::eq(STATUS, IN_PROGRESS).and(Condition::lt(LEASE_UNTIL, now_ms)))
+        .or(Condition::lt(attr::EXPIRES_AT, now.timestamp()));
+
+    match store.put(claim, Some(claimable)).await {
+        Ok(()) => {}
+        Err(e) if e.is_condition_failure() => {
+            return match store.get(&key).await {
+                Ok(Some(record)) if record.get(STATUS).and_then(|s| s.as_str()) == Some(DONE) => {
+                    tracing::debug!(consumer, event_id = %event.id, "duplicate event skipped");
+                    Ok(Outcome::Duplicate)
+                }
+                Ok(_) => Err(HandlerError::Retry(format!(
+                    "event {} is being handled by another {consumer} worker",
+                    event.id
+                ))),
+                Err(e) => Err(store_failure(e)),
+            };
+        }
+        Err(e) => return Err(store_failure(e)),
+    }
+
+    // A panicking handler is a failed attempt like any other: its claim is
+    // released and the transport retries (then dead-letters) the event.
+    let handled = AssertUnwindSafe(handler.handle(event))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(HandlerError::Retry(panic_message(panic.as_ref()))));
+    match handled {
+        Ok(()) => {
+            mark_done(store, clock, &key, &owner, consumer, &event.id).await?;
+            Ok(Outcome::Handled)
+        }
+        Err(error) => {
+            // Give the event back, so the retry can claim it at once. If
+            // this fails the lease runs out instead.
+            if let Err(e) = store
+                .delete(&key, Some(Condition::eq(OWNER, owner.as_str())))
+                .await
+            {
+                if !e.is_condition_failure() {
+                    tracing::warn!(consumer, event_id = %event.id, error = %e,
+                        "cannot release the idempotency claim; it expires with its lease");
+                }
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn mark_done(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    key: &Key,
+    owner: &str,
+    consumer: &str,
+    event_id: &str,
+) -> Result<(), HandlerError> {
+    const ATTEMPTS: usize = 3;
+    let mut last = None;
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+        }
+        let updates = [
+            Update::set(STATUS, DONE),
+            Update::remove(LEASE_UNTIL),
+            Update::set("doneAt", lite_core::rfc3339(clock.now())),
+        ];
+        match store
+            .update(key, &updates, Some(Condition::eq(OWNER, owner)))
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_condition_failure() => {
+                // Our lease ran out and another worker claimed the event:
+                // it was handled here anyway, and will be there as well.
+                tracing::warn!(
+                    consumer,
+                    event_id,
+                    "the handler outlived its idempotency lease; the event may be handled twice"
+                );
+                return Ok(());
+            }
+            Err(e) if e.is_retryable() => last = Some(e),
+            Err(e) => return Err(store_failure(e)),
+        }
+    }
+    Err(store_failure(last.unwrap_or(StoreError::Contention)))
+}
+
+/// `handler panicked: <message>`.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("handler panicked: {text}")
+}
+
+fn store_failure(e: StoreError) -> HandlerError {
+    HandlerError::Retry(format!("idempotency record: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+    use lite_core::ManualClock;
+    use lite_store::redb_store::RedbStore;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    struct Counting {
+        calls: AtomicUsize,
+        fail_with: Mutex<Option<HandlerError>>,
+    }
+
+    impl Counting {
+        fn new() -> Self {
+            Self {
+                calls: AtomicUsize::new(0),
+                fail_with: Mutex::new(None),
+            }
+        }
+        fn calls(&self) -> usize {
+            self.calls.load(Ordering::SeqCst)
+        }
+    }
+
+    #[async_trait]
+    impl Handler for Counting {
+        fn name(&self) -> &'static str {
+            "test-consumer"
+        }
+        fn detail_types(&self) -> &'static [&'static str] {
+            &["thing.happened.v1"]
+        }
+        async fn handle(&self, _event: &Envelope) -> Result<(), HandlerError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            match self.fail_with.lock().unwrap().clone() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        }
+    }
+
+    fn start() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn event(clock: &dyn Clock) -> Envelope {
+        Envelope::new(
+            &lite_core::SystemIds::default(),
+            "thing.happened",
+            1,
+            "tests",
+            clock.now(),
+            "corr",
+            serde_json::json!({}),
+        )
+    }
+
+    #[tokio::test]
+    async fn handles_once_then_reports_duplicates() {
+        let store = RedbStore::in_memory().unwrap();
+        let clock = ManualClock::new(start());
+        let h = Counting::new();
+        let e = event(&clock);
+        assert_eq!(
+            handle_once(&store, &clock, &h, &e).await,
+            Ok(Outcome::Handled)
+        );
+        assert_eq!(
+            handle_once(&store, &clock, &h, &e).await,
+            Ok(Outcome::Duplicate)
+        );
+        assert_eq!(h.calls(), 1);
+        let record = store
+            .get(&key("test-consumer", &e.id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record["status"], "done");
+        assert_eq!(record["eventId"], e.id.as_str());
+        assert_eq!(
+            record["expiresAt"],
+            start().timestamp() + 7 * 24 * 3600,
+            "TTL 7 days"
+        );
+        assert!(record.get("leaseUntil").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_live_claim_elsewhere_is_retry_and_an_expired_one_is_taken_over() {
+        let store = RedbStore::in_memory().unwrap();
+        let clock = ManualClock::new(start());
+        let h = Counting::new();
+        let e = event(&clock);
+        // Another worker claimed the event and is still within its lease.
+        let mut claim = key("test-consumer", &e.id).to_item();
+        claim.insert("status".into(), "inProgress".into());
+        claim.insert("owner".into(), "someone-else".into());
+        claim.insert(
+            "leaseUntil".into(),
+            (start().timestamp_millis() + LEASE_MS).into(),
+        );
+        claim.insert("expiresAt".into(), (start().timestamp() + 100).into());
+        store.put(claim, None).await.unwrap();
+
+        let r = handle_once(&store, &clock, &h, &e).await;
+        assert!(matches!(r, Err(HandlerError::Retry(_))), "{r:?}");
+        assert_eq!(h.calls(), 0);
+
+        // That worker crashed: once its lease is over, the event is ours.
+        clock.advance(chrono::Duration::milliseconds(LEASE_MS + 1));
+        assert_eq!(
+            handle_once(&store, &clock, &h, &e).await,
+            Ok(Outcome::Handled)
+        );
+        assert_eq!(h.calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_handler_releases_its_claim() {
+        let store = RedbStore::in_memory().unwrap();
+        let clock = ManualClock::new(start());
+        let h = Counting::new();
+        let e = event(&clock);
+        *h.fail_with.lock().unwrap() = Some(HandlerError::Retry("down".into()));
+        assert_eq!(
+            handle_once(&store, &clock, &h, &e).await,
+            Err(HandlerError::Retry("down".into()))
+        );
+        assert_eq!(
+            store.get(&key("test-consumer", &e.id)).await.unwrap(),
+            None,
+            "claim released"
+        );
+        *h.fail_with.lock().unwrap() = Some(HandlerError::Poison("bad".into()));
+        assert_eq!(
+            handle_once(&store, &clock, &h, &e).await,
+            Err(HandlerError::Poison("bad".into()))
+        );
+        // Fixed: the next delivery is handled at once (no lease to wait out).
+        *h.fail_with.lock().unwrap() = None;
+        assert_eq!(
+            handle_once(&store, &clock, &h, &e).await,
+            Ok(Outcome::Handled)
+        );
+        assert_eq!(h.calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn an_expired_done_record_no_longer_counts() {
+        let store = RedbStore::in_memory().unwrap();
+        let clock = ManualClock::new(start());
+        let h = Counting::new();
+        let e = event(&clock);
+        handle_once(&store, &clock, &h, &e).await.unwrap();
+        clock.advance(chrono::Duration::seconds(RETENTION_SECS + 1));
+        assert_eq!(
+            handle_once(&store, &clock, &h, &e).await,
+            Ok(Outcome::Handled),
+            "past its TTL the record is as good as swept"
+        );
+        assert_eq!(h.calls(), 2);
+    }
+
+    struct Panicking;
+
+    #[async_trait]
+    impl Handler for Panicking {
+        fn name(&self) -> &'static str {
+            "test-consumer"
+        }
+        fn detail_types(&self) -> &'static [&'static str] {
+            &["thing.happened.v1"]
+        }
+        async fn handle(&self, _event: &Envelope) -> Result<(), HandlerError> {
+            panic!("bug in the handler")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_retry_that_releases_its_claim() {
+        let store = RedbStore::in_memory().unwrap();
+        let clock = ManualClock::new(start());
+        let e = event(&clock);
+        assert_eq!(
+            handle_once(&store, &clock, &Panicking, &e).await,
+            Err(HandlerError::Retry(
+                "handler panicked: bug in the handler".into()
+            ))
+        );
+        assert_eq!(store.get(&key("test-consumer", &e.id)).await.unwrap(), None);
+        let h = Counting::new();
+        assert_eq!(
+            handle_once(&store, &clock, &h, &e).await,
+            Ok(Outcome::Handled)
+        );
+    }
+
+    /// A store that is down.
+    struct Down;
+
+    #[async_trait]
+    impl Store for Down {
+        async fn get(&self, _: &Key) -> Result<Option<lite_store::Item>, StoreError> {
+            Err(StoreError::Unavailable("down".into()))
+        }
+        async fn batch_get(&self, _: &[Key]) -> Result<Vec<Option<lite_store::Item>>, StoreError> {
+            Err(StoreError::Unavailable("down".into()))
+        }
+        async fn query(&self, _: &lite_store::Query) -> Result<lite_store::Page, StoreError> {
+            Err(StoreError::Unavailable("down".into()))
+        }
+        async fn put(&self, _: lite_store::Item, _: Option<Condition>) -> Result<(), StoreError> {
+            Err(StoreError::Throttled)
+        }
+        async fn update(
+            &self,
+            _: &Key,
+            _: &[Update],
+            _: Option<Condition>,
+        ) -> Result<lite_store::Item, StoreError> {
+            Err(StoreError::Unavailable("down".into()))
+        }
+        async fn delete(
+            &self,
+            _: &Key,
+            _: Option<Condition>,
+        ) -> Result<Option<lite_store::Item>, StoreError> {
+            Err(StoreError::Unavailable("down".into()))
+        }
+        async fn transact(&self, _: Vec<lite_store::TxOp>) -> Result<(), StoreError> {
+            Err(StoreError::Unavailable("down".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn store_failures_are_retry_and_skip_the_handler() {
+        let clock = ManualClock::new(start());
+        let h = Counting::new();
+        let r = handle_once(&Down, &clock, &h, &event(&clock)).await;
+        assert!(matches!(r, Err(HandlerError::Retry(_))), "{r:?}");
+        assert_eq!(h.calls(), 0);
+    }
+}

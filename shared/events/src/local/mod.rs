@@ -1,0 +1,324 @@
+//! The in-process event bus, durable in the store: what EventBridge, the
+//! per-consumer SQS queues and their DLQs are on AWS.
+//!
+//! - The relay ([`relay`]) publishes pending outbox items to one delivery
+//!   per subscribed consumer, in one transaction with marking the item
+//!   published. It runs at start-up (what a crash left behind), whenever the
+//!   store's change feed fires, and every `poll_interval` as a safety net.
+//! - One worker per consumer ([`worker`]) takes due deliveries in queue
+//!   order, runs [`crate::idempotency::handle_once`], deletes the delivery
+//!   on success (or duplicate), reschedules it with exponential backoff on
+//!   `Retry`, and moves it to the consumer's DLQ after `max_attempts` or on
+//!   `Poison`. [`crate::dlq`] lists and redrives dead letters.
+//!
+//! Everything lives in the store (item layouts in [`delivery`]), so a
+//! process that dies loses nothing: the next start finds the pending outbox
+//! items and queued deliveries again. Several `LocalEvents` on one store
+//! (two processes, or two instances in a test) still act once per event:
+//! every step is a conditional write.
+//!
+//! ```ignore
+//! let events = LocalEvents::start(store, clock, handlers, Some(redb.changes()),
+//!     LocalEventsConfig::default());
+//! // ... serve ...
+//! events.shutdown().await;
+//! ```
+
+pub mod delivery;
+mod relay;
+mod worker;
+
+#[cfg(test)]
+mod tests;
+
+pub use relay::{CRASH_BEFORE_RELAY, CRASH_EXIT_CODE, FAULT_ENV};
+
+use crate::outbox::PENDING_PARTITION;
+use crate::Handler;
+use lite_core::Clock;
+use lite_store::{Index, Query, Store, StoreError};
+use relay::Relay;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use worker::Worker;
+
+/// Tuning of the local bus. The defaults suit the local API; tests shorten
+/// the times.
+#[derive(Debug, Clone)]
+pub struct LocalEventsConfig {
+    /// The safety-net poll of the relay and the workers (the change feed
+    /// normally wakes them first).
+    pub poll_interval: Duration,
+    /// Receives of a delivery before it goes to the DLQ (SQS's
+    /// `maxReceiveCount`).
+    pub max_attempts: u32,
+    /// First retry delay; it doubles with every attempt (with jitter).
+    pub backoff_base: Duration,
+    /// The longest retry delay.
+    pub backoff_max: Duration,
+    /// How long a taken delivery stays hidden; a worker that dies while
+    /// handling it hands it back after this (SQS's visibility timeout).
+    pub visibility_timeout: Duration,
+    /// Due deliveries a worker reads per query.
+    pub batch_size: usize,
+}
+
+impl Default for LocalEventsConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(1),
+            max_attempts: 5,
+            backoff_base: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(30),
+            visibility_timeout: Duration::from_secs(60),
+            batch_size: 10,
+        }
+    }
+}
+
+/// What [`LocalEvents::drain`] found still to do when its time ran out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("events not drained: {0}")]
+pub struct NotDrained(pub String);
+
+/// The running bus: the relay task and one worker task per consumer.
+pub struct LocalEvents {
+    store: Arc<dyn Store>,
+    consumers: Vec<&'static str>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for LocalEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalEvents")
+            .field("consumers", &self.consumers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalEvents {
+    /// Starts the relay and a worker per handler on the current tokio
+    /// runtime. `changes` is the store's change feed
+    /// ([`lite_store::redb_store::RedbStore::changes`]); without it the bus
+    /// runs on `poll_interval` alone. Handler names must be unique (a
+    /// second handler with a name already taken is ignored, loudly).
+    ///
+    /// Test-only fault hook: with `AMAZON_LITE_FAULT=crash-before-relay` in
+    /// the environment the relay exits the process with code 86 as soon as
+    /// it sees a pending outbox item, before publishing it.
+    pub fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        handlers: Vec<Arc<dyn Handler>>,
+        changes: Option<Arc<Notify>>,
+        config: LocalEventsConfig,
+    ) -> LocalEvents {
+        let mut names = HashSet::new();
+        let handlers: Vec<Arc<dyn Handler>> = handlers
+            .into_iter()
+            .filter(|h| {
+                let fresh = names.insert(h.name());
+                if !fresh {
+                    tracing::error!(
+                        consumer = h.name(),
+                        "two handlers share a consumer name; the second is ignored"
+                    );
+                }
+                fresh
+            })
+            .collect();
+        let consumers: Vec<&'static str> = handlers.iter().map(|h| h.name()).collect();
+        // `crash-before-relay` crashes on any event; `crash-before-relay:<detail-type>`
+        // only on events of that type (so start-up events, e.g. the admin
+        // account's, do not trip it).
+        let crash_before_relay = std::env::var(FAULT_ENV).ok().and_then(|v| {
+            let v = v.trim();
+            let rest = v.strip_prefix(CRASH_BEFORE_RELAY)?;
+            match rest.strip_prefix(':') {
+                Some(detail_type) => Some(Some(detail_type.to_owned())),
+                None if rest.is_empty() => Some(None),
+                None => None,
+            }
+        });
+        if crash_before_relay.is_some() {
+            tracing::warn!("{FAULT_ENV}={CRASH_BEFORE_RELAY}: the relay will crash the process (test-only fault hook)");
+        }
+        let feed = changes.unwrap_or_default();
+        // The relay kicks the workers after publishing, so they need no
+        // change feed to see new deliveries at once.
+        let kick = Arc::new(Notify::new());
+        let (stop, stop_rx) = watch::channel(false);
+
+        let mut tasks = Vec::with_capacity(handlers.len() + 1);
+        let relay = Relay {
+            store: Arc::clone(&store),
+            clock: Arc::clone(&clock),
+            handlers: handlers.clone(),
+            crash_before_relay,
+        };
+        tasks.push(tokio::spawn(run_relay(
+            relay,
+            Arc::clone(&feed),
+            Arc::clone(&kick),
+            stop_rx.clone(),
+            config.poll_interval,
+        )));
+        for handler in handlers {
+            let worker = Worker {
+                store: Arc::clone(&store),
+                clock: Arc::clone(&clock),
+                handler,
+                config: config.clone(),
+            };
+            tasks.push(tokio::spawn(run_worker(
+                worker,
+                Arc::clone(&feed),
+                Arc::clone(&kick),
+                stop_rx.clone(),
+            )));
+        }
+        tracing::info!(consumers = ?consumers, "local event bus started");
+        LocalEvents {
+            store,
+            consumers,
+            stop,
+            tasks,
+        }
+    }
+
+    /// The consumers this bus runs a worker for.
+    pub fn consumers(&self) -> &[&'static str] {
+        &self.consumers
+    }
+
+    /// Stops the tasks gracefully: each finishes the delivery in hand (its
+    /// handler call and the write that settles it), then exits. What is
+    /// left stays in the store for the next start.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "an event bus task failed");
+            }
+        }
+        tracing::info!("local event bus stopped");
+    }
+
+    /// Waits (for tests) until no outbox item is pending and every
+    /// consumer's queue is empty: every event published and each delivery
+    /// handled or dead-lettered (retries scheduled for later are waited
+    /// for too).
+    pub async fn drain(&self, timeout: Duration) -> Result<(), NotDrained> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = match self.left().await {
+                Ok(left) if left.is_empty() => return Ok(()),
+                Ok(left) => left.join(", "),
+                Err(e) => format!("store error: {e}"),
+            };
+            if Instant::now() >= deadline {
+                return Err(NotDrained(left));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// What is still to do (empty: drained).
+    async fn left(&self) -> Result<Vec<String>, StoreError> {
+        let mut left = Vec::new();
+        let pending = Query::new(Index::Gsi2, PENDING_PARTITION).limit(1);
+        if !self.store.query(&pending).await?.items.is_empty() {
+            left.push("pending outbox items".to_owned());
+        }
+        for consumer in &self.consumers {
+            let queued = Query::new(Index::Gsi1, delivery::queue(consumer)).limit(1);
+            if !self.store.query(&queued).await?.items.is_empty() {
+                left.push(format!("deliveries queued for {consumer}"));
+            }
+        }
+        Ok(left)
+    }
+}
+
+impl Drop for LocalEvents {
+    /// Dropped without [`LocalEvents::shutdown`]: the tasks still stop
+    /// after the delivery in hand (nobody waits for them).
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+fn stopped(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
+}
+
+async fn run_relay(
+    relay: Relay,
+    feed: Arc<Notify>,
+    kick: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+    poll: Duration,
+) {
+    while !stopped(&stop) {
+        // Enabled before reading, so a commit during the read still wakes us.
+        let changed = feed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        match relay.publish_pending().await {
+            Ok(0) => {}
+            Ok(_) => kick.notify_waiters(),
+            Err(e) => tracing::warn!(error = %e, "event relay failed; retrying"),
+        }
+        tokio::select! {
+            _ = &mut changed => {}
+            _ = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn run_worker(
+    worker: Worker,
+    feed: Arc<Notify>,
+    kick: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let poll = worker.config.poll_interval;
+    let batch = worker.config.batch_size.clamp(1, 1000);
+    while !stopped(&stop) {
+        let changed = feed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        let kicked = kick.notified();
+        tokio::pin!(kicked);
+        kicked.as_mut().enable();
+        let wait = match worker.run_due(|| stopped(&stop)).await {
+            Ok(found) if found >= batch => continue,
+            Ok(_) => match worker.next_due_in().await {
+                Ok(Some(due)) => due.min(poll),
+                Ok(None) => poll,
+                Err(e) => {
+                    tracing::warn!(consumer = worker.handler.name(), error = %e, "event worker cannot read its queue");
+                    poll
+                }
+            },
+            Err(e) => {
+                tracing::warn!(consumer = worker.handler.name(), error = %e, "event worker cannot read its queue");
+                poll
+            }
+        };
+        // Something due now that this worker did not take was taken by
+        // another worker; look again shortly rather than spin.
+        let wait = wait.max(Duration::from_millis(5));
+        tokio::select! {
+            _ = &mut changed => {}
+            _ = &mut kicked => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}

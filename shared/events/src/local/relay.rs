@@ -1,0 +1,170 @@
+//! The local relay: publishes pending outbox items to the consumers' queues.
+//!
+//! Each pending outbox item (GSI2 `OUTBOX#PENDING`, oldest first) is
+//! published in ONE transaction: a delivery per subscribed consumer (put
+//! with `NotExists`, so publishing twice cannot queue an event twice) and
+//! the outbox item marked published (GSI2 keys removed, `publishedAt`,
+//! `expiresAt` = now + 7 days) on the condition that it is still pending,
+//! so two relays racing on one store publish each event once.
+
+use super::delivery;
+use crate::{idempotency::RETENTION_SECS, outbox::PENDING_PARTITION, Envelope, Handler};
+use lite_core::Clock;
+use lite_store::{attr, Condition, Index, Item, Key, Query, Store, StoreError, TxOp, Update};
+use std::sync::Arc;
+
+/// Test-only fault hook: with `AMAZON_LITE_FAULT=crash-before-relay` the
+/// process exits with [`CRASH_EXIT_CODE`] as soon as the relay sees a
+/// pending outbox item, before publishing it (the crash the outbox must
+/// survive). Never set it outside tests.
+pub const FAULT_ENV: &str = "AMAZON_LITE_FAULT";
+/// The [`FAULT_ENV`] value that crashes the relay.
+pub const CRASH_BEFORE_RELAY: &str = "crash-before-relay";
+/// The exit code of the crash.
+pub const CRASH_EXIT_CODE: i32 = 86;
+
+/// Outbox items read per query.
+const PAGE: usize = 100;
+/// Rounds of "some deliveries already exist: publish the rest".
+const PUBLISH_ROUNDS: usize = 3;
+
+pub(super) struct Relay {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub handlers: Vec<Arc<dyn Handler>>,
+    /// The fault hook: `Some(None)` crashes on any event, `Some(Some(t))`
+    /// on events of detail-type `t`.
+    pub crash_before_relay: Option<Option<String>>,
+}
+
+impl Relay {
+    /// Publishes every pending outbox item, oldest first; returns how many
+    /// this relay published.
+    pub async fn publish_pending(&self) -> Result<usize, StoreError> {
+        let mut published = 0;
+        let mut after = None;
+        loop {
+            let query = Query::new(Index::Gsi2, PENDING_PARTITION)
+                .limit(PAGE)
+                .after(after);
+            let page = self.store.query(&query).await?;
+            for item in &page.items {
+                if let Some(only) = &self.crash_before_relay {
+                    let detail_type = item.get("detailType").and_then(|t| t.as_str());
+                    if only.as_deref().is_none_or(|t| Some(t) == detail_type) {
+                        crash(item);
+                    }
+                }
+                if self.publish(item).await? {
+                    published += 1;
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(published),
+            }
+        }
+    }
+
+    /// Publishes one outbox item; `false` when another relay did first.
+    async fn publish(&self, item: &Item) -> Result<bool, StoreError> {
+        let key = Key::of(item)?;
+        let now = self.clock.now();
+        let mut mark = vec![
+            Update::remove(attr::GSI2PK),
+            Update::remove(attr::GSI2SK),
+            Update::set("publishedAt", lite_core::rfc3339(now)),
+            Update::set(attr::EXPIRES_AT, now.timestamp() + RETENTION_SECS),
+        ];
+        let pending = Condition::eq(attr::GSI2PK, PENDING_PARTITION);
+        let raw = item.get("event").cloned().unwrap_or_default();
+        let event: Envelope = match serde_json::from_value(raw.clone()) {
+            Ok(event) => event,
+            Err(e) => {
+                // Nobody could ever handle it; keep it (with the reason)
+                // instead of retrying it forever.
+                tracing::error!(outbox = %key, error = %e, "malformed outbox event; not delivered");
+                mark.push(Update::set(
+                    "relayError",
+                    format!("malformed envelope: {e}"),
+                ));
+                return match self.store.update(&key, &mark, Some(pending)).await {
+                    Ok(_) => Ok(true),
+                    Err(e) if e.is_condition_failure() => Ok(false),
+                    Err(e) => Err(e),
+                };
+            }
+        };
+        let detail_type = event.detail_type();
+        let now_ms = now.timestamp_millis();
+        let created_at = lite_core::rfc3339(now);
+        let mut deliveries: Vec<(&'static str, TxOp)> = self
+            .handlers
+            .iter()
+            .filter(|h| h.detail_types().contains(&detail_type.as_str()))
+            .map(|h| {
+                let item = delivery::new_item(
+                    h.name(),
+                    &event.id,
+                    &detail_type,
+                    raw.clone(),
+                    now_ms,
+                    &created_at,
+                );
+                let op = TxOp::Put {
+                    item,
+                    condition: Some(Condition::NotExists),
+                };
+                (h.name(), op)
+            })
+            .collect();
+        for _ in 0..PUBLISH_ROUNDS {
+            let mut ops: Vec<TxOp> = deliveries.iter().map(|(_, op)| op.clone()).collect();
+            let outbox_op = ops.len();
+            ops.push(TxOp::Update {
+                key: key.clone(),
+                updates: mark.clone(),
+                condition: Some(pending.clone()),
+            });
+            match self.store.transact(ops).await {
+                Ok(()) => {
+                    let consumers: Vec<&str> = deliveries.iter().map(|(c, _)| *c).collect();
+                    tracing::debug!(event_id = %event.id, %detail_type, ?consumers, "event published");
+                    return Ok(true);
+                }
+                Err(StoreError::TransactionCanceled { failed }) => {
+                    if failed.contains(&outbox_op) {
+                        return Ok(false);
+                    }
+                    // Those consumers have the event queued already (a
+                    // delivery written by an earlier publish): publish the
+                    // rest.
+                    let mut index = 0;
+                    deliveries.retain(|_| {
+                        let keep = !failed.contains(&index);
+                        index += 1;
+                        keep
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+}
+
+fn crash(item: &Item) -> ! {
+    let event = item
+        .get("event")
+        .and_then(|e| e.get("id"))
+        .and_then(|id| id.as_str())
+        .unwrap_or("?");
+    tracing::error!(
+        event_id = event,
+        "{FAULT_ENV}={CRASH_BEFORE_RELAY}: exiting before the relay publishes"
+    );
+    eprintln!(
+        "amazon-lite: fault {CRASH_BEFORE_RELAY}: exiting with {CRASH_EXIT_CODE} before publishing {event}"
+    );
+    std::process::exit(CRASH_EXIT_CODE)
+}

@@ -1,0 +1,583 @@
+//! The local bus end to end, on redb in memory and on a file.
+
+use super::*;
+use crate::{dlq, idempotency, outbox, Envelope, HandlerError};
+use async_trait::async_trait;
+use lite_core::{Ids, SystemClock, SystemIds};
+use lite_store::redb_store::RedbStore;
+use lite_store::{attr, Key, TxOp, Update};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+const DRAIN: Duration = Duration::from_secs(20);
+
+// ------------------------------------------------------------- fixtures ---
+
+struct Backend {
+    store: RedbStore,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Backend {
+    fn memory() -> Backend {
+        Backend {
+            store: RedbStore::in_memory().unwrap(),
+            _dir: None,
+        }
+    }
+
+    fn file() -> Backend {
+        let dir = tempfile::tempdir().unwrap();
+        Backend {
+            store: RedbStore::open(&dir.path().join("store.redb")).unwrap(),
+            _dir: Some(dir),
+        }
+    }
+
+    fn store(&self) -> Arc<dyn Store> {
+        Arc::new(self.store.clone())
+    }
+
+    fn start(&self, handlers: Vec<Arc<dyn Handler>>) -> LocalEvents {
+        self.start_with(handlers, config())
+    }
+
+    fn start_with(
+        &self,
+        handlers: Vec<Arc<dyn Handler>>,
+        config: LocalEventsConfig,
+    ) -> LocalEvents {
+        LocalEvents::start(
+            self.store(),
+            Arc::new(SystemClock),
+            handlers,
+            Some(self.store.changes()),
+            config,
+        )
+    }
+}
+
+fn config() -> LocalEventsConfig {
+    LocalEventsConfig {
+        poll_interval: Duration::from_millis(200),
+        max_attempts: 4,
+        backoff_base: Duration::from_millis(20),
+        backoff_max: Duration::from_millis(80),
+        visibility_timeout: Duration::from_secs(10),
+        batch_size: 4,
+    }
+}
+
+/// Successful handler calls per (consumer, event id), shared by handlers
+/// (several instances of one consumer count into the same map).
+#[derive(Default, Clone)]
+struct Effects(Arc<Mutex<HashMap<(String, String), usize>>>);
+
+impl Effects {
+    fn add(&self, consumer: &str, event: &str) {
+        *self
+            .0
+            .lock()
+            .unwrap()
+            .entry((consumer.to_owned(), event.to_owned()))
+            .or_default() += 1;
+    }
+    fn of(&self, consumer: &str, event: &str) -> usize {
+        self.0
+            .lock()
+            .unwrap()
+            .get(&(consumer.to_owned(), event.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+    fn total(&self) -> usize {
+        self.0.lock().unwrap().values().sum()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Succeed,
+    /// `Retry` for the first n calls, then success.
+    FailFirst(usize),
+    AlwaysRetry,
+    Poison,
+}
+
+struct TestHandler {
+    name: &'static str,
+    types: &'static [&'static str],
+    mode: Mutex<Mode>,
+    calls: AtomicUsize,
+    call_times: Mutex<Vec<Instant>>,
+    order: Mutex<Vec<String>>,
+    effects: Effects,
+    slow: AtomicBool,
+}
+
+impl TestHandler {
+    fn new(
+        name: &'static str,
+        types: &'static [&'static str],
+        mode: Mode,
+        effects: &Effects,
+    ) -> Arc<TestHandler> {
+        Arc::new(TestHandler {
+            name,
+            types,
+            mode: Mutex::new(mode),
+            calls: AtomicUsize::new(0),
+            call_times: Mutex::new(Vec::new()),
+            order: Mutex::new(Vec::new()),
+            effects: effects.clone(),
+            slow: AtomicBool::new(false),
+        })
+    }
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+    fn set_mode(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+}
+
+#[async_trait]
+impl Handler for TestHandler {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn detail_types(&self) -> &'static [&'static str] {
+        self.types
+    }
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        self.call_times.lock().unwrap().push(Instant::now());
+        if self.slow.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+        let mode = *self.mode.lock().unwrap();
+        match mode {
+            Mode::Succeed => {}
+            Mode::FailFirst(k) if n > k => {}
+            Mode::FailFirst(_) | Mode::AlwaysRetry => {
+                return Err(HandlerError::Retry(format!("db down #{n}")))
+            }
+            Mode::Poison => return Err(HandlerError::Poison("no sku in data".into())),
+        }
+        self.order.lock().unwrap().push(event.id.clone());
+        self.effects.add(self.name, &event.id);
+        Ok(())
+    }
+}
+
+fn as_handlers(hs: &[&Arc<TestHandler>]) -> Vec<Arc<dyn Handler>> {
+    hs.iter()
+        .map(|h| Arc::clone(h) as Arc<dyn Handler>)
+        .collect()
+}
+
+fn event(ids: &dyn Ids, event_type: &str) -> Envelope {
+    Envelope::new(
+        ids,
+        event_type,
+        1,
+        "tests",
+        lite_core::Clock::now(&SystemClock),
+        "corr-1",
+        json!({"n": 1}),
+    )
+}
+
+/// Writes `event` the way services do: in a transaction with the state
+/// change it describes.
+async fn emit(store: &dyn Store, event: &Envelope) {
+    let mut state = Key::new(format!("THING#{}", event.id), "THING").to_item();
+    state.insert("entity".into(), "thing".into());
+    store
+        .transact(vec![
+            TxOp::Put {
+                item: state,
+                condition: Some(lite_store::Condition::NotExists),
+            },
+            outbox::put(event),
+        ])
+        .await
+        .unwrap();
+}
+
+async fn outbox_item(store: &dyn Store, event: &Envelope) -> lite_store::Item {
+    store
+        .get(&Key::new(format!("OUTBOX#{}", event.id), "OUTBOX"))
+        .await
+        .unwrap()
+        .expect("outbox item")
+}
+
+// ------------------------------------------------------------ scenarios ---
+
+async fn reaches_every_subscriber_once(b: Backend) {
+    let effects = Effects::default();
+    let a = TestHandler::new("a", &["x.made.v1"], Mode::Succeed, &effects);
+    let both = TestHandler::new("both", &["x.made.v1", "y.made.v1"], Mode::Succeed, &effects);
+    let y_only = TestHandler::new("y-only", &["y.made.v1"], Mode::Succeed, &effects);
+    let bus = b.start(as_handlers(&[&a, &both, &y_only]));
+    let ids = SystemIds::default();
+    let store = b.store();
+
+    let x = event(&ids, "x.made");
+    let nobody = event(&ids, "z.made");
+    emit(store.as_ref(), &x).await;
+    emit(store.as_ref(), &nobody).await;
+    bus.drain(DRAIN).await.unwrap();
+
+    assert_eq!(effects.of("a", &x.id), 1);
+    assert_eq!(effects.of("both", &x.id), 1);
+    assert_eq!(effects.of("y-only", &x.id), 0);
+    assert_eq!(effects.total(), 2, "nobody handles z.made");
+    for e in [&x, &nobody] {
+        let item = outbox_item(store.as_ref(), e).await;
+        assert!(item.get(attr::GSI2PK).is_none(), "published: {item:?}");
+        assert!(item.get(attr::GSI2SK).is_none());
+        assert!(item["publishedAt"].is_string());
+        let ttl = item[attr::EXPIRES_AT].as_i64().unwrap();
+        let week = chrono::Utc::now().timestamp() + 7 * 24 * 3600;
+        assert!((week - 60..=week).contains(&ttl), "expiresAt {ttl}");
+    }
+    for consumer in ["a", "both"] {
+        let record = store
+            .get(&idempotency::key(consumer, &x.id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record["status"], "done");
+    }
+    // No delivery is left behind.
+    for consumer in ["a", "both", "y-only"] {
+        assert_eq!(
+            store.get(&delivery::key(consumer, &x.id)).await.unwrap(),
+            None
+        );
+    }
+    bus.shutdown().await;
+}
+
+async fn retried_with_backoff_then_handled_once(b: Backend) {
+    let effects = Effects::default();
+    let flaky = TestHandler::new("flaky", &["x.made.v1"], Mode::FailFirst(2), &effects);
+    let bus = b.start(as_handlers(&[&flaky]));
+    let e = event(&SystemIds::default(), "x.made");
+    emit(b.store().as_ref(), &e).await;
+    bus.drain(DRAIN).await.unwrap();
+
+    assert_eq!(flaky.calls(), 3);
+    assert_eq!(effects.of("flaky", &e.id), 1);
+    let times = flaky.call_times.lock().unwrap().clone();
+    // base 20 ms, doubling, jitter over the upper half: >= 10 ms, >= 20 ms.
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps[0] >= Duration::from_millis(10), "gaps {gaps:?}");
+    assert!(gaps[1] >= Duration::from_millis(20), "gaps {gaps:?}");
+    assert!(dlq::list(b.store().as_ref(), "flaky", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    bus.shutdown().await;
+}
+
+async fn always_failing_lands_in_the_dlq(b: Backend) {
+    let effects = Effects::default();
+    let down = TestHandler::new("down", &["x.made.v1"], Mode::AlwaysRetry, &effects);
+    let bus = b.start(as_handlers(&[&down]));
+    let store = b.store();
+    let e = event(&SystemIds::default(), "x.made");
+    emit(store.as_ref(), &e).await;
+    bus.drain(DRAIN).await.unwrap();
+
+    assert_eq!(down.calls(), 4, "max_attempts");
+    let letters = dlq::list(store.as_ref(), "down", 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    let letter = &letters[0];
+    assert_eq!(letter.event_id, e.id);
+    assert_eq!(letter.detail_type, "x.made.v1");
+    assert_eq!(letter.attempts, 4);
+    assert_eq!(letter.last_error, "retryable: db down #4");
+    assert!(chrono::DateTime::parse_from_rfc3339(&letter.failed_at).is_ok());
+    assert_eq!(
+        serde_json::from_value::<Envelope>(letter.event.clone()).unwrap(),
+        e
+    );
+    assert_eq!(
+        dlq::consumers_with_dead_letters(store.as_ref())
+            .await
+            .unwrap(),
+        vec!["down".to_owned()]
+    );
+    // The failed claims were released: nothing blocks a redrive.
+    assert_eq!(
+        store.get(&idempotency::key("down", &e.id)).await.unwrap(),
+        None
+    );
+    bus.shutdown().await;
+}
+
+async fn poison_goes_straight_to_the_dlq_and_redrive_brings_it_back(b: Backend) {
+    let effects = Effects::default();
+    let picky = TestHandler::new("picky", &["x.made.v1"], Mode::Poison, &effects);
+    let fine = TestHandler::new("fine", &["x.made.v1"], Mode::Succeed, &effects);
+    let bus = b.start(as_handlers(&[&picky, &fine]));
+    let store = b.store();
+    let e = event(&SystemIds::default(), "x.made");
+    emit(store.as_ref(), &e).await;
+    bus.drain(DRAIN).await.unwrap();
+
+    assert_eq!(picky.calls(), 1, "poison is not retried");
+    assert_eq!(
+        effects.of("fine", &e.id),
+        1,
+        "other consumers are unaffected"
+    );
+    let letters = dlq::list(store.as_ref(), "picky", 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].attempts, 1);
+    assert_eq!(letters[0].last_error, "poison: no sku in data");
+
+    // The consumer is fixed; ops redrive its DLQ.
+    picky.set_mode(Mode::Succeed);
+    let moved = dlq::redrive(store.as_ref(), &SystemClock, "picky")
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    bus.drain(DRAIN).await.unwrap();
+    assert_eq!(effects.of("picky", &e.id), 1);
+    assert_eq!(effects.of("fine", &e.id), 1, "redrive is per consumer");
+    assert!(dlq::list(store.as_ref(), "picky", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(dlq::consumers_with_dead_letters(store.as_ref())
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        dlq::redrive(store.as_ref(), &SystemClock, "picky")
+            .await
+            .unwrap(),
+        0
+    );
+    bus.shutdown().await;
+}
+
+async fn duplicates_have_one_effect(b: Backend) {
+    let effects = Effects::default();
+    let h = TestHandler::new("once", &["x.made.v1"], Mode::Succeed, &effects);
+    let bus = b.start(as_handlers(&[&h]));
+    let store = b.store();
+    let ids = SystemIds::default();
+
+    // 1. The same event relayed twice (its outbox item pending again).
+    let e = event(&ids, "x.made");
+    emit(store.as_ref(), &e).await;
+    bus.drain(DRAIN).await.unwrap();
+    let pending = outbox::item(&e);
+    store
+        .update(
+            &Key::of(&pending).unwrap(),
+            &[
+                Update::set(attr::GSI2PK, pending[attr::GSI2PK].clone()),
+                Update::set(attr::GSI2SK, pending[attr::GSI2SK].clone()),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    bus.drain(DRAIN).await.unwrap();
+    assert!(outbox_item(store.as_ref(), &e)
+        .await
+        .get(attr::GSI2PK)
+        .is_none());
+    assert_eq!(h.calls(), 1, "the second delivery was a duplicate");
+    assert_eq!(effects.of("once", &e.id), 1);
+
+    // 2. The handler's idempotency record is already there (e.g. handled
+    //    through another path): the handler is not called at all.
+    let handled = event(&ids, "x.made");
+    let mut record = idempotency::key("once", &handled.id).to_item();
+    record.insert("status".into(), "done".into());
+    record.insert(
+        attr::EXPIRES_AT.into(),
+        (chrono::Utc::now().timestamp() + 3600).into(),
+    );
+    store.put(record, None).await.unwrap();
+    emit(store.as_ref(), &handled).await;
+    bus.drain(DRAIN).await.unwrap();
+    assert_eq!(h.calls(), 1);
+    assert_eq!(effects.of("once", &handled.id), 0);
+    bus.shutdown().await;
+}
+
+async fn pending_items_are_delivered_at_start_up(b: Backend) {
+    let store = b.store();
+    let ids = SystemIds::default();
+    let events: Vec<Envelope> = (0..5).map(|_| event(&ids, "x.made")).collect();
+    for e in &events {
+        emit(store.as_ref(), e).await;
+    }
+    // What a crash left behind: pending outbox items, nobody relaying.
+    let effects = Effects::default();
+    let h = TestHandler::new("late", &["x.made.v1"], Mode::Succeed, &effects);
+    // No change feed and an hour's poll: only the start-up scan can find them.
+    let bus = LocalEvents::start(
+        b.store(),
+        Arc::new(SystemClock),
+        as_handlers(&[&h]),
+        None,
+        LocalEventsConfig {
+            poll_interval: Duration::from_secs(3600),
+            ..config()
+        },
+    );
+    bus.drain(DRAIN).await.unwrap();
+    let order = h.order.lock().unwrap().clone();
+    let expected: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(order, expected, "oldest first, each once");
+    bus.shutdown().await;
+}
+
+async fn two_buses_on_one_store_act_once(b: Backend) {
+    let effects = Effects::default();
+    let make = || {
+        let h1 = TestHandler::new("c1", &["x.made.v1"], Mode::Succeed, &effects);
+        let h2 = TestHandler::new("c2", &["x.made.v1"], Mode::FailFirst(1), &effects);
+        h1.slow.store(true, Ordering::SeqCst);
+        (h1, h2)
+    };
+    let (p1c1, p1c2) = make();
+    let (p2c1, p2c2) = make();
+    let bus1 = b.start(as_handlers(&[&p1c1, &p1c2]));
+    let bus2 = b.start(as_handlers(&[&p2c1, &p2c2]));
+    let store = b.store();
+    let ids = SystemIds::default();
+    let events: Vec<Envelope> = (0..20).map(|_| event(&ids, "x.made")).collect();
+    let writes = events.iter().map(|e| emit(store.as_ref(), e));
+    futures::future::join_all(writes).await;
+    bus1.drain(DRAIN).await.unwrap();
+    bus2.drain(DRAIN).await.unwrap();
+
+    for e in &events {
+        assert_eq!(effects.of("c1", &e.id), 1, "c1 {}", e.id);
+        assert_eq!(effects.of("c2", &e.id), 1, "c2 {}", e.id);
+    }
+    assert_eq!(effects.total(), 40);
+    assert_eq!(
+        p1c1.calls() + p2c1.calls(),
+        20,
+        "no event was even attempted twice by c1"
+    );
+    bus1.shutdown().await;
+    bus2.shutdown().await;
+}
+
+async fn a_stopped_bus_leaves_work_for_the_next_start(b: Backend) {
+    let effects = Effects::default();
+    let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
+    let bus = b.start(as_handlers(&[&h]));
+    bus.shutdown().await;
+    let store = b.store();
+    let e = event(&SystemIds::default(), "x.made");
+    emit(store.as_ref(), &e).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        outbox_item(store.as_ref(), &e)
+            .await
+            .get(attr::GSI2PK)
+            .is_some(),
+        "nobody relays after shutdown"
+    );
+    let bus = b.start(as_handlers(&[&h]));
+    bus.drain(DRAIN).await.unwrap();
+    assert_eq!(effects.of("c", &e.id), 1);
+    bus.shutdown().await;
+}
+
+async fn a_delivery_held_by_a_dead_worker_comes_back(b: Backend) {
+    let effects = Effects::default();
+    let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
+    let store = b.store();
+    let e = event(&SystemIds::default(), "x.made");
+    // A worker took the delivery (visibility until 1 s from now) and
+    // died; its idempotency claim was never written.
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let mut taken = delivery::new_item(
+        "c",
+        &e.id,
+        "x.made.v1",
+        serde_json::to_value(&e).unwrap(),
+        now_ms + 1_000,
+        "2026-01-01T00:00:00.000Z",
+    );
+    taken.insert(delivery::ATTEMPTS.into(), 1.into());
+    taken.insert(delivery::VERSION.into(), 1.into());
+    store.put(taken, None).await.unwrap();
+    let bus = b.start(as_handlers(&[&h]));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(h.calls(), 0, "hidden until its visibility timeout ends");
+    bus.drain(DRAIN).await.unwrap();
+    assert_eq!(effects.of("c", &e.id), 1);
+    bus.shutdown().await;
+}
+
+async fn a_malformed_outbox_item_is_set_aside(b: Backend) {
+    let effects = Effects::default();
+    let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
+    let bus = b.start(as_handlers(&[&h]));
+    let store = b.store();
+    let mut bad = outbox::item(&event(&SystemIds::default(), "x.made"));
+    bad.insert("event".into(), json!({"id": 5}));
+    let key = Key::of(&bad).unwrap();
+    store.put(bad, None).await.unwrap();
+    bus.drain(DRAIN).await.unwrap();
+    let item = store.get(&key).await.unwrap().unwrap();
+    assert!(item.get(attr::GSI2PK).is_none());
+    assert!(item["relayError"]
+        .as_str()
+        .unwrap()
+        .starts_with("malformed envelope"));
+    assert_eq!(h.calls(), 0);
+    bus.shutdown().await;
+}
+
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod in_memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(super::Backend::memory()).await;
+                }
+            )*
+        }
+        mod on_file {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(super::Backend::file()).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    reaches_every_subscriber_once,
+    retried_with_backoff_then_handled_once,
+    always_failing_lands_in_the_dlq,
+    poison_goes_straight_to_the_dlq_and_redrive_brings_it_back,
+    duplicates_have_one_effect,
+    pending_items_are_delivered_at_start_up,
+    two_buses_on_one_store_act_once,
+    a_stopped_bus_leaves_work_for_the_next_start,
+    a_delivery_held_by_a_dead_worker_comes_back,
+    a_malformed_outbox_item_is_set_aside,
+);

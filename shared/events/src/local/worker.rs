@@ -1,0 +1,180 @@
+//! One consumer's worker: takes its due deliveries in queue order and runs
+//! them through [`idempotency::handle_once`].
+//!
+//! Taking a delivery is a conditional update (on its `version`) that counts
+//! the attempt and hides it for the visibility timeout (its `dueAt` moves
+//! to the end of the timeout), like an SQS receive: of two workers racing
+//! for a delivery one wins, and a delivery whose worker died comes back
+//! when the timeout ends. Every later change (delete, reschedule, dead
+//! letter) is conditional on the version the take wrote, so a worker that
+//! lost its delivery to a timeout changes nothing.
+
+use super::delivery::{self, int_of, str_of};
+use super::LocalEventsConfig;
+use crate::{idempotency, Envelope, Handler, HandlerError};
+use futures::FutureExt;
+use lite_core::Clock;
+use lite_store::{attr, Condition, Index, Item, Key, Query, Store, StoreError, Update};
+use rand::Rng;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(super) struct Worker {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub handler: Arc<dyn Handler>,
+    pub config: LocalEventsConfig,
+}
+
+impl Worker {
+    fn consumer(&self) -> &'static str {
+        self.handler.name()
+    }
+
+    /// Handles one batch of the deliveries due now; returns how many the
+    /// query found.
+    pub async fn run_due(&self, stopped: impl Fn() -> bool) -> Result<usize, StoreError> {
+        let now_ms = self.clock.now().timestamp_millis();
+        let query = Query::new(Index::Gsi1, delivery::queue(self.consumer()))
+            .sk(delivery::due_by(now_ms))
+            .limit(self.config.batch_size.clamp(1, 1000));
+        let page = self.store.query(&query).await?;
+        let found = page.items.len();
+        for item in page.items {
+            if stopped() {
+                break;
+            }
+            self.process(item).await;
+        }
+        Ok(found)
+    }
+
+    /// How long until the next delivery in the queue is due (`None`: the
+    /// queue is empty).
+    pub async fn next_due_in(&self) -> Result<Option<Duration>, StoreError> {
+        let query = Query::new(Index::Gsi1, delivery::queue(self.consumer())).limit(1);
+        let page = self.store.query(&query).await?;
+        Ok(page.items.first().map(|item| {
+            let wait = int_of(item, delivery::DUE_AT) - self.clock.now().timestamp_millis();
+            Duration::from_millis(wait.max(0).unsigned_abs())
+        }))
+    }
+
+    async fn process(&self, item: Item) {
+        let consumer = self.consumer();
+        let Ok(key) = Key::of(&item) else {
+            return;
+        };
+        let event_id = str_of(&item, delivery::EVENT_ID)
+            .unwrap_or_default()
+            .to_owned();
+        let seen = int_of(&item, delivery::VERSION);
+        let lease_end = self.clock.now().timestamp_millis()
+            + i64::try_from(self.config.visibility_timeout.as_millis()).unwrap_or(i64::MAX / 4);
+        let take = [
+            Update::set(delivery::DUE_AT, lease_end),
+            Update::set(attr::GSI1SK, delivery::sort_key(lease_end, &event_id)),
+            Update::add(delivery::ATTEMPTS, 1),
+            Update::add(delivery::VERSION, 1),
+        ];
+        let taken = match self
+            .store
+            .update(&key, &take, Some(Condition::eq(delivery::VERSION, seen)))
+            .await
+        {
+            Ok(taken) => taken,
+            // Another worker took it (or it was handled meanwhile).
+            Err(e) if e.is_condition_failure() => return,
+            Err(e) => {
+                tracing::warn!(consumer, %event_id, error = %e, "cannot take a delivery");
+                return;
+            }
+        };
+        let version = seen + 1;
+        let attempts = int_of(&taken, delivery::ATTEMPTS);
+        let raw = taken.get(delivery::EVENT).cloned().unwrap_or_default();
+        let outcome = match serde_json::from_value::<Envelope>(raw) {
+            Err(e) => Err(HandlerError::Poison(format!("malformed envelope: {e}"))),
+            Ok(event) => AssertUnwindSafe(idempotency::handle_once(
+                self.store.as_ref(),
+                self.clock.as_ref(),
+                self.handler.as_ref(),
+                &event,
+            ))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                Err(HandlerError::Retry(idempotency::panic_message(
+                    panic.as_ref(),
+                )))
+            }),
+        };
+        let ours = Some(Condition::eq(delivery::VERSION, version));
+        let result = match outcome {
+            Ok(outcome) => {
+                tracing::debug!(consumer, %event_id, ?outcome, attempts, "event handled");
+                self.store.delete(&key, ours).await.map(|_| ())
+            }
+            Err(HandlerError::Retry(reason))
+                if attempts < i64::from(self.config.max_attempts.max(1)) =>
+            {
+                let error = HandlerError::Retry(reason).to_string();
+                let due = self.clock.now().timestamp_millis()
+                    + i64::try_from(self.backoff(attempts).as_millis()).unwrap_or(i64::MAX / 4);
+                tracing::info!(consumer, %event_id, attempts, %error, "event will be retried");
+                let retry = [
+                    Update::set(delivery::DUE_AT, due),
+                    Update::set(attr::GSI1SK, delivery::sort_key(due, &event_id)),
+                    Update::set(delivery::LAST_ERROR, error),
+                    Update::add(delivery::VERSION, 1),
+                ];
+                self.store.update(&key, &retry, ours).await.map(|_| ())
+            }
+            Err(error) => {
+                let error = error.to_string();
+                let now = self.clock.now();
+                let now_ms = now.timestamp_millis();
+                tracing::warn!(consumer, %event_id, attempts, %error, "event moved to the dead-letter queue");
+                let dead = [
+                    Update::set(attr::GSI1PK, delivery::dlq(consumer)),
+                    Update::set(attr::GSI1SK, delivery::sort_key(now_ms, &event_id)),
+                    Update::set(attr::GSI2PK, delivery::DEAD_LETTERS_PARTITION),
+                    Update::set(
+                        attr::GSI2SK,
+                        delivery::dead_letter_sort_key(consumer, now_ms, &event_id),
+                    ),
+                    Update::set(delivery::LAST_ERROR, error),
+                    Update::set(delivery::FAILED_AT, lite_core::rfc3339(now)),
+                    Update::remove(delivery::DUE_AT),
+                    Update::add(delivery::VERSION, 1),
+                ];
+                self.store.update(&key, &dead, ours).await.map(|_| ())
+            }
+        };
+        match result {
+            Ok(()) => {}
+            // The visibility timeout ran out and another worker took over:
+            // the delivery is theirs now.
+            Err(e) if e.is_condition_failure() => {
+                tracing::warn!(consumer, %event_id, "delivery taken over by another worker");
+            }
+            // It comes back when the visibility timeout ends.
+            Err(e) => tracing::warn!(consumer, %event_id, error = %e, "cannot settle a delivery"),
+        }
+    }
+
+    /// The wait before retry `attempts` (>= 1): base × 2^(attempts-1),
+    /// capped, with jitter over its upper half.
+    fn backoff(&self, attempts: i64) -> Duration {
+        let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+        let full = self
+            .config
+            .backoff_base
+            .saturating_mul(1u32 << exponent)
+            .min(self.config.backoff_max);
+        let half = full / 2;
+        let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+        half + Duration::from_millis(rand::thread_rng().gen_range(0..=jitter_ms))
+    }
+}
