@@ -5,8 +5,16 @@
 //   AMAZON_LITE_SKIP_BUNDLING=1            synth without `cargo lambda build` (placeholder assets)
 //   -c corsOrigins=https://a,https://b     or AMAZON_LITE_CORS_ORIGINS; default: no CORS
 //   -c alarmEmail=ops@example.com          or AMAZON_LITE_ALARM_EMAIL; default: no subscription
+//   -c previousSigningSecretArn=arn:...    or AMAZON_LITE_PREVIOUS_SIGNING_SECRET_ARN; during a signing key
+//                                          rotation only (README "Rotating the signing key")
+//   -c googleClientSecretArn=arn:...       or AMAZON_LITE_GOOGLE_CLIENT_SECRET_ARN; turns Google sign-in on,
+//                                          and then needs googleClientId and googleRedirectUri:
+//   -c googleClientId=...                  or AMAZON_LITE_GOOGLE_CLIENT_ID
+//   -c googleRedirectUri=https://...       or AMAZON_LITE_GOOGLE_REDIRECT_URI
+//   -c googleIssuer=https://...            or AMAZON_LITE_GOOGLE_ISSUER; default https://accounts.google.com
 import { App } from 'aws-cdk-lib';
 import { AmazonLiteStack } from '../lib/amazon-lite-stack';
+import type { GoogleSignInProps } from '../lib/auth';
 
 const app = new App();
 if (process.env.AMAZON_LITE_SKIP_BUNDLING === '1') {
@@ -25,6 +33,21 @@ const corsOrigins = (setting('corsOrigins', 'AMAZON_LITE_CORS_ORIGINS') ?? '')
   .map((o) => o.trim())
   .filter((o) => o !== '');
 
+// Google sign-in is on only with the client secret's ARN; then the client id
+// and redirect URI are required (the stack throws without them).
+const googleClientSecretArn = setting('googleClientSecretArn', 'AMAZON_LITE_GOOGLE_CLIENT_SECRET_ARN');
+const google: GoogleSignInProps | undefined = googleClientSecretArn
+  ? {
+      clientSecretArn: googleClientSecretArn,
+      clientId: setting('googleClientId', 'AMAZON_LITE_GOOGLE_CLIENT_ID') ?? '',
+      redirectUri: setting('googleRedirectUri', 'AMAZON_LITE_GOOGLE_REDIRECT_URI') ?? '',
+      issuer: setting('googleIssuer', 'AMAZON_LITE_GOOGLE_ISSUER'),
+    }
+  : undefined;
+if (!google && setting('googleClientId', 'AMAZON_LITE_GOOGLE_CLIENT_ID')) {
+  console.warn('googleClientId is set without googleClientSecretArn: Google sign-in stays off');
+}
+
 new AmazonLiteStack(app, 'AmazonLiteStack', {
   // CloudFormation stack name; samconfig.toml's stack_name is the same, so
   // `cdk deploy` and `sam deploy`/`sam sync` address one stack.
@@ -35,4 +58,6 @@ new AmazonLiteStack(app, 'AmazonLiteStack', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   corsOrigins,
   alarmEmail: setting('alarmEmail', 'AMAZON_LITE_ALARM_EMAIL'),
+  previousSigningSecretArn: setting('previousSigningSecretArn', 'AMAZON_LITE_PREVIOUS_SIGNING_SECRET_ARN'),
+  google,
 });

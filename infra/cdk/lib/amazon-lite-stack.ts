@@ -1,10 +1,18 @@
 // The whole Amazon Lite deployment: the single table, the HTTP API, one Lambda
-// function per route (from infra/routes.json), the cursor key, alarms,
-// dashboard and canary releases.
+// function per route (from infra/routes.json) in one nested stack per
+// service (service-stack.ts), the events backbone (outbox relay,
+// EventBridge bus, one queue + DLQ + function per consumer from
+// infra/consumers.json), the cursor and signing keys, alarms, dashboard and
+// canary releases.
+//
+// Root stack: table, API + stage + access logs, secrets, alarm topic,
+// CodeDeploy application and role, events backbone, stack-wide alarms and
+// the dashboard, and one AWS::CloudFormation::Stack per service.
 import * as path from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -18,10 +26,22 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 // package is pinned; a moved module fails every test at import).
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { Construct } from 'constructs';
-import { Auth } from './auth';
-import { REPO_ROOT, type RouteSpec, type TableSpec, loadRoutes, loadTableSpec, servicesOf } from './config';
+import { Auth, type GoogleSignInProps } from './auth';
+import {
+  type ConsumerSpec,
+  REPO_ROOT,
+  type RouteSpec,
+  type TableSpec,
+  loadConsumers,
+  loadRoutes,
+  loadTableSpec,
+  servicesOf,
+} from './config';
+import { EventsBackbone, RELAY_FUNCTION } from './events';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, Monitoring } from './monitoring';
-import { RouteFunction } from './route-function';
+import { RESOURCE_BUDGET, enforceResourceBudget } from './limits';
+import type { RouteFunction } from './route-function';
+import { ServiceStack, type SharedRouteProps, serviceStackId } from './service-stack';
 import { createSingleTable } from './table';
 
 export interface ThrottleLimits {
@@ -34,6 +54,8 @@ export interface ThrottleLimits {
 export interface AmazonLiteStackProps extends StackProps {
   /** Routes to deploy. Default: infra/routes.json. */
   readonly routes?: readonly RouteSpec[];
+  /** Event consumers to deploy. Default: infra/consumers.json. */
+  readonly consumers?: readonly ConsumerSpec[];
   /** Table shape. Default: infra/table.json. */
   readonly table?: TableSpec;
   /** Repository root holding functions/<service>/Cargo.toml. Default: two levels above infra/cdk. */
@@ -49,6 +71,12 @@ export interface AmazonLiteStackProps extends StackProps {
   /** Timeout of every function. Default: 10 s (API Gateway gives up after 30 s). */
   readonly timeout?: Duration;
   readonly alarmThresholds?: AlarmThresholds;
+  /** Complete ARN of the secret holding the previous token signing key (key rotation). Default: none. */
+  readonly previousSigningSecretArn?: string;
+  /** Google sign-in. Default: off (the Google routes answer 503). */
+  readonly google?: GoogleSignInProps;
+  /** Most CloudFormation resources any one stack (root or nested) may have. Default RESOURCE_BUDGET (450). */
+  readonly resourceBudget?: number;
 }
 
 export const DEFAULT_THROTTLE: ThrottleLimits = { rateLimit: 100, burstLimit: 200 };
@@ -68,14 +96,25 @@ export class AmazonLiteStack extends Stack {
   readonly table;
   readonly httpApi: apigwv2.HttpApi;
   readonly stage: apigwv2.HttpStage;
+  /** Every route's function, over all services. */
   readonly routeFunctions: RouteFunction[] = [];
+  /** One nested stack per service, in order of first appearance in the routes. */
+  readonly services: ServiceStack[] = [];
   readonly cursorSecret: secretsmanager.Secret;
+  readonly auth: Auth;
   readonly alarmTopic: sns.Topic;
   readonly monitoring: Monitoring;
+  readonly events: EventsBackbone;
 
   constructor(scope: Construct, id: string, props: AmazonLiteStackProps = {}) {
     super(scope, id, props);
     const routes = props.routes ?? loadRoutes();
+    const consumers = props.consumers ?? loadConsumers();
+    const functionNames = new Set([...routes.map((r) => r.function), RELAY_FUNCTION]);
+    for (const c of consumers) {
+      if (functionNames.has(c.name)) throw new Error(`consumer ${c.name}: a function of that name exists already`);
+    }
+    Auth.checkRoutes(routes);
     const repoRoot = props.repoRoot ?? REPO_ROOT;
     const architecture = lambda.Architecture.ARM_64;
 
@@ -142,27 +181,30 @@ export class AmazonLiteStack extends Stack {
       },
     });
 
-    // ---- Functions, one per route ---------------------------------------
-    // Each service ships one artifact: the Code asset is built once per
-    // service (one `cargo lambda build --release --arm64 --bin <service>`)
-    // and that same Code object is given to every function of the service.
-    // Binding one Code to N functions creates one S3 asset, so a deploy runs
-    // one cargo build and one upload per service instead of one per route.
-    // With bundling skipped (tests, CI, `AMAZON_LITE_SKIP_BUNDLING=1`) the
-    // asset is CDK's placeholder and the stack still synthesizes.
-    const codeByService = new Map<string, lambda.Code>();
-    for (const service of servicesOf(routes)) {
-      codeByService.set(
-        service,
-        Bundling.bundle({
+    // ---- Functions, one per route, one nested stack per service -----------
+    // Each service ships one artifact: one Code asset per (crate, binary)
+    // and stack, so a deploy runs one cargo build and one upload per service
+    // (identical assets share their build and their S3 object) instead of
+    // one per route. With bundling skipped (tests, CI,
+    // `AMAZON_LITE_SKIP_BUNDLING=1`) the asset is CDK's placeholder and the
+    // stack still synthesizes. The same holds for the event functions.
+    const codeByBinary = new Map<string, lambda.Code>();
+    const code = (scope: Construct, service: string, binary: string): lambda.Code => {
+      // A Code object binds to the stack of its first function only.
+      const key = `${Stack.of(scope).node.path}|${service}/${binary}`;
+      let c = codeByBinary.get(key);
+      if (!c) {
+        c = Bundling.bundle({
           manifestPath: path.join(repoRoot, 'functions', service, 'Cargo.toml'),
-          binaryName: service,
+          binaryName: binary,
           architecture,
-        }),
-      );
-    }
+        });
+        codeByBinary.set(key, c);
+      }
+      return c;
+    };
 
-    const auth = new Auth(this, 'Auth');
+    this.auth = new Auth(this, 'Auth', { previousSigningSecretArn: props.previousSigningSecretArn, google: props.google });
     const deploymentApplication = new codedeploy.LambdaApplication(this, 'Releases');
     // One CodeDeploy service role for all deployment groups (a role per group
     // would add a resource per route for the same managed policy).
@@ -170,26 +212,41 @@ export class AmazonLiteStack extends Stack {
       assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSCodeDeployRoleForLambdaLimited')],
     });
-
-    for (const route of routes) {
-      this.routeFunctions.push(
-        new RouteFunction(this, route.function, {
-          route,
-          code: codeByService.get(route.service)!,
-          architecture,
-          memorySize: props.memorySize ?? 256,
-          timeout: props.timeout ?? Duration.seconds(10),
-          logRetention: logs.RetentionDays.ONE_MONTH,
-          httpApi: this.httpApi,
-          table: this.table,
-          cursorSecret: this.cursorSecret,
-          auth: auth.forRoute(route),
-          alarmTopic: this.alarmTopic,
-          deploymentApplication,
-          deploymentRole,
-        }),
-      );
+    const shared: SharedRouteProps = {
+      architecture,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      httpApi: this.httpApi,
+      table: this.table,
+      cursorSecret: this.cursorSecret,
+      alarmTopic: this.alarmTopic,
+      deploymentApplication,
+      deploymentRole,
+    };
+    const budget = props.resourceBudget ?? RESOURCE_BUDGET;
+    for (const service of servicesOf(routes)) {
+      const stack = new ServiceStack(this, serviceStackId(service), {
+        service,
+        routes: routes.filter((r) => r.service === service),
+        code,
+        auth: this.auth,
+        shared,
+        resourceBudget: budget,
+      });
+      this.services.push(stack);
+      this.routeFunctions.push(...stack.routeFunctions);
     }
+
+    this.events = new EventsBackbone(this, 'Events', {
+      table: this.table,
+      consumers,
+      code: (service, binary) => code(this, service, binary),
+      architecture,
+      memorySize: props.memorySize ?? 256,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      alarmTopic: this.alarmTopic,
+    });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       httpApi: this.httpApi,
@@ -198,8 +255,23 @@ export class AmazonLiteStack extends Stack {
       alarmTopic: this.alarmTopic,
       thresholds: props.alarmThresholds ?? DEFAULT_ALARM_THRESHOLDS,
     });
+    this.monitoring.dashboard.addWidgets(...this.events.widgets());
+    this.monitoring.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Event alarms', width: 24, alarms: this.events.alarms }),
+    );
+
+    enforceResourceBudget(
+      this,
+      budget,
+      'The root holds the shared pieces, the event consumers (~12 resources each) and one nested stack per service: ' +
+        'move the event consumers into a nested stack of their own.',
+    );
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: this.stage.url });
     new CfnOutput(this, 'TableName', { description: 'The single DynamoDB table', value: this.table.tableName });
+    new CfnOutput(this, 'SigningSecretArn', {
+      description: 'The access token signing key (Secrets Manager); see README "Rotating the signing key"',
+      value: this.auth.signingSecret.secretArn,
+    });
   }
 }

@@ -1,9 +1,12 @@
-// The two JSON files beside infra/cdk are the single sources of truth that the
+// The JSON files beside infra/cdk are the single sources of truth that the
 // Rust side reads too:
-//   infra/table.json  - the single table (the DynamoDB emulator test creates it
-//                       from the same file);
-//   infra/routes.json - generated from the Rust route table (a Rust test keeps
-//                       it equal to the code).
+//   infra/table.json     - the single table (the DynamoDB emulator test creates
+//                          it from the same file);
+//   infra/routes.json    - generated from the Rust route table (a Rust test
+//                          keeps it equal to the code);
+//   infra/consumers.json - the event consumers (queue, DLQ, rule, function
+//                          each); lite-events-aws embeds it so a consumer's
+//                          test checks its handler against it.
 // This module parses and validates them so that a malformed file fails the
 // synth with a message naming the entry, never a half-built stack.
 import * as fs from 'node:fs';
@@ -15,6 +18,7 @@ export const INFRA_DIR = path.resolve(__dirname, '..', '..');
 export const REPO_ROOT = path.resolve(INFRA_DIR, '..');
 export const TABLE_FILE = path.join(INFRA_DIR, 'table.json');
 export const ROUTES_FILE = path.join(INFRA_DIR, 'routes.json');
+export const CONSUMERS_FILE = path.join(INFRA_DIR, 'consumers.json');
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
 export type RouteMethod = (typeof HTTP_METHODS)[number];
@@ -56,6 +60,18 @@ export interface TableSpec {
   readonly stream: StreamViewTypeName;
 }
 
+/** One event consumer: its own SQS queue + DLQ, fed by an EventBridge rule on `detailTypes`. */
+export interface ConsumerSpec {
+  /** The Rust `Handler::name()`: names the queue's function and its idempotency records. */
+  readonly name: string;
+  /** The crate under functions/<service>/ that builds the binary. */
+  readonly service: string;
+  /** The consumer's Lambda binary (a `[[bin]]` of that crate). */
+  readonly binary: string;
+  /** EventBridge detail-types the rule matches, e.g. `product.created.v1`. */
+  readonly detailTypes: readonly string[];
+}
+
 /** `METHOD path`, the API Gateway route key. */
 export function routeKey(route: Pick<RouteSpec, 'method' | 'path'>): string {
   return `${route.method} ${route.path}`;
@@ -68,6 +84,10 @@ export function servicesOf(routes: readonly RouteSpec[]): string[] {
 
 export function loadRoutes(file: string = ROUTES_FILE): RouteSpec[] {
   return parseRoutes(readJson(file), file);
+}
+
+export function loadConsumers(file: string = CONSUMERS_FILE): ConsumerSpec[] {
+  return parseConsumers(readJson(file), file);
 }
 
 export function loadTableSpec(file: string = TABLE_FILE): TableSpec {
@@ -120,6 +140,37 @@ export function parseRoutes(json: unknown, source = 'routes.json'): RouteSpec[] 
     if (functions.has(fn)) fail(`${at}: duplicate function name ${fn}`);
     functions.add(fn);
     return { method, path: routePath, service, function: fn, auth, table };
+  });
+}
+
+// `<entity>.<verb>.v<version>`, what `Envelope::detail_type()` produces.
+const DETAIL_TYPE = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+\.v[0-9]+$/;
+
+export function parseConsumers(json: unknown, source = 'consumers.json'): ConsumerSpec[] {
+  const fail = (msg: string): never => {
+    throw new Error(`${source}: ${msg}`);
+  };
+  if (!isObject(json) || !Array.isArray(json.consumers)) fail('expected {"consumers": [...]}');
+  const names = new Set<string>();
+  return (json as { consumers: unknown[] }).consumers.map((entry, i) => {
+    const at = `consumers[${i}]`;
+    if (!isObject(entry)) return fail(`${at} is not an object`);
+    const unknown = Object.keys(entry).filter((k) => !['name', 'service', 'binary', 'detailTypes'].includes(k));
+    if (unknown.length > 0) fail(`${at} has unknown fields ${unknown.join(', ')}`);
+    const name = (field: string): string => {
+      const v = entry[field];
+      return typeof v === 'string' && NAME.test(v) ? v : fail(`${at}.${field} must match ${NAME}`);
+    };
+    const consumer = name('name');
+    if (names.has(consumer)) fail(`${at}: duplicate consumer ${consumer}`);
+    names.add(consumer);
+    const types = entry.detailTypes;
+    if (!Array.isArray(types) || types.length === 0) fail(`${at}.detailTypes must be a non-empty list`);
+    const detailTypes = (types as unknown[]).map((t, j) =>
+      typeof t === 'string' && DETAIL_TYPE.test(t) ? t : fail(`${at}.detailTypes[${j}] must be <entity>.<verb>.v<version>`),
+    );
+    if (new Set(detailTypes).size !== detailTypes.length) fail(`${at}.detailTypes has duplicates`);
+    return { name: consumer, service: name('service'), binary: name('binary'), detailTypes };
   });
 }
 

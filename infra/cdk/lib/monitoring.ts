@@ -42,6 +42,14 @@ const TABLE_OPERATIONS = [
 ];
 
 const FIVE_MINUTES = Duration.minutes(5);
+/** CloudWatch shows at most 100 alarms in one alarm status widget. */
+export const ALARMS_PER_WIDGET = 100;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 
 export class Monitoring extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -142,12 +150,17 @@ export class Monitoring extends Construct {
             ],
             right: [throttles],
           }),
-          new cloudwatch.AlarmStatusWidget({
-            title: 'Alarms',
-            width: 12,
-            alarms: [...this.alarms, ...props.functions.map((f) => f.errorAlarm)],
-          }),
+          new cloudwatch.AlarmStatusWidget({ title: 'API and table alarms', width: 12, alarms: this.alarms }),
         ],
+        // The route functions' error alarms (they live in the services'
+        // nested stacks), at most ALARMS_PER_WIDGET per widget.
+        ...chunks(props.functions, ALARMS_PER_WIDGET).map((group, i, all) => [
+          new cloudwatch.AlarmStatusWidget({
+            title: all.length === 1 ? 'Function error alarms' : `Function error alarms (${i + 1}/${all.length})`,
+            width: 24,
+            alarms: group.map((f) => f.errorAlarm),
+          }),
+        ]),
       ],
     });
   }

@@ -2,7 +2,9 @@
 // alias, error alarm, CodeDeploy canary and API Gateway route. The function
 // runs its service's binary (the service's whole axum router); API Gateway
 // only ever sends it this route's requests, and its role allows only what this
-// route needs.
+// route needs. Created inside its service's nested stack (service-stack.ts);
+// the API, table, secrets, topic and CodeDeploy application it references
+// are the root stack's (CloudFormation parameters of the nested stack).
 import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -18,7 +20,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { RouteAuthWiring } from './auth';
 import { type RouteSpec, routeKey } from './config';
-import { tableAccessStatements } from './table-access';
+import { KIND_TAG } from './events';
+import { authStatements, tableAccessStatements } from './table-access';
 
 export const LIVE_ALIAS = 'live';
 
@@ -77,10 +80,15 @@ export class RouteFunction extends Construct {
         ...props.auth.environment,
       },
     });
+    Tags.of(this.function).add(KIND_TAG, 'route');
     Tags.of(this.function).add('amazon-lite:service', route.service);
     Tags.of(this.function).add('amazon-lite:function', route.function);
 
     for (const statement of tableAccessStatements(props.table, route.table)) {
+      this.function.addToRolePolicy(statement);
+    }
+    // Token verification reads sessions and published keys.
+    for (const statement of authStatements(props.table, route)) {
       this.function.addToRolePolicy(statement);
     }
     if (route.table !== 'none') {

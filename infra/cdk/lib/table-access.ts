@@ -12,11 +12,19 @@
 //             these cover transactions (uniqueness guards use
 //             ConditionCheckItem, which is why only writers get it).
 // Never Scan, never table/stream administration.
+//
+// Authentication reads the table too: every `bearer`/`admin` request checks
+// its session (GetItem, strongly consistent, on `SESSION#`) and may look up
+// a signing key it has not seen yet (GetItem on `SIGNKEY#`). `read` and
+// `readWrite` include GetItem; a `bearer`/`admin` route whose level is
+// `none` gets GetItem alone (`authStatements`).
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { TableAccess } from './config';
+import type { RouteSpec, TableAccess } from './config';
 
 export const READ_ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
+/** What verifying a bearer token reads: the session and, for an unknown kid, the published key. */
+export const AUTH_READ_ACTIONS = ['dynamodb:GetItem'] as const;
 export const INDEX_ACTIONS = ['dynamodb:Query'] as const;
 export const WRITE_ITEM_ACTIONS = [
   'dynamodb:PutItem',
@@ -41,6 +49,18 @@ export function tableAccessStatements(table: dynamodb.ITable, access: TableAcces
       sid: 'TableIndexQuery',
       actions: [...INDEX_ACTIONS],
       resources: [`${table.tableArn}/index/*`],
+    }),
+  ];
+}
+
+/** GetItem on the table for a `bearer`/`admin` route whose own level (`none`) has no read (see above). */
+export function authStatements(table: dynamodb.ITable, route: Pick<RouteSpec, 'auth' | 'table'>): iam.PolicyStatement[] {
+  if (route.auth === 'public' || route.table !== 'none') return [];
+  return [
+    new iam.PolicyStatement({
+      sid: 'AuthSessionRead',
+      actions: [...AUTH_READ_ACTIONS],
+      resources: [table.tableArn],
     }),
   ];
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Synthesizes the stack without bundling (no cargo build, no AWS account) and
-# lints every synthesized CloudFormation template with cfn-lint.
+# lints every synthesized CloudFormation template with cfn-lint: the root
+# stack's and each service's nested stack's.
 #
 #   CFN_LINT=/path/to/cfn-lint bash scripts/cfn-lint.sh     (default: cfn-lint on PATH)
 #
@@ -19,11 +20,21 @@ rm -rf cdk.out
 AMAZON_LITE_SKIP_BUNDLING=1 CDK_DISABLE_VERSION_CHECK=1 npx cdk synth --no-notices -q -o cdk.out
 
 shopt -s nullglob
+# The root template and one *.nested.template.json per service (nested stacks).
 templates=(cdk.out/*.template.json)
 if [ "${#templates[@]}" -eq 0 ]; then
   echo "no template in cdk.out" >&2
   exit 1
 fi
+# Every nested stack of the root template must be among them.
+node -e '
+  const fs = require("fs");
+  const root = JSON.parse(fs.readFileSync("cdk.out/AmazonLiteStack.template.json", "utf-8"));
+  const nested = Object.values(root.Resources).filter((r) => r.Type === "AWS::CloudFormation::Stack");
+  const missing = nested.map((r) => r.Metadata["aws:asset:path"]).filter((f) => !fs.existsSync("cdk.out/" + f));
+  if (missing.length > 0) { console.error("nested templates missing from cdk.out: " + missing.join(", ")); process.exit(1); }
+  console.log(nested.length + " nested stacks");
+'
 
 # Ignored rules, each with the reason:
 #   W3005  "DependsOn already enforced by a GetAtt": CDK makes every Lambda

@@ -1,17 +1,18 @@
 // The deploy path, with bundling ON: a stand-in `cargo` on PATH records each
 // `cargo lambda build` and writes a fake `bootstrap`. Checks that a synth runs
 // one release arm64 build per service (not per route), in the service's crate,
-// and that every function of the service gets that build's asset.
+// and that every function of the service gets that build's asset (the
+// functions are in the service's nested stack); plus one build of the relay
+// and one per consumer binary (infra/consumers.json).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { AmazonLiteStack } from '../lib/amazon-lite-stack';
-import { REPO_ROOT, loadRoutes, servicesOf } from '../lib/config';
-import { ofType } from './synth';
+import { REPO_ROOT, loadConsumers, loadRoutes, servicesOf } from '../lib/config';
+import { type CfnResource, functionsOfKind, ofType, templatesOf } from './synth';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-lite-bundling-'));
 const log = path.join(work, 'cargo.log');
@@ -39,12 +40,14 @@ mkdir -p "$dir" && printf 'fake bootstrap of %s\\n' "$name" > "$dir/bootstrap"
 
 const routes = loadRoutes();
 const services = servicesOf(routes);
+const consumers = loadConsumers();
+const consumerBinaries = [...new Set(consumers.map((c) => `${c.service}/${c.binary}`))];
 const savedPath = process.env.PATH;
 process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
-let template: Template;
+let resources: Record<string, CfnResource>;
 try {
   const app = new App({ outdir: path.join(work, 'cdk.out') }); // bundling on (the default)
-  template = Template.fromStack(new AmazonLiteStack(app, 'AmazonLiteStack'));
+  resources = templatesOf(new AmazonLiteStack(app, 'AmazonLiteStack')).resources;
 } finally {
   process.env.PATH = savedPath;
 }
@@ -55,28 +58,46 @@ describe('bundling (stand-in cargo lambda)', () => {
     ? fs.readFileSync(log, 'utf-8').trim().split('\n').map((l) => l.split('|') as [string, string])
     : [];
 
-  test('one cargo lambda build per service, not per route', () => {
-    assert.equal(builds.length, services.length, builds.map((b) => b[1]).join('\n'));
+  const binOf = (args: string): string => {
+    const a = args.split(' ');
+    return a[a.indexOf('--bin') + 1];
+  };
+  const buildOf = (crate: string, binary: string) =>
+    builds.find(([cwd, args]) => cwd === path.join(REPO_ROOT, 'functions', crate) && binOf(args) === binary);
+
+  test('one cargo lambda build per service (not per route), plus the relay and each consumer binary', () => {
+    assert.equal(builds.length, services.length + 1 + consumerBinaries.length, builds.map((b) => b[1]).join('\n'));
   });
 
-  for (const service of services) {
-    test(`${service}: release arm64 build of the ${service} binary in functions/${service}`, () => {
-      const build = builds.find(([cwd]) => cwd === path.join(REPO_ROOT, 'functions', service));
-      assert.ok(build, `a build in functions/${service}`);
+  const expected: [string, string][] = [
+    ...services.map((s): [string, string] => [s, s]),
+    ['relay', 'relay'],
+    ...consumers.map((c): [string, string] => [c.service, c.binary]),
+  ];
+  for (const [crate, binary] of expected) {
+    test(`${binary}: release arm64 build of the ${binary} binary in functions/${crate}`, () => {
+      const build = buildOf(crate, binary);
+      assert.ok(build, `a build of ${binary} in functions/${crate}`);
       const args = build[1].split(' ');
       for (const flag of ['--release', '--arm64']) assert.ok(args.includes(flag), flag);
-      assert.equal(args[args.indexOf('--bin') + 1], service);
-      assert.equal(args[args.indexOf('--flatten') + 1], service);
+      assert.equal(args[args.indexOf('--flatten') + 1], binary);
     });
   }
 
   test("each service's functions share its built asset", () => {
     const codes = new Map<string, Set<string>>();
-    for (const [, fn] of ofType(template.toJSON().Resources, 'AWS::Lambda::Function')) {
+    for (const [, fn] of functionsOfKind(resources, 'route')) {
       const service = fn.Properties!.Tags.find((t: any) => t.Key === 'amazon-lite:service').Value;
       codes.set(service, (codes.get(service) ?? new Set()).add(fn.Properties!.Code.S3Key));
     }
     for (const service of services) assert.equal(codes.get(service)?.size, 1, service);
     assert.equal(new Set([...codes.values()].map((s) => [...s][0])).size, services.length);
+  });
+
+  test('the relay and each consumer run their own binary, not a route asset', () => {
+    const routeKeys = new Set(functionsOfKind(resources, 'route').map(([, f]) => f.Properties!.Code.S3Key));
+    const eventFunctions = ofType(resources, 'AWS::Lambda::Function').filter(([, f]) => !routeKeys.has(f.Properties!.Code.S3Key));
+    assert.equal(eventFunctions.length, 1 + consumers.length);
+    assert.equal(new Set(eventFunctions.map(([, f]) => f.Properties!.Code.S3Key)).size, 1 + consumerBinaries.length);
   });
 });

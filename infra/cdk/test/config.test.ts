@@ -1,8 +1,8 @@
-// The loaders of infra/routes.json and infra/table.json accept the real files
+// The loaders of infra/routes.json, infra/table.json and infra/consumers.json accept the real files
 // and reject malformed ones with a message naming the entry (no synth here).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadRoutes, loadTableSpec, parseRoutes, parseTableSpec, servicesOf } from '../lib/config';
+import { loadConsumers, loadRoutes, loadTableSpec, parseConsumers, parseRoutes, parseTableSpec, servicesOf } from '../lib/config';
 
 const route = {
   method: 'GET',
@@ -60,4 +60,41 @@ describe('table.json loader', () => {
     const t = { ...loadTableSpec(), globalSecondaryIndexes: [{ indexName: 'GSI1', partitionKey: 'GSI1PK' }] };
     assert.throws(() => parseTableSpec(t), /globalSecondaryIndexes\[0\]\.sortKey/);
   });
+});
+
+describe('consumers.json loader', () => {
+  const consumer = {
+    name: 'inventory-catalog-sync',
+    service: 'inventory',
+    binary: 'inventory-catalog-sync',
+    detailTypes: ['product.created.v1', 'product.deleted.v1'],
+  };
+
+  test('loads the real file', () => {
+    const consumers = loadConsumers();
+    assert.ok(consumers.length > 0);
+    assert.ok(consumers.some((c) => c.name === 'inventory-catalog-sync'));
+  });
+
+  test('accepts a valid consumer and an empty list', () => {
+    assert.deepEqual(parseConsumers({ consumers: [consumer] }), [consumer]);
+    assert.deepEqual(parseConsumers({ consumers: [] }), []);
+  });
+
+  const rejects: [string, unknown, RegExp][] = [
+    ['no consumers key', {}, /expected \{"consumers"/],
+    ['bad name', { consumers: [{ ...consumer, name: 'Bad Name' }] }, /consumers\[0\]\.name/],
+    ['bad service', { consumers: [{ ...consumer, service: '../etc' }] }, /consumers\[0\]\.service/],
+    ['missing binary', { consumers: [{ ...consumer, binary: undefined }] }, /consumers\[0\]\.binary/],
+    ['no detail types', { consumers: [{ ...consumer, detailTypes: [] }] }, /consumers\[0\]\.detailTypes must be a non-empty list/],
+    ['unversioned detail type', { consumers: [{ ...consumer, detailTypes: ['product.created'] }] }, /detailTypes\[0\]/],
+    ['duplicate detail type', { consumers: [{ ...consumer, detailTypes: ['a.b.v1', 'a.b.v1'] }] }, /duplicates/],
+    ['duplicate consumer', { consumers: [consumer, consumer] }, /consumers\[1\]: duplicate consumer/],
+    ['unknown field', { consumers: [{ ...consumer, queue: 'x' }] }, /unknown fields queue/],
+  ];
+  for (const [name, json, message] of rejects) {
+    test(`rejects ${name}`, () => {
+      assert.throws(() => parseConsumers(json), message);
+    });
+  }
 });

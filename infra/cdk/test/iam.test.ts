@@ -1,8 +1,28 @@
-// Least privilege per function, by the route's `table` level; no Scan anywhere.
+// Least privilege per function, by the route's `table` level; no Scan
+// anywhere. Authentication: the signing key only for the functions that sign
+// tokens, the session/key reads for every bearer/admin route, and the
+// optional rotation and Google sign-in settings.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import {
+  GOOGLE_CLIENT_SECRET_ARN_ENV,
+  GOOGLE_FUNCTIONS,
+  GOOGLE_SECRET_FUNCTIONS,
+  PREVIOUS_SIGNING_SECRET_ENV,
+  SIGNING_FUNCTIONS,
+  SIGNING_SECRET_ENV,
+} from '../lib/auth';
 import { loadRoutes } from '../lib/config';
-import { type CfnResource, actionsOf, ofType, refOf, synth } from './synth';
+import {
+  type CfnResource,
+  actionsOf,
+  assertAuthenticatedRoutesReadTable,
+  ofType,
+  refOf,
+  roleStatements,
+  synth,
+  tagOf,
+} from './synth';
 
 const WRITE_ACTIONS = [
   'dynamodb:PutItem',
@@ -15,6 +35,12 @@ const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Que
 
 const routes = loadRoutes();
 const { resources } = synth();
+const signing: readonly string[] = SIGNING_FUNCTIONS;
+const secretIdBySid = (sid: string) => {
+  const [secretId] = ofType(resources, 'AWS::SecretsManager::Secret').find(([id]) => id.startsWith(sid)) ?? [];
+  assert.ok(secretId, `secret ${sid}`);
+  return secretId;
+};
 
 interface Statement {
   Effect: string;
@@ -23,18 +49,14 @@ interface Statement {
 }
 
 /** The function (by its `amazon-lite:function` tag) and every statement of its role's policies. */
-function permissionsOf(functionName: string): { statements: Statement[]; role: CfnResource } {
-  const entry = ofType(resources, 'AWS::Lambda::Function').find(([, f]) =>
-    (f.Properties!.Tags ?? []).some((t: any) => t.Key === 'amazon-lite:function' && t.Value === functionName),
-  );
+function permissionsOf(
+  functionName: string,
+  res: Record<string, CfnResource> = resources,
+): { statements: Statement[]; role: CfnResource; fn: CfnResource } {
+  const entry = ofType(res, 'AWS::Lambda::Function').find(([, f]) => tagOf(f, 'amazon-lite:function') === functionName);
   assert.ok(entry, `function ${functionName}`);
-  const roleId = refOf(entry[1].Properties!.Role)!;
-  const role = resources[roleId];
-  const inline = (role.Properties!.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
-  const attached = ofType(resources, 'AWS::IAM::Policy')
-    .filter(([, p]) => p.Properties!.Roles.some((r: unknown) => refOf(r) === roleId))
-    .flatMap(([, p]) => p.Properties!.PolicyDocument.Statement);
-  return { statements: [...inline, ...attached], role };
+  const role = res[refOf(entry[1].Properties!.Role)!];
+  return { statements: roleStatements(res, entry[0]), role, fn: entry[1] };
 }
 
 function actions(statements: Statement[], prefix: string): string[] {
@@ -55,6 +77,8 @@ describe('IAM: least privilege per route function', () => {
       assert.ok(!statements.flatMap(actionsOf).some((a) => a === '*' || a.endsWith(':*')), 'no wildcard action');
       const dynamo = actions(statements, 'dynamodb:');
       const secrets = actions(statements, 'secretsmanager:');
+      // The cursor key for table users; the signing functions also read the signing key.
+      const expectedSecrets = (route.table === 'none' ? 0 : 1) + (signing.includes(route.function) ? 1 : 0);
       assert.ok(!dynamo.includes('dynamodb:Scan'), 'never Scan');
 
       // Only the basic execution policy is attached (logs); nothing broad.
@@ -65,8 +89,8 @@ describe('IAM: least privilege per route function', () => {
 
       switch (route.table) {
         case 'none':
-          assert.deepEqual(dynamo, [], 'no DynamoDB action');
-          assert.deepEqual(secrets, [], 'no secret');
+          // A bearer/admin route reads its session and the signing keys.
+          assert.deepEqual(dynamo, route.auth === 'public' ? [] : ['dynamodb:GetItem'], 'no DynamoDB action beyond authentication');
           break;
         case 'read':
           assert.deepEqual([...new Set(dynamo)].sort(), [...READ_ACTIONS].sort());
@@ -75,29 +99,121 @@ describe('IAM: least privilege per route function', () => {
             [],
             'no write action',
           );
-          assert.deepEqual(secrets, ['secretsmanager:GetSecretValue']);
           break;
         case 'readWrite':
           assert.deepEqual([...new Set(dynamo)].sort(), [...READ_ACTIONS, ...WRITE_ACTIONS].sort());
-          assert.deepEqual(secrets, ['secretsmanager:GetSecretValue']);
           break;
       }
+      assert.deepEqual(secrets, Array(expectedSecrets).fill('secretsmanager:GetSecretValue'), 'GetSecretValue per key read');
 
       // DynamoDB statements name the table or its indexes, never "*".
       for (const s of statements.filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')))) {
         const text = JSON.stringify(s.Resource);
         assert.ok(text !== '"*"' && text.includes('Table'), `scoped resource: ${text}`);
       }
-      // The cursor secret statement names that secret only.
-      for (const s of statements.filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')))) {
-        assert.equal(resources[refOf(s.Resource)!].Type, 'AWS::SecretsManager::Secret');
-      }
+      // Each secret statement names one of the stack's secrets: the cursor key, or the signing key for signing functions.
+      const allowedSecrets = [
+        ...(route.table === 'none' ? [] : [secretIdBySid('CursorKey')]),
+        ...(signing.includes(route.function) ? [secretIdBySid('AuthSigningKey')] : []),
+      ];
+      const named = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:'))).map((st) => refOf(st.Resource));
+      assert.deepEqual(named.sort(), allowedSecrets.sort());
     });
   }
+
+  test('no bearer/admin route function lacks table read (session check, signing key lookup)', () => {
+    assertAuthenticatedRoutesReadTable(resources, routes);
+  });
 
   test('no statement in the whole template allows Scan', () => {
     const text = JSON.stringify(resources);
     assert.ok(!text.includes('dynamodb:Scan'));
     assert.ok(!text.includes('"dynamodb:*"'));
+  });
+});
+
+describe('auth: token signing key', () => {
+  const signingId = secretIdBySid('AuthSigningKey');
+
+  test('routes.json has every signing and Google function', () => {
+    for (const f of [...SIGNING_FUNCTIONS, ...GOOGLE_FUNCTIONS]) assert.ok(routes.some((r) => r.function === f), f);
+  });
+
+  test('a generated secret: 64 characters, no punctuation', () => {
+    const p = resources[signingId].Properties!.GenerateSecretString;
+    assert.equal(p.PasswordLength, 64);
+    assert.equal(p.ExcludePunctuation, true);
+    assert.equal(p.IncludeSpace, false);
+  });
+
+  for (const route of routes) {
+    const signs = signing.includes(route.function);
+    test(`${route.function}: ${signs ? 'reads' : 'never reads'} the signing key`, () => {
+      const { statements, fn } = permissionsOf(route.function);
+      const env = fn.Properties!.Environment.Variables;
+      const reads = statements.filter((s) => refOf(s.Resource) === signingId);
+      if (signs) {
+        assert.equal(refOf(env[SIGNING_SECRET_ENV]), signingId);
+        assert.equal(reads.length, 1);
+        assert.deepEqual(actionsOf(reads[0]), ['secretsmanager:GetSecretValue']);
+      } else {
+        assert.equal(env[SIGNING_SECRET_ENV], undefined);
+        assert.deepEqual(reads, []);
+      }
+      // Nothing of rotation or Google unless configured.
+      for (const name of [PREVIOUS_SIGNING_SECRET_ENV, GOOGLE_CLIENT_SECRET_ARN_ENV, 'GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'GOOGLE_REDIRECT_URI', 'GOOGLE_ISSUER']) {
+        assert.equal(env[name], undefined, name);
+      }
+    });
+  }
+});
+
+describe('auth: rotation and Google sign-in (configured)', () => {
+  const previous = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:amazon-lite/previous-signing-key-AbC123';
+  const google = {
+    clientId: 'client-1.apps.googleusercontent.com',
+    redirectUri: 'https://api.example.com/v1/auth/google/callback',
+    clientSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:amazon-lite/google-client-Xy9z00',
+  };
+  const configured = synth({ previousSigningSecretArn: previous, google }).resources;
+
+  for (const route of routes.filter((r) => r.service === 'auth')) {
+    test(`${route.function}: environment and secret reads`, () => {
+      const { statements, fn } = permissionsOf(route.function, configured);
+      const env = fn.Properties!.Environment.Variables;
+      const secretReads = statements.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue')).map((s) => s.Resource);
+      const isSigning = signing.includes(route.function);
+      const isGoogle = (GOOGLE_FUNCTIONS as readonly string[]).includes(route.function);
+      const readsGoogleSecret = (GOOGLE_SECRET_FUNCTIONS as readonly string[]).includes(route.function);
+
+      assert.equal(env[PREVIOUS_SIGNING_SECRET_ENV], isSigning ? previous : undefined);
+      assert.equal(secretReads.includes(previous), isSigning, 'reads the previous key iff it signs');
+      assert.equal(env.GOOGLE_CLIENT_ID, isGoogle ? google.clientId : undefined);
+      assert.equal(env.GOOGLE_REDIRECT_URI, isGoogle ? google.redirectUri : undefined);
+      assert.equal(env.GOOGLE_ISSUER, isGoogle ? 'https://accounts.google.com' : undefined);
+      assert.equal(env[GOOGLE_CLIENT_SECRET_ARN_ENV], isGoogle ? google.clientSecretArn : undefined);
+      assert.equal(secretReads.includes(google.clientSecretArn), readsGoogleSecret, 'only the callback reads the client secret');
+      // The client secret's value never goes into the environment or the template.
+      assert.equal(env.GOOGLE_CLIENT_SECRET, undefined);
+    });
+  }
+
+  test('no dynamic reference to a secret anywhere (no secret value in a function configuration)', () => {
+    assert.ok(!JSON.stringify(configured).includes('{{resolve:secretsmanager'));
+  });
+
+  test('settings are validated', () => {
+    const bad = (props: Parameters<typeof synth>[0], message: RegExp) => assert.throws(() => synth(props), message);
+    bad({ previousSigningSecretArn: 'my-old-key' }, /previousSigningSecretArn: "my-old-key" is not a complete Secrets Manager secret ARN/);
+    bad({ google: { ...google, clientSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:google' } }, /googleClientSecretArn/);
+    bad({ google: { ...google, clientId: '' } }, /clientId is required/);
+    bad({ google: { ...google, redirectUri: 'http://api.example.com/cb' } }, /must be https/);
+  });
+
+  test('routes.json without a signing function of the auth service fails the synth', () => {
+    assert.throws(
+      () => synth({ routes: routes.filter((r) => r.function !== 'auth-refresh') }),
+      /the auth service has no function auth-refresh/,
+    );
   });
 });

@@ -3,11 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { loadRoutes } from '../lib/config';
-import { ofType, refOf, synth } from './synth';
+import { loadConsumers, loadRoutes } from '../lib/config';
+import { RESOURCE_BUDGET } from '../lib/limits';
+import { ofType, refOf, stackTemplates, synth } from './synth';
 
 const routes = loadRoutes();
-const { template, resources } = synth();
+const consumers = loadConsumers();
+const real = synth();
+const { template, resources } = real;
 
 describe('HTTP API stage', () => {
   const stages = ofType(resources, 'AWS::ApiGatewayV2::Stage');
@@ -52,11 +55,16 @@ describe('HTTP API stage', () => {
   });
 });
 
-describe('cursor key', () => {
-  test('one generated secret', () => {
+describe('cursor and signing keys', () => {
+  test('two generated secrets in the root stack: the cursor key and the signing key', () => {
     const secrets = ofType(resources, 'AWS::SecretsManager::Secret');
-    assert.equal(secrets.length, 1);
-    assert.ok(secrets[0][1].Properties!.GenerateSecretString.PasswordLength >= 32);
+    assert.deepEqual(secrets.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort(), ['AuthSigningKey', 'CursorKey']);
+    assert.deepEqual(ofType(real.rootResources, 'AWS::SecretsManager::Secret'), secrets, 'both in the root');
+    for (const [, s] of secrets) assert.ok(s.Properties!.GenerateSecretString.PasswordLength >= 32);
+  });
+
+  test("the signing key's ARN is an output (for rotations)", () => {
+    template.hasOutput('SigningSecretArn', { Value: { Ref: ofType(resources, 'AWS::SecretsManager::Secret').find(([id]) => id.startsWith('AuthSigningKey'))![0] } });
   });
 });
 
@@ -94,14 +102,17 @@ describe('alarms and dashboard', () => {
     assert.ok(alarms.flatMap(metricsOf).some((m: any) => m.Namespace === 'AWS/DynamoDB' && m.MetricName === 'ThrottledRequests'));
   });
 
-  test('a dashboard with API and per-function widgets', () => {
-    const dashboards = ofType(resources, 'AWS::CloudWatch::Dashboard');
+  test('a dashboard with API and per-function widgets, in the root', () => {
+    const dashboards = ofType(real.rootResources, 'AWS::CloudWatch::Dashboard');
     assert.equal(dashboards.length, 1);
     const body = JSON.stringify(dashboards[0][1].Properties!.DashboardBody);
     for (const title of ['API requests', 'API errors', 'API latency', 'Function errors', 'Function duration']) {
       assert.ok(body.includes(title), title);
     }
     for (const r of routes) assert.ok(body.includes(r.function), `dashboard shows ${r.function}`);
+    // Each function's error alarm, read from its nested stack's outputs.
+    const alarmRefs = body.match(/"Fn::GetAtt":\["[A-Za-z0-9]+NestedStackResource[A-Za-z0-9]+","Outputs\.[A-Za-z0-9]+Errors[A-Za-z0-9]*Arn"\]/g) ?? [];
+    assert.equal(alarmRefs.length, routes.length, 'an alarm status entry per route function');
   });
 });
 
@@ -128,9 +139,13 @@ describe('releases', () => {
     }
   });
 
-  test('the template stays under the CloudFormation resource limit with room to grow', () => {
-    const count = Object.keys(resources).length;
-    assert.ok(count < 500, `${count} resources`);
-    template.resourceCountIs('AWS::Lambda::Function', routes.length);
+  test('every template stays under the CloudFormation resource limit with room to grow', () => {
+    for (const [name, res] of stackTemplates(real)) {
+      const count = Object.keys(res).length;
+      assert.ok(count <= RESOURCE_BUDGET && RESOURCE_BUDGET < 500, `${name}: ${count} resources`);
+    }
+    // Root: the outbox relay and a function per event consumer; the nested stacks: a function per route.
+    template.resourceCountIs('AWS::Lambda::Function', 1 + consumers.length);
+    assert.equal(ofType(resources, 'AWS::Lambda::Function').length, routes.length + 1 + consumers.length);
   });
 });

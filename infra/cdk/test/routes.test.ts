@@ -1,12 +1,26 @@
 // The deployed API is exactly infra/routes.json, which the Rust route table
 // generates. This test fails when the Rust route table and CDK disagree.
+// Each service's routes live in a nested stack of their own; every stack,
+// root and nested, stays under the resource budget, also for a route table
+// several times today's.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { ROUTES_FILE, type RouteSpec } from '../lib/config';
-import { type CfnResource, ofType, refOf, synth } from './synth';
+import { type ConsumerSpec, ROUTES_FILE, type RouteSpec } from '../lib/config';
+import { RESOURCE_BUDGET } from '../lib/limits';
+import {
+  type CfnResource,
+  type Synthesized,
+  assertAuthenticatedRoutesReadTable,
+  functionsOfKind,
+  ofType,
+  refOf,
+  stackTemplates,
+  synth,
+  tagOf,
+} from './synth';
 
 interface RouteChain {
   route: CfnResource;
@@ -40,9 +54,7 @@ function routeChains(resources: Record<string, CfnResource>): Map<string, RouteC
   return byKey;
 }
 
-function tag(fn: CfnResource, key: string): string | undefined {
-  return (fn.Properties!.Tags ?? []).find((t: { Key: string }) => t.Key === key)?.Value;
-}
+const tag = tagOf;
 
 /** The template's routes agree one to one with `routes`, each on its own function. */
 function assertRoutesMatch(resources: Record<string, CfnResource>, routes: readonly RouteSpec[]): Map<string, RouteChain[]> {
@@ -64,14 +76,59 @@ function assertRoutesMatch(resources: Record<string, CfnResource>, routes: reado
   for (const field of ['integrationId', 'aliasId', 'functionId'] as const) {
     assert.equal(new Set(all.map((c) => c[field])).size, routes.length, `one ${field} per route`);
   }
-  assert.equal(ofType(resources, 'AWS::Lambda::Function').length, routes.length, 'one function per route');
+  assert.equal(functionsOfKind(resources, 'route').length, routes.length, 'one function per route');
   return chains;
+}
+
+/** Each service's nested stack holds exactly its routes (and their functions); the root holds none. */
+function assertOneNestedStackPerService(s: Synthesized, routes: readonly RouteSpec[]): void {
+  const services = [...new Set(routes.map((r) => r.service))];
+  assert.deepEqual(s.nested.map((n) => n.service), services, 'one nested stack per service, in order');
+  assert.equal(ofType(s.rootResources, 'AWS::CloudFormation::Stack').length, services.length);
+  assert.deepEqual(ofType(s.rootResources, 'AWS::ApiGatewayV2::Route'), [], 'no API route in the root');
+  assert.deepEqual(functionsOfKind(s.rootResources, 'route'), [], 'no route function in the root');
+  for (const n of s.nested) {
+    const own = n.template.toJSON().Resources as Record<string, CfnResource>;
+    const expected = routes.filter((r) => r.service === n.service);
+    const keys = ofType(own, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!.RouteKey).sort();
+    assert.deepEqual(keys, expected.map((r) => `${r.method} ${r.path}`).sort(), `${n.service}: its routes`);
+    const fns = functionsOfKind(own, 'route').map(([, f]) => tag(f, 'amazon-lite:function')).sort();
+    assert.deepEqual(fns, expected.map((r) => r.function).sort(), `${n.service}: its functions`);
+    // Routes of the nested stack attach to the root's API.
+    for (const [, r] of ofType(n.resources, 'AWS::ApiGatewayV2::Route')) {
+      assert.equal(s.rootResources[refOf(r.Properties!.ApiId)!]?.Type, 'AWS::ApiGatewayV2::Api');
+    }
+  }
+}
+
+/** Resource count of every template (root and nested), each under the budget. */
+function assertUnderBudget(s: Synthesized): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [name, res] of stackTemplates(s)) {
+    counts[name] = Object.keys(res).length;
+    assert.ok(counts[name] <= RESOURCE_BUDGET, `${name}: ${counts[name]} resources (budget ${RESOURCE_BUDGET})`);
+  }
+  return counts;
+}
+
+/** A repository with a Cargo.toml for every crate (bundling is skipped, but the manifest must exist). */
+function fakeRepo(crates: string[]): string {
+  const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-lite-cdk-'));
+  for (const c of crates) {
+    fs.mkdirSync(path.join(repo, 'functions', c), { recursive: true });
+    fs.writeFileSync(
+      path.join(repo, 'functions', c, 'Cargo.toml'),
+      `[package]\nname = "${c}"\nversion = "0.1.0"\n\n[[bin]]\nname = "${c}"\npath = "src/main.rs"\n`,
+    );
+  }
+  return repo;
 }
 
 describe('API routes = infra/routes.json', () => {
   // Read the file directly (not through lib/config) so a loader bug cannot hide a difference.
   const routes: RouteSpec[] = JSON.parse(fs.readFileSync(ROUTES_FILE, 'utf-8')).routes;
-  const { template, resources } = synth();
+  const real = synth();
+  const { template, resources } = real;
 
   test('routes.json is not empty', () => {
     assert.ok(routes.length > 0);
@@ -101,7 +158,7 @@ describe('API routes = infra/routes.json', () => {
   });
 
   test('functions: Rust binary on provided.al2023, arm64, 256 MB, 10 s, X-Ray, environment', () => {
-    for (const [, fn] of ofType(resources, 'AWS::Lambda::Function')) {
+    for (const [, fn] of functionsOfKind(resources, 'route')) {
       const p = fn.Properties!;
       assert.equal(p.Runtime, 'provided.al2023');
       assert.equal(p.Handler, 'bootstrap');
@@ -118,7 +175,7 @@ describe('API routes = infra/routes.json', () => {
 
   test('each service ships one artifact: its functions share one code asset', () => {
     const keyByService = new Map<string, Set<string>>();
-    for (const [, fn] of ofType(resources, 'AWS::Lambda::Function')) {
+    for (const [, fn] of functionsOfKind(resources, 'route')) {
       const service = tag(fn, 'amazon-lite:service')!;
       keyByService.set(service, (keyByService.get(service) ?? new Set()).add(JSON.stringify(fn.Properties!.Code)));
     }
@@ -133,35 +190,59 @@ describe('API routes = infra/routes.json', () => {
     template.hasOutput('ApiUrl', {});
   });
 
-  test('any number of routes and services (synthetic route table)', () => {
-    // A repository with three services, one not in routes.json, and a mix
-    // of table access levels inside one service.
-    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-lite-cdk-'));
+  test('one nested stack per service holds its routes; the root holds none', () => {
+    assertOneNestedStackPerService(real, routes);
+  });
+
+  test('every bearer/admin route function may read the table (sessions, signing keys)', () => {
+    assertAuthenticatedRoutesReadTable(resources, routes);
+  });
+
+  test(`every stack stays under ${RESOURCE_BUDGET} resources`, (t) => {
+    const counts = assertUnderBudget(real);
+    t.diagnostic(`resources per stack: ${JSON.stringify(counts)}`);
+  });
+
+  test('a stack over the resource budget fails the synth, naming the stack', () => {
+    assert.throws(() => synth({ resourceBudget: 60 }), /AuthRoutes.*: \d+ CloudFormation resources, over the budget of 60/s);
+  });
+
+  test('120 routes over 12 services: every stack under the budget (synthetic route table)', (t) => {
+    // Twelve services of 10 routes each, mixing methods, auth levels and
+    // table access levels inside each service (including bearer/admin
+    // routes that do not use the table), and a few event consumers.
+    const services = Array.from({ length: 12 }, (_, i) => `svc${String.fromCharCode(97 + i)}`);
+    const consumers: ConsumerSpec[] = services.slice(0, 4).map((service) => ({
+      name: `${service}-sync`,
+      service,
+      binary: `${service}-sync`,
+      detailTypes: ['thing.created.v1'],
+    }));
+    const repo = fakeRepo(['relay', ...services]);
     try {
-      const services = ['alpha', 'beta', 'gamma'];
-      for (const s of services) {
-        fs.mkdirSync(path.join(repo, 'functions', s), { recursive: true });
-        fs.writeFileSync(
-          path.join(repo, 'functions', s, 'Cargo.toml'),
-          `[package]\nname = "${s}"\nversion = "0.1.0"\n\n[[bin]]\nname = "${s}"\npath = "src/main.rs"\n`,
-        );
-      }
       const many: RouteSpec[] = [];
+      const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+      const auth = ['public', 'bearer', 'admin'] as const;
       const access = ['none', 'read', 'readWrite'] as const;
-      for (let i = 0; i < 12; i++) {
-        const service = services[i % 3];
+      for (let i = 0; i < 120; i++) {
+        const service = services[i % services.length];
         many.push({
-          method: i % 2 === 0 ? 'GET' : 'POST',
+          method: methods[i % methods.length],
           path: `/v1/${service}/r${i}/{id}`,
           service,
           function: `${service}-r${i}`,
-          auth: 'bearer',
+          auth: auth[i % 3],
           table: access[Math.floor(i / 3) % 3],
         });
       }
-      const synthetic = synth({ routes: many, repoRoot: repo });
+      assert.ok(many.some((r) => r.auth !== 'public' && r.table === 'none'), 'covers bearer/admin routes without table access');
+      const synthetic = synth({ routes: many, consumers, repoRoot: repo });
       assertRoutesMatch(synthetic.resources, many);
-      const codes = new Set(ofType(synthetic.resources, 'AWS::Lambda::Function').map(([, f]) => JSON.stringify(f.Properties!.Code)));
+      assertOneNestedStackPerService(synthetic, many);
+      assertAuthenticatedRoutesReadTable(synthetic.resources, many);
+      const counts = assertUnderBudget(synthetic);
+      t.diagnostic(`resources per stack: ${JSON.stringify(counts)}`);
+      const codes = new Set(functionsOfKind(synthetic.resources, 'route').map(([, f]) => JSON.stringify(f.Properties!.Code)));
       assert.equal(codes.size, services.length, 'one code asset per service');
     } finally {
       fs.rmSync(repo, { recursive: true, force: true });
