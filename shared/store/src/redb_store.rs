@@ -120,7 +120,10 @@ impl RedbStore {
     /// for the writer and touch pages the OS already caches, so they take
     /// microseconds: handing them to the blocking pool would cost more (a
     /// thread hand-off of 20-35 µs on a 2-core machine) than the read.
-    fn read<T>(&self, work: impl FnOnce(&Database) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn read<T>(
+        &self,
+        work: impl FnOnce(&Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         work(&self.db)
     }
 
