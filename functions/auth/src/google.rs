@@ -28,6 +28,7 @@ use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 use subtle::ConstantTimeEq;
 use tokio::sync::{Mutex, OnceCell};
@@ -40,11 +41,52 @@ const JWKS_MIN_REFETCH: std::time::Duration = std::time::Duration::from_secs(60)
 /// ... and at least this often regardless.
 const JWKS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// The OAuth client secret: a value (local), or a Secrets Manager secret
+/// read on first use (deployed: `GOOGLE_CLIENT_SECRET_ARN`, so the secret is
+/// never in the function's configuration).
+#[derive(Clone)]
+pub enum ClientSecret {
+    Value(String),
+    SecretArn {
+        arn: String,
+        value: Arc<tokio::sync::OnceCell<String>>,
+    },
+}
+
+impl From<&str> for ClientSecret {
+    fn from(s: &str) -> Self {
+        ClientSecret::Value(s.to_owned())
+    }
+}
+
+impl From<String> for ClientSecret {
+    fn from(s: String) -> Self {
+        ClientSecret::Value(s)
+    }
+}
+
+impl ClientSecret {
+    async fn resolve(&self) -> Result<String, String> {
+        match self {
+            ClientSecret::Value(v) => Ok(v.clone()),
+            #[cfg(feature = "lambda")]
+            ClientSecret::SecretArn { arn, value } => value
+                .get_or_try_init(|| lite_lambda::secret_string(arn))
+                .await
+                .cloned(),
+            #[cfg(not(feature = "lambda"))]
+            ClientSecret::SecretArn { arn, .. } => Err(format!(
+                "reading {arn} needs the Lambda build (feature `lambda`)"
+            )),
+        }
+    }
+}
+
 /// The client registration (`GOOGLE_*`).
 #[derive(Clone)]
 pub struct GoogleConfig {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: ClientSecret,
     pub redirect_uri: String,
     /// `GOOGLE_ISSUER`; discovery is at `<issuer>/.well-known/openid-configuration`.
     pub issuer: String,
@@ -61,27 +103,40 @@ impl std::fmt::Debug for GoogleConfig {
 }
 
 impl GoogleConfig {
-    /// `Some` when `GOOGLE_CLIENT_ID`, `GOOGLE_CLIENT_SECRET` and
-    /// `GOOGLE_REDIRECT_URI` are all set (a partial set is logged and
-    /// ignored); `GOOGLE_ISSUER` defaults to Google's.
+    /// `Some` when `GOOGLE_CLIENT_ID`, `GOOGLE_CLIENT_SECRET` (or
+    /// `GOOGLE_CLIENT_SECRET_ARN`) and `GOOGLE_REDIRECT_URI` are all set (a
+    /// partial set is logged and ignored); `GOOGLE_ISSUER` defaults to
+    /// Google's.
     pub fn from_env() -> Option<Self> {
         let names = [
             "GOOGLE_CLIENT_ID",
             "GOOGLE_CLIENT_SECRET",
             "GOOGLE_REDIRECT_URI",
         ];
-        let values: Vec<Option<String>> = names.iter().map(|n| optional(n)).collect();
-        match values.as_slice() {
-            [Some(id), Some(secret), Some(redirect)] => Some(Self {
+        let secret = optional("GOOGLE_CLIENT_SECRET")
+            .map(ClientSecret::Value)
+            .or_else(|| {
+                optional("GOOGLE_CLIENT_SECRET_ARN").map(|arn| ClientSecret::SecretArn {
+                    arn,
+                    value: Arc::new(tokio::sync::OnceCell::new()),
+                })
+            });
+        let values: Vec<Option<String>> = vec![
+            optional("GOOGLE_CLIENT_ID"),
+            secret.as_ref().map(|_| String::new()),
+            optional("GOOGLE_REDIRECT_URI"),
+        ];
+        match (values.as_slice(), secret) {
+            ([Some(id), Some(_), Some(redirect)], Some(client_secret)) => Some(Self {
                 client_id: id.clone(),
-                client_secret: secret.clone(),
+                client_secret,
                 redirect_uri: redirect.clone(),
                 issuer: optional("GOOGLE_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.into()),
             }),
-            _ => {
+            (values, _) => {
                 let missing: Vec<_> = names
                     .iter()
-                    .zip(&values)
+                    .zip(values.iter())
                     .filter(|(_, v)| v.is_none())
                     .map(|(n, _)| *n)
                     .collect();
@@ -280,6 +335,12 @@ impl Google {
             id_token: Option<String>,
         }
         let discovery = self.discovery().await?;
+        let client_secret = self
+            .config
+            .client_secret
+            .resolve()
+            .await
+            .map_err(|e| AuthError::Provider(format!("cannot read the client secret: {e}")))?;
         let response = self
             .http()
             .await?
@@ -289,7 +350,7 @@ impl Google {
                 ("code", code),
                 ("redirect_uri", self.config.redirect_uri.as_str()),
                 ("client_id", self.config.client_id.as_str()),
-                ("client_secret", self.config.client_secret.as_str()),
+                ("client_secret", client_secret.as_str()),
                 ("code_verifier", verifier),
             ])
             .send()
