@@ -5,10 +5,9 @@
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use lite_core::{CursorCodec, Sku};
-use lite_http::testing::{admin_token, customer_token, test_verifier};
-use lite_http::{Access, Context, Cursors, HttpConfig};
-use lite_store::redb_store::RedbStore;
+use lite_core::Sku;
+use lite_http::testing::{admin_token, customer_token};
+use lite_http::Access;
 use lite_store::{Index, Key, Query, SkCondition, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -20,16 +19,9 @@ struct App {
 }
 
 fn app() -> App {
-    let store: Arc<dyn Store> = Arc::new(RedbStore::in_memory().unwrap());
-    let ctx = Context::new(
-        store.clone(),
-        Cursors::ready(CursorCodec::new(CursorCodec::random_key())),
-    );
-    let router = lite_http::finish(
-        catalog::router(ctx),
-        Arc::new(test_verifier()),
-        &HttpConfig::default(),
-    );
+    let ctx = lite_http::testing::memory_context();
+    let store = ctx.store.clone();
+    let router = lite_http::testing::finish_for_tests(catalog::router(ctx));
     App { router, store }
 }
 

@@ -5,10 +5,7 @@
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use lite_core::CursorCodec;
-use lite_http::testing::{customer_token, test_verifier};
-use lite_http::{Context, Cursors, HttpConfig};
-use lite_store::redb_store::RedbStore;
+use lite_http::testing::customer_token;
 use lite_store::{Key, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -20,16 +17,9 @@ struct App {
 }
 
 fn app() -> App {
-    let store: Arc<dyn Store> = Arc::new(RedbStore::in_memory().unwrap());
-    let ctx = Context::new(
-        store.clone(),
-        Cursors::ready(CursorCodec::new(CursorCodec::random_key())),
-    );
-    let router = lite_http::finish(
-        users::router(ctx),
-        Arc::new(test_verifier()),
-        &HttpConfig::default(),
-    );
+    let ctx = lite_http::testing::memory_context();
+    let store = ctx.store.clone();
+    let router = lite_http::testing::finish_for_tests(users::router(ctx));
     App { router, store }
 }
 
