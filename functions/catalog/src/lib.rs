@@ -16,5 +16,5 @@ pub use domain::{
     NewProduct, Product, ProductId, ProductInput, ProductPatch, ProductView, Rating, Sort,
 };
 pub use error::CatalogError;
-pub use repo::{create, delete, get, list, update, ListParams};
+pub use repo::{create, delete, get, list, update, view, ListParams};
 pub use routes::{openapi, router, routes, ROUTES};

@@ -70,6 +70,11 @@ async fn load(ctx: &Context, id: &ProductId) -> Result<Option<(Product, i64)>, C
 
 pub async fn get(ctx: &Context, id: &ProductId) -> Result<ProductView, CatalogError> {
     let (product, _) = load(ctx, id).await?.ok_or(CatalogError::NotFound)?;
+    view(ctx, product).await
+}
+
+/// `product` as the API shows it (with its stock), without reading it again.
+pub async fn view(ctx: &Context, product: Product) -> Result<ProductView, CatalogError> {
     Ok(with_stock(ctx, vec![product]).await?.remove(0))
 }
 

@@ -4,8 +4,8 @@ use crate::domain::{
 use crate::repo::{self, ListParams};
 use crate::CatalogError;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use lite_core::{Problem, Violations};
 use lite_http::{Access, Admin, Context, Json, Query, RouteSpec, TableAccess};
 use serde::{Deserialize, Serialize};
@@ -189,14 +189,11 @@ async fn create_product(
     Json(input): Json<ProductInput>,
 ) -> Result<Response, CatalogError> {
     let product = repo::create(&ctx, NewProduct::parse(input)?).await?;
-    let view = repo::get(&ctx, &product.id).await?;
     let location = format!("/v1/products/{}", product.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(view),
-    )
-        .into_response())
+    Ok(lite_http::created(
+        &location,
+        repo::view(&ctx, product).await?,
+    ))
 }
 
 /// Changes some fields of a product (administrators).
@@ -221,8 +218,8 @@ async fn update_product(
     Json(patch): Json<ProductPatch>,
 ) -> Result<Json<ProductView>, CatalogError> {
     let id = parse_id(&id)?;
-    repo::update(&ctx, &id, patch).await?;
-    Ok(Json(repo::get(&ctx, &id).await?))
+    let product = repo::update(&ctx, &id, patch).await?;
+    Ok(Json(repo::view(&ctx, product).await?))
 }
 
 /// Deletes a product (administrators): it leaves every listing.

@@ -9,8 +9,8 @@ use crate::domain::{
 };
 use crate::{repo, UsersError};
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use lite_http::{Access, Authenticated, Context, Json, RouteSpec, TableAccess};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -189,12 +189,7 @@ async fn create_address(
     let fields = AddressFields::parse(body)?;
     let view = repo::create_address(&ctx, &claims.sub, fields).await?;
     let location = format!("/v1/me/addresses/{}", view.address.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(view),
-    )
-        .into_response())
+    Ok(lite_http::created(&location, view))
 }
 
 /// Replaces every field of one of the caller's addresses.

@@ -150,9 +150,17 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// A status code + JSON body, for handlers that answer 201/202.
-pub fn with_status<T: Serialize>(status: StatusCode, body: T) -> Response {
-    (status, axum::Json(body)).into_response()
+/// `201 Created` with the new resource's `Location` and its JSON body.
+pub fn created<T: Serialize>(location: &str, body: T) -> Response {
+    match axum::http::HeaderValue::from_str(location) {
+        Ok(value) => (
+            StatusCode::CREATED,
+            [(header::LOCATION, value)],
+            axum::Json(body),
+        )
+            .into_response(),
+        Err(_) => (StatusCode::CREATED, axum::Json(body)).into_response(),
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub mod testing;
 pub use auth::{Admin, Authenticated, Claims, Role, SessionGuard, TokenVerifier};
 pub use client_ip::ClientIp;
 pub use error::ApiError;
-pub use extract::{Json, Query};
+pub use extract::{created, Json, Query};
 pub use layers::{finish, HttpConfig, BODY_LIMIT};
 pub use routes::{Access, RouteSpec, TableAccess};
 

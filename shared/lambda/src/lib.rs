@@ -29,7 +29,7 @@ pub async fn serve_with(
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let table = required("TABLE_NAME")?;
     let store = lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-    let cursors = cursors(aws_sdk_secretsmanager::Client::new(&aws));
+    let cursors = cursors();
     let mut verifier = verifier()?;
     let ctx = Context::new(Arc::new(store), cursors);
     protect(&ctx, &mut verifier);
@@ -63,23 +63,11 @@ pub async fn secret_string(arn: &str) -> Result<String, String> {
 /// The cursor key: from the secret named by `AMAZON_LITE_CURSOR_SECRET_ARN`
 /// (deployed), else `AMAZON_LITE_CURSOR_KEY` (development), else a random
 /// key for this process only (cursors then work only within one instance).
-fn cursors(secrets: aws_sdk_secretsmanager::Client) -> Cursors {
+fn cursors() -> Cursors {
     if let Some(arn) = optional("AMAZON_LITE_CURSOR_SECRET_ARN") {
         return Cursors::lazy(move || {
-            let secrets = secrets.clone();
             let arn = arn.clone();
-            Box::pin(async move {
-                let out = secrets
-                    .get_secret_value()
-                    .secret_id(arn)
-                    .send()
-                    .await
-                    .map_err(|e| format!("{e:?}"))?;
-                let key = out
-                    .secret_string()
-                    .ok_or("the cursor secret has no string value")?;
-                codec(key.as_bytes())
-            })
+            Box::pin(async move { codec(secret_string(&arn).await?.as_bytes()) })
         });
     }
     if let Some(key) = optional("AMAZON_LITE_CURSOR_KEY") {
