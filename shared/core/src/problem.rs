@@ -23,6 +23,13 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
+    /// Checkout of an empty cart (422).
+    CartEmpty,
+    /// A cart line's price changed since it was added; the cart now shows
+    /// the current price (409).
+    PriceChanged,
+    /// A webhook whose signature is missing, wrong or stale (400).
+    InvalidSignature,
     Internal,
     Unavailable,
 }
@@ -30,12 +37,18 @@ pub enum ErrorCode {
 impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::ValidationFailed | ErrorCode::BadRequest => 400,
+            ErrorCode::ValidationFailed | ErrorCode::BadRequest | ErrorCode::InvalidSignature => {
+                400
+            }
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::Conflict | ErrorCode::OutOfStock | ErrorCode::IdempotencyConflict => 409,
+            ErrorCode::Conflict
+            | ErrorCode::OutOfStock
+            | ErrorCode::IdempotencyConflict
+            | ErrorCode::PriceChanged => 409,
+            ErrorCode::CartEmpty => 422,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::RateLimited => 429,
@@ -58,6 +71,9 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::CartEmpty => "cart_empty",
+            ErrorCode::PriceChanged => "price_changed",
+            ErrorCode::InvalidSignature => "invalid_signature",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
         }
@@ -77,6 +93,9 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "Payload too large",
             ErrorCode::UnsupportedMediaType => "Unsupported media type",
             ErrorCode::RateLimited => "Too many requests",
+            ErrorCode::CartEmpty => "Cart is empty",
+            ErrorCode::PriceChanged => "Price changed",
+            ErrorCode::InvalidSignature => "Invalid signature",
             ErrorCode::Internal => "Internal server error",
             ErrorCode::Unavailable => "Service unavailable",
         }
