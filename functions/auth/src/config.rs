@@ -25,8 +25,10 @@ impl AuthConfig {
     ///   Secrets Manager (Lambda builds);
     /// - otherwise the key files under `AMAZON_LITE_DATA_DIR` (default
     ///   `./.amazon-lite`), created on first use;
-    /// - `GOOGLE_CLIENT_ID`, `GOOGLE_CLIENT_SECRET`, `GOOGLE_REDIRECT_URI`,
-    ///   `GOOGLE_ISSUER`: Google sign-in (off unless the first three are set).
+    /// - `GOOGLE_CLIENT_ID`, `GOOGLE_CLIENT_SECRET` (or
+    ///   `GOOGLE_CLIENT_SECRET_ARN`, read from Secrets Manager on first use),
+    ///   `GOOGLE_REDIRECT_URI`, `GOOGLE_ISSUER`: Google sign-in (off unless
+    ///   the client id, a client secret and the redirect URI are set).
     pub fn from_env() -> Self {
         let keys = match optional("AMAZON_LITE_SIGNING_SECRET_ARN") {
             Some(arn) => secrets_manager(arn, optional("AMAZON_LITE_PREVIOUS_SIGNING_SECRET_ARN")),

@@ -62,7 +62,7 @@ impl From<AuthError> for ApiError {
             },
             AuthError::GoogleNotConfigured => Problem::new(
                 ErrorCode::Unavailable,
-                "Google sign-in is not configured on this server (GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REDIRECT_URI are unset).",
+                "Google sign-in is not configured on this server (GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET or GOOGLE_CLIENT_SECRET_ARN, and GOOGLE_REDIRECT_URI are unset).",
             ),
             AuthError::BadState(why) => Problem::new(ErrorCode::BadRequest, why),
             AuthError::CodeRejected => Problem::new(

@@ -18,6 +18,7 @@
 //! transaction and emits `user.registered.v1`.
 
 mod accounts;
+pub mod bootstrap;
 mod config;
 mod domain;
 mod error;

@@ -12,6 +12,9 @@
 //   -c googleClientId=...                  or AMAZON_LITE_GOOGLE_CLIENT_ID
 //   -c googleRedirectUri=https://...       or AMAZON_LITE_GOOGLE_REDIRECT_URI
 //   -c googleIssuer=https://...            or AMAZON_LITE_GOOGLE_ISSUER; default https://accounts.google.com
+//   -c adminEmail=ops@example.com          or AMAZON_LITE_ADMIN_EMAIL; creates that administrator at deploy
+//                                          (infra/cdk/README "Administrator account")
+//   -c adminBootstrapRevision=2            or AMAZON_LITE_ADMIN_BOOTSTRAP_REVISION; a new value re-runs the bootstrap
 import { App } from 'aws-cdk-lib';
 import { AmazonLiteStack } from '../lib/amazon-lite-stack';
 import type { GoogleSignInProps } from '../lib/auth';
@@ -58,6 +61,8 @@ new AmazonLiteStack(app, 'AmazonLiteStack', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   corsOrigins,
   alarmEmail: setting('alarmEmail', 'AMAZON_LITE_ALARM_EMAIL'),
+  adminEmail: setting('adminEmail', 'AMAZON_LITE_ADMIN_EMAIL'),
+  adminBootstrapRevision: setting('adminBootstrapRevision', 'AMAZON_LITE_ADMIN_BOOTSTRAP_REVISION'),
   previousSigningSecretArn: setting('previousSigningSecretArn', 'AMAZON_LITE_PREVIOUS_SIGNING_SECRET_ARN'),
   google,
 });

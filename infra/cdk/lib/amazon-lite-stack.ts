@@ -26,6 +26,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 // package is pinned; a moved module fails every test at import).
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { Construct } from 'constructs';
+import { ADMIN_BOOTSTRAP_BINARY, ADMIN_BOOTSTRAP_SERVICE, AdminBootstrap } from './admin-bootstrap';
 import { Auth, type GoogleSignInProps } from './auth';
 import {
   type ConsumerSpec,
@@ -75,6 +76,14 @@ export interface AmazonLiteStackProps extends StackProps {
   readonly previousSigningSecretArn?: string;
   /** Google sign-in. Default: off (the Google routes answer 503). */
   readonly google?: GoogleSignInProps;
+  /**
+   * E-mail address of the administrator account created at deploy (a
+   * generated secret holds its password; lib/admin-bootstrap.ts). Default:
+   * none, so no administrator is created.
+   */
+  readonly adminEmail?: string;
+  /** Change it to run the administrator bootstrap again. Default '1'. */
+  readonly adminBootstrapRevision?: string;
   /** Most CloudFormation resources any one stack (root or nested) may have. Default RESOURCE_BUDGET (450). */
   readonly resourceBudget?: number;
 }
@@ -105,6 +114,7 @@ export class AmazonLiteStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly monitoring: Monitoring;
   readonly events: EventsBackbone;
+  readonly adminBootstrap?: AdminBootstrap;
 
   constructor(scope: Construct, id: string, props: AmazonLiteStackProps = {}) {
     super(scope, id, props);
@@ -248,6 +258,18 @@ export class AmazonLiteStack extends Stack {
       alarmTopic: this.alarmTopic,
     });
 
+    if (props.adminEmail !== undefined) {
+      this.adminBootstrap = new AdminBootstrap(this, 'AdminBootstrap', {
+        email: props.adminEmail,
+        revision: props.adminBootstrapRevision,
+        table: this.table,
+        code: code(this, ADMIN_BOOTSTRAP_SERVICE, ADMIN_BOOTSTRAP_BINARY),
+        architecture,
+        memorySize: props.memorySize ?? 256,
+        logRetention: logs.RetentionDays.ONE_MONTH,
+      });
+    }
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       httpApi: this.httpApi,
       table: this.table,
@@ -273,5 +295,11 @@ export class AmazonLiteStack extends Stack {
       description: 'The access token signing key (Secrets Manager); see README "Rotating the signing key"',
       value: this.auth.signingSecret.secretArn,
     });
+    if (this.adminBootstrap) {
+      new CfnOutput(this, 'AdminSecretArn', {
+        description: `The administrator account ${this.adminBootstrap.email}: its password is in this secret (aws secretsmanager get-secret-value)`,
+        value: this.adminBootstrap.secret.secretArn,
+      });
+    }
   }
 }

@@ -26,7 +26,8 @@
 // - Google sign-in (optional): `GOOGLE_CLIENT_ID`, `GOOGLE_REDIRECT_URI`,
 //   `GOOGLE_ISSUER` on GOOGLE_FUNCTIONS, only when the client secret's ARN is
 //   configured (otherwise no Google variable at all, and the service answers
-//   503 on the Google routes). See `google` below for the client secret.
+//   503 on the Google routes), plus `GOOGLE_CLIENT_SECRET_ARN`: the service
+//   reads the client secret by that ARN (see `forRoute` below).
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -45,8 +46,9 @@ export const GOOGLE_SECRET_FUNCTIONS = ['auth-google-callback'] as const;
 export const SIGNING_SECRET_ENV = 'AMAZON_LITE_SIGNING_SECRET_ARN';
 export const PREVIOUS_SIGNING_SECRET_ENV = 'AMAZON_LITE_PREVIOUS_SIGNING_SECRET_ARN';
 /**
- * The ARN of the Google client secret. functions/auth does NOT read it yet
- * (it reads the value from GOOGLE_CLIENT_SECRET): see `google` below.
+ * The ARN of the Google client secret. functions/auth (google.rs
+ * `GoogleConfig::from_env`) reads the value from Secrets Manager by this ARN
+ * on first use, so the secret never sits in the function's configuration.
  */
 export const GOOGLE_CLIENT_SECRET_ARN_ENV = 'GOOGLE_CLIENT_SECRET_ARN';
 export const DEFAULT_GOOGLE_ISSUER = 'https://accounts.google.com';
@@ -143,20 +145,17 @@ export class Auth extends Construct {
       environment.GOOGLE_CLIENT_ID = this.google.clientId;
       environment.GOOGLE_REDIRECT_URI = this.google.redirectUri;
       environment.GOOGLE_ISSUER = this.google.issuer!;
-      // The client secret. functions/auth reads its VALUE from the plain
-      // variable GOOGLE_CLIENT_SECRET; the stack deliberately does not set
-      // it. The only way to do so from here is a CloudFormation dynamic
-      // reference (`SecretValue.secretsManager(arn).unsafeUnwrap()`):
-      // CloudFormation would resolve it at deploy time and the secret would
-      // sit in clear text in the function's configuration (visible to
-      // anyone with lambda:GetFunctionConfiguration, in every published
-      // version). The better option needs a Rust change: read the value
-      // from Secrets Manager, by the ARN below, on the first code exchange
-      // (like the signing key; `lite_lambda::secret_string`). Until then
-      // GoogleConfig::from_env sees no GOOGLE_CLIENT_SECRET, logs "partly
-      // configured" and the Google routes answer 503 (README "Google
-      // sign-in"). Only the callback may read the secret: the start route
-      // only builds the authorization URL.
+      // The client secret, by ARN only: functions/auth reads its value
+      // from Secrets Manager on the first code exchange
+      // (`lite_lambda::secret_string`, cached per instance). The stack never
+      // sets GOOGLE_CLIENT_SECRET (the plain value the local API uses):
+      // that would need a dynamic reference
+      // (`SecretValue.secretsManager(arn).unsafeUnwrap()`), i.e. the secret
+      // in clear text in the function's configuration, visible to anyone
+      // with lambda:GetFunctionConfiguration. Both Google functions get the
+      // ARN (GoogleConfig::from_env turns Google sign-in on only with all
+      // three settings), but only the callback may read the secret: the
+      // start route only builds the authorization URL.
       environment[GOOGLE_CLIENT_SECRET_ARN_ENV] = this.google.clientSecretArn;
       if (is(GOOGLE_SECRET_FUNCTIONS)) statements.push(readSecret('GoogleClientSecretRead', this.google.clientSecretArn));
     }

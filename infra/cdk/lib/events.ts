@@ -37,7 +37,7 @@ export const VISIBILITY_PER_TIMEOUT = 6;
 export const OUTBOX_PREFIX = 'OUTBOX#';
 
 /** Values of the `amazon-lite:kind` tag on every function. */
-export type FunctionKind = 'route' | 'relay' | 'consumer';
+export type FunctionKind = 'route' | 'relay' | 'consumer' | 'bootstrap';
 export const KIND_TAG = 'amazon-lite:kind';
 
 export interface EventsBackboneProps {

@@ -1,0 +1,14 @@
+//! Lambda entry point of the `payments-order-cancelled` consumer: its SQS
+//! queue receives `order.cancelled.v1`; the order's payment is voided or
+//! refunded.
+
+use payments::consumers::OrderCancelled;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lite_events_aws::LambdaError> {
+    let ctx = lite_lambda::context().await?;
+    let store = ctx.store.clone();
+    let payments = Arc::new(payments::lambda::payments(ctx).await?);
+    lite_events_aws::run_consumer_with(store, Arc::new(OrderCancelled::new(payments))).await
+}

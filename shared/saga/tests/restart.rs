@@ -1,0 +1,169 @@
+//! A process that stops mid-execution loses nothing: a new `LocalSaga` on
+//! the same redb file resumes every running execution.
+
+mod common;
+
+use common::*;
+use lite_saga::{Saga, SagaError};
+use lite_store::redb_store::RedbStore;
+use lite_store::Store;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn def() -> lite_saga::Definition {
+    definition(json!({
+        "StartAt": "Route",
+        "States": {
+            "Route": {"Type": "Choice", "Choices": [
+                {"Variable": "$.kind", "StringEquals": "token", "Next": "Pay"},
+                {"Variable": "$.kind", "StringEquals": "slow", "Next": "Slow"}
+            ], "Default": "Nap"},
+            "Pay": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "pay", "Payload": {"taskToken.$": "$$.Task.Token"}},
+                "TimeoutSeconds": 60, "ResultPath": "$.payment", "End": true
+            },
+            "Slow": {"Type": "Task", "Resource": "slow", "ResultPath": "$.slow", "End": true},
+            "Nap": {"Type": "Wait", "Seconds": 1, "Next": "Woke"},
+            "Woke": {"Type": "Pass", "Result": true, "ResultPath": "$.woke", "End": true}
+        }
+    }))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_process_resumes_tokens_timers_and_in_flight_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("table.redb");
+    let token = {
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open(&file).unwrap());
+        // The slow task never returns in this process.
+        let (inv, mut tokens) = Scripted::new(|f, _, _| {
+            if f == "slow" {
+                std::thread::sleep(Duration::from_millis(200));
+                Err(lite_saga::TaskError::new(
+                    "Test.Crashed",
+                    "never seen: the process is gone",
+                ))
+            } else {
+                Ok(json!(null))
+            }
+        });
+        let saga = local(store, def(), inv.clone(), 1.0);
+        saga.start("tok", json!({"kind": "token"})).await.unwrap();
+        saga.start("nap", json!({"kind": "nap"})).await.unwrap();
+        let token = tokens.recv().await.unwrap();
+        // The slow invocation is in flight when the process stops.
+        saga.start("slow", json!({"kind": "slow"})).await.unwrap();
+        while inv.calls_to("slow") == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let nap = saga.describe("nap").await.unwrap().unwrap();
+        assert_eq!(nap.status, "RUNNING");
+        assert_eq!(nap.path(), vec!["Route", "Nap"]);
+        saga.shutdown().await;
+        token
+    };
+    // Downtime longer than the Wait: the timer fires at once on resume.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open(&file).unwrap());
+    let (inv, _) = Scripted::new(|_, _, _| Ok(json!("second try")));
+    let saga = local(store, def(), inv.clone(), 1.0);
+    assert_eq!(saga.resume_all().await.unwrap(), 3);
+    assert_eq!(saga.resume_all().await.unwrap(), 0, "already driven");
+
+    let began = std::time::Instant::now();
+    let nap = saga
+        .wait_until_stopped("nap", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(began.elapsed() < Duration::from_millis(500));
+    assert_eq!(nap.output, Some(json!({"kind": "nap", "woke": true})));
+
+    // At least once: the in-flight invocation is made again.
+    let slow = saga
+        .wait_until_stopped("slow", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        slow.output,
+        Some(json!({"kind": "slow", "slow": "second try"}))
+    );
+    assert_eq!(inv.calls_to("slow"), 1);
+
+    // The token from before the restart still works, once.
+    assert_eq!(
+        saga.describe("tok").await.unwrap().unwrap().status,
+        "RUNNING"
+    );
+    assert_eq!(
+        inv.calls_to("pay"),
+        0,
+        "a returned invocation is not made again"
+    );
+    saga.send_task_success(&token, json!({"paid": 1}))
+        .await
+        .unwrap();
+    let tok = saga
+        .wait_until_stopped("tok", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        tok.output,
+        Some(json!({"kind": "token", "payment": {"paid": 1}}))
+    );
+    assert!(matches!(
+        saga.send_task_success(&token, json!({})).await,
+        Err(SagaError::TaskGone(_))
+    ));
+    assert_eq!(
+        saga.resume_all().await.unwrap(),
+        0,
+        "nothing is running any more"
+    );
+    saga.shutdown().await;
+}
+
+/// A token resolved while no process drove the execution is applied on
+/// resume, and a deadline that passed during downtime times the task out.
+#[tokio::test]
+async fn callbacks_and_deadlines_during_downtime() {
+    let store = memory_store();
+    let def = || {
+        definition(json!({
+            "StartAt": "Pay",
+            "States": {"Pay": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "pay", "Payload": {"taskToken.$": "$$.Task.Token"}},
+                "TimeoutSecondsPath": "$.timeout", "End": true
+            }}
+        }))
+    };
+    let (inv, mut tokens) = Scripted::new(|_, _, _| Ok(json!(null)));
+    let first = local(store.clone(), def(), inv, 0.1);
+    first.start("cb", json!({"timeout": 100})).await.unwrap();
+    let cb = tokens.recv().await.unwrap();
+    first.start("late", json!({"timeout": 2})).await.unwrap();
+    let _late = tokens.recv().await.unwrap();
+    first.shutdown().await;
+    let (inv, _) = Scripted::new(|_, _, _| Ok(json!(null)));
+    let second = local(store, def(), inv, 0.1);
+    // Sent while nobody drives it: recorded on the token, applied on resume.
+    second
+        .send_task_success(&cb, json!({"ok": true}))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(second.resume_all().await.unwrap(), 2);
+    let cb = second
+        .wait_until_stopped("cb", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(cb.output, Some(json!({"ok": true})));
+    let late = second
+        .wait_until_stopped("late", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(late.error.as_deref(), Some("States.Timeout"));
+    second.shutdown().await;
+}
