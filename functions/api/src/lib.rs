@@ -41,6 +41,9 @@ pub fn route_table() -> Vec<RouteSpec> {
         catalog::ROUTES,
         inventory::ROUTES,
         users::ROUTES,
+        cart::ROUTES,
+        orders::ROUTES,
+        payments::ROUTES,
     ]
     .concat()
 }
@@ -58,6 +61,9 @@ pub fn openapi() -> OpenApi {
     doc.merge(catalog::openapi());
     doc.merge(inventory::openapi());
     doc.merge(users::openapi());
+    doc.merge(cart::openapi());
+    doc.merge(orders::openapi());
+    doc.merge(payments::openapi());
     doc.info = InfoBuilder::new()
         .title("Amazon Lite API")
         .version(env!("CARGO_PKG_VERSION"))

@@ -73,11 +73,13 @@ async fn get_stock(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutStock {
-    /// Units free to sell, 0..=10000000.
+    /// Units free to sell, 0..=10000000. Units reserved by checkouts in
+    /// flight are counted apart and never changed by this.
     pub available: i64,
 }
 
-/// Sets the units free to sell (creates the record when absent).
+/// Sets the units free to sell (creates the record when absent); units
+/// reserved by checkouts in flight are never touched.
 #[utoipa::path(
     put, path = "/v1/inventory/{sku}", tag = "inventory",
     params(("sku" = String, Path, description = "Stock-keeping unit")),

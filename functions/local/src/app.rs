@@ -1,45 +1,52 @@
-//! Building the one-process application.
+//! Building the one-process application: every service on one store, the
+//! in-process bus with every consumer, the checkout saga on the local ASL
+//! interpreter, the sandbox payment provider and the reservation sweeper.
+//!
+//! [`System::open`] is the local API (redb in the data directory);
+//! [`System::assemble`] builds the same system on any store (tests run it
+//! on DynamoDB in moto).
 
 use crate::config::LocalConfig;
+use checkout::{CheckoutStarter, CheckoutTimings, LateSaga, LocalTasks, Tasks};
 use lite_core::CursorCodec;
+use lite_events::local::{LocalEvents, LocalEventsConfig};
 use lite_http::{Context, Cursors, HttpConfig, TokenVerifier};
+use lite_saga::{Definition, LocalSaga, LocalSagaConfig, Saga};
 use lite_store::redb_store::RedbStore;
+use payments::checkout::Payments;
+use payments::{Delivery, SandboxProvider, WebhookSecret};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
 
-/// Every service router merged, with the shared layers.
-pub fn router(system: &System, http: &HttpConfig) -> axum::Router {
-    let ctx = &system.ctx;
-    let merged = api::router(ctx.clone())
-        .merge(auth::router_with(
-            ctx.clone(),
-            auth::AuthConfig::local(&system.data_dir),
-        ))
-        .merge(catalog::router(ctx.clone()))
-        .merge(inventory::router(ctx.clone()))
-        .merge(users::router(ctx.clone()));
-    lite_http::finish(merged, system.verifier.clone(), http)
+/// What the system is tuned with besides its store.
+#[derive(Clone)]
+pub struct Settings {
+    pub webhook_secret: WebhookSecret,
+    pub timings: CheckoutTimings,
+    pub events: LocalEventsConfig,
+    pub saga: LocalSagaConfig,
+    /// How often expired stock reservations are looked for.
+    pub sweep_every: Duration,
 }
 
-/// Every event consumer, run by the local bus (each its own queue and DLQ).
-pub fn consumers(ctx: &Context) -> Vec<Arc<dyn lite_events::Handler>> {
-    vec![Arc::new(inventory::consumers::CatalogSync::new(
-        ctx.store.clone(),
-        ctx.clock.clone(),
-    ))]
-}
-
-/// The running system's parts, opened from the data directory.
+/// The running system's parts.
 pub struct System {
     pub ctx: Context,
     pub verifier: Arc<TokenVerifier>,
-    /// The store's change feed (wakes the local event relay).
-    pub changes: Arc<Notify>,
+    /// The store's change feed (wakes the local event relay), when it has one.
+    pub changes: Option<Arc<Notify>>,
     pub data_dir: PathBuf,
+    pub payments: Arc<Payments>,
+    pub sandbox: Arc<SandboxProvider>,
+    pub saga: Arc<LocalSaga>,
+    pub settings: Settings,
 }
 
 impl System {
+    /// The local API's system: redb in the data directory, its keys, the
+    /// auth service's session guard.
     pub fn open(config: &LocalConfig) -> Result<System, String> {
         let dir = &config.data_dir;
         std::fs::create_dir_all(dir)
@@ -60,13 +67,202 @@ impl System {
         // Revoked sessions are refused, and the auth service's published
         // keys are learned as tokens name them.
         auth::protect(&ctx, &mut verifier);
+        let settings = Settings {
+            webhook_secret: webhook_secret(config)?,
+            timings: CheckoutTimings {
+                payment_timeout_secs: config.checkout_payment_timeout_secs,
+                ..CheckoutTimings::default()
+            },
+            events: LocalEventsConfig::default(),
+            saga: LocalSagaConfig::default(),
+            sweep_every: Duration::from_secs(30),
+        };
+        System::assemble(ctx, verifier, Some(changes), dir.clone(), settings)
+    }
+
+    /// The system on `ctx`'s store. The sandbox provider posts its webhooks
+    /// nowhere until [`System::serve_on`] tells it the address.
+    pub fn assemble(
+        ctx: Context,
+        verifier: TokenVerifier,
+        changes: Option<Arc<Notify>>,
+        data_dir: PathBuf,
+        settings: Settings,
+    ) -> Result<System, String> {
+        let definition = Definition::parse(
+            checkout::definition::DEFINITION,
+            &checkout::definition::local_substitutions(),
+        )
+        .map_err(|e| format!("the checkout definition does not load: {e}"))?;
+        // The payments service resumes the saga and the saga's tasks call the
+        // payments service: the saga handle is bound once both exist.
+        let late = LateSaga::new();
+        let sandbox = Arc::new(SandboxProvider::new(
+            settings.webhook_secret.clone(),
+            Delivery::Background,
+        ));
+        let payments = Arc::new(Payments {
+            ctx: ctx.clone(),
+            provider: sandbox.clone(),
+            saga: late.clone(),
+            webhook_secret: settings.webhook_secret.clone(),
+        });
+        let tasks = Tasks {
+            ctx: ctx.clone(),
+            payments: payments.clone(),
+        };
+        let saga = LocalSaga::new(
+            ctx.store.clone(),
+            ctx.clock.clone(),
+            definition,
+            Arc::new(LocalTasks(tasks)),
+            settings.saga,
+        );
+        late.set(saga.clone());
         Ok(System {
             ctx,
             verifier: Arc::new(verifier),
             changes,
-            data_dir: dir.clone(),
+            data_dir,
+            payments,
+            sandbox,
+            saga,
+            settings,
         })
     }
+
+    /// Every event consumer, each its own queue and DLQ on the local bus.
+    pub fn consumers(&self) -> Vec<Arc<dyn lite_events::Handler>> {
+        let ctx = &self.ctx;
+        let saga: Arc<dyn Saga> = self.saga.clone();
+        vec![
+            Arc::new(inventory::consumers::CatalogSync::new(
+                ctx.store.clone(),
+                ctx.clock.clone(),
+            )),
+            Arc::new(inventory::consumers::OrderCancelled::new(ctx.clone())),
+            Arc::new(payments::consumers::OrderCancelled::new(
+                self.payments.clone(),
+            )),
+            Arc::new(payments::consumers::OrderShipped::new(
+                self.payments.clone(),
+            )),
+            Arc::new(CheckoutStarter::new(
+                ctx.clone(),
+                saga,
+                self.settings.timings,
+            )),
+        ]
+    }
+
+    /// Starts what runs beside the routes: the bus (events a crash left in
+    /// the outbox go out now), the checkouts a stop interrupted, and the
+    /// reservation sweeper.
+    pub async fn start_background(&self) -> Result<Background, String> {
+        let events = LocalEvents::start(
+            self.ctx.store.clone(),
+            self.ctx.clock.clone(),
+            self.consumers(),
+            self.changes.clone(),
+            self.settings.events.clone(),
+        );
+        let resumed = self
+            .saga
+            .resume_all()
+            .await
+            .map_err(|e| format!("cannot resume checkouts: {e}"))?;
+        if resumed > 0 {
+            tracing::info!(resumed, "checkouts resumed");
+        }
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let sweeper = tokio::spawn(inventory::reservations::run_sweeper(
+            self.ctx.clone(),
+            self.settings.sweep_every,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(Background {
+            events,
+            saga: self.saga.clone(),
+            stop_sweeper: Some(stop),
+            sweeper,
+        })
+    }
+
+    /// Tells the sandbox provider where this system listens.
+    pub fn serve_on(&self, addr: std::net::SocketAddr) {
+        self.sandbox
+            .set_webhook_url(format!("http://{addr}/v1/payments/webhook"));
+    }
+}
+
+/// The background parts, stopped in order by [`Background::shutdown`].
+pub struct Background {
+    pub events: LocalEvents,
+    saga: Arc<LocalSaga>,
+    stop_sweeper: Option<tokio::sync::oneshot::Sender<()>>,
+    sweeper: tokio::task::JoinHandle<()>,
+}
+
+impl Background {
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop_sweeper.take() {
+            let _ = stop.send(());
+        }
+        let _ = self.sweeper.await;
+        self.saga.shutdown().await;
+        // Let each consumer finish the event in hand, but not forever.
+        if tokio::time::timeout(Duration::from_secs(10), self.events.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("event consumers did not stop within 10 s");
+        }
+    }
+}
+
+/// Every service router merged, with the shared layers.
+pub fn router(system: &System, http: &HttpConfig) -> axum::Router {
+    let ctx = &system.ctx;
+    let merged = api::router(ctx.clone())
+        .merge(auth::router_with(
+            ctx.clone(),
+            auth::AuthConfig::local(&system.data_dir),
+        ))
+        .merge(catalog::router(ctx.clone()))
+        .merge(inventory::router(ctx.clone()))
+        .merge(users::router(ctx.clone()))
+        .merge(cart::router(ctx.clone()))
+        .merge(orders::router(ctx.clone()))
+        .merge(payments::router(system.payments.clone()));
+    lite_http::finish(merged, system.verifier.clone(), http)
+}
+
+/// The webhook secret: `PAYMENT_WEBHOOK_SECRET`, else one generated on the
+/// first start, kept in the data directory and printed that once.
+fn webhook_secret(config: &LocalConfig) -> Result<WebhookSecret, String> {
+    if let Some(s) = &config.payment_webhook_secret {
+        return WebhookSecret::new(s.clone()).map_err(|e| format!("PAYMENT_WEBHOOK_SECRET: {e}"));
+    }
+    let path = config.data_dir.join("payment-webhook.secret");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(secret) = WebhookSecret::new(text.trim()) {
+            return Ok(secret);
+        }
+    }
+    let generated = format!("whsec_{}", hex_of(&CursorCodec::random_key()));
+    write_private(&path, generated.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!(
+        "Sandbox payment webhook secret (generated once, kept in {}): {generated}",
+        path.display()
+    );
+    WebhookSecret::new(generated).map_err(|e| format!("generated webhook secret: {e}"))
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A 32-byte secret kept in the data directory (mode 0600), so cursors stay

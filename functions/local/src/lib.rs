@@ -4,4 +4,6 @@
 
 pub mod app;
 pub mod config;
+#[cfg(feature = "harness")]
+pub mod harness;
 pub mod seed;

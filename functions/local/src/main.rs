@@ -7,7 +7,6 @@
 use amazon_lite::app::{self, System};
 use amazon_lite::config::{LocalConfig, Seed};
 use amazon_lite::seed::SeedOutcome;
-use lite_events::local::{LocalEvents, LocalEventsConfig};
 use lite_http::HttpConfig;
 use std::process::ExitCode;
 
@@ -67,15 +66,17 @@ async fn serve() -> Result<(), String> {
     let config = LocalConfig::from_env().map_err(|e| e.to_string())?;
     config.log();
     let system = System::open(&config)?;
+    // The listener is bound first: the sandbox payment provider needs the
+    // address for its webhooks before any checkout (resumed ones included)
+    // asks it for a payment.
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    system.serve_on(local);
     // The bus starts first: events a crash left in the outbox go out now,
     // and the seed's events flow as they are written.
-    let events = LocalEvents::start(
-        system.ctx.store.clone(),
-        system.ctx.clock.clone(),
-        app::consumers(&system.ctx),
-        Some(system.changes.clone()),
-        LocalEventsConfig::default(),
-    );
+    let background = system.start_background().await?;
     if let Some((email, password)) = &config.admin {
         let outcome = auth::ensure_admin(&system.ctx, email, password)
             .await
@@ -100,10 +101,6 @@ async fn serve() -> Result<(), String> {
         }
     }
     let router = app::router(&system, &HttpConfig::from_env());
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(addr = %local, "listening");
     println!("Amazon Lite is serving on http://{local}  (try http://{local}/v1/products)");
     axum::serve(
@@ -113,13 +110,7 @@ async fn serve() -> Result<(), String> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| format!("server error: {e}"))?;
-    // Let each consumer finish the event in hand, but not forever.
-    if tokio::time::timeout(std::time::Duration::from_secs(10), events.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("event consumers did not stop within 10 s");
-    }
+    background.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }

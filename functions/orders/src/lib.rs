@@ -1,1 +1,22 @@
-//! orders (being written).
+//! Orders: `POST /v1/orders` turns the caller's cart into a PENDING order
+//! (idempotent by `Idempotency-Key`, one transaction with the cart's
+//! checkout and `order.created.v1`, on which the checkout saga starts);
+//! the status machine ([`domain::Transition`]) with its history; listing,
+//! cancel (CONFIRMED → CANCELLED, compensated through
+//! `order.cancelled.v1`) and ship (admin). The saga's confirm and fail
+//! steps are [`saga`]. This crate owns the `ORDER#` and `IDEMKEY#` items.
+
+pub mod domain;
+mod error;
+mod events;
+pub mod idempotency;
+mod keys;
+mod place;
+pub mod read;
+mod repo;
+mod routes;
+pub mod saga;
+
+pub use error::OrdersError;
+pub use repo::Transitioned;
+pub use routes::{openapi, router, routes, ROUTES};

@@ -15,6 +15,8 @@
 //   -c adminEmail=ops@example.com          or AMAZON_LITE_ADMIN_EMAIL; creates that administrator at deploy
 //                                          (infra/cdk/README "Administrator account")
 //   -c adminBootstrapRevision=2            or AMAZON_LITE_ADMIN_BOOTSTRAP_REVISION; a new value re-runs the bootstrap
+//   -c checkoutPaymentTimeoutSeconds=900   or AMAZON_LITE_CHECKOUT_PAYMENT_TIMEOUT_SECONDS; how long a checkout
+//                                          waits for the payment provider (60..86400, default 900)
 import { App } from 'aws-cdk-lib';
 import { AmazonLiteStack } from '../lib/amazon-lite-stack';
 import type { GoogleSignInProps } from '../lib/auth';
@@ -51,6 +53,11 @@ if (!google && setting('googleClientId', 'AMAZON_LITE_GOOGLE_CLIENT_ID')) {
   console.warn('googleClientId is set without googleClientSecretArn: Google sign-in stays off');
 }
 
+const paymentTimeout = setting('checkoutPaymentTimeoutSeconds', 'AMAZON_LITE_CHECKOUT_PAYMENT_TIMEOUT_SECONDS');
+if (paymentTimeout !== undefined && !/^\d+$/.test(paymentTimeout.trim())) {
+  throw new Error(`checkoutPaymentTimeoutSeconds=${JSON.stringify(paymentTimeout)} is not a whole number of seconds`);
+}
+
 new AmazonLiteStack(app, 'AmazonLiteStack', {
   // CloudFormation stack name; samconfig.toml's stack_name is the same, so
   // `cdk deploy` and `sam deploy`/`sam sync` address one stack.
@@ -65,4 +72,5 @@ new AmazonLiteStack(app, 'AmazonLiteStack', {
   adminBootstrapRevision: setting('adminBootstrapRevision', 'AMAZON_LITE_ADMIN_BOOTSTRAP_REVISION'),
   previousSigningSecretArn: setting('previousSigningSecretArn', 'AMAZON_LITE_PREVIOUS_SIGNING_SECRET_ARN'),
   google,
+  checkoutPaymentTimeoutSeconds: paymentTimeout === undefined ? undefined : Number(paymentTimeout),
 });

@@ -3,7 +3,9 @@
 // service (service-stack.ts), the events backbone (outbox relay,
 // EventBridge bus, one queue + DLQ + function per consumer from
 // infra/consumers.json), the cursor and signing keys, alarms, dashboard and
-// canary releases.
+// canary releases, and the commerce core: the checkout saga (Step Functions
+// state machine + task functions + reservation sweeper, checkout.ts) in a
+// nested stack of its own, and the payment webhook secret (payments.ts).
 //
 // Root stack: table, API + stage + access logs, secrets, alarm topic,
 // CodeDeploy application and role, events backbone, stack-wide alarms and
@@ -27,6 +29,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { Construct } from 'constructs';
 import { ADMIN_BOOTSTRAP_BINARY, ADMIN_BOOTSTRAP_SERVICE, AdminBootstrap } from './admin-bootstrap';
+import { CheckoutSaga } from './checkout';
 import { Auth, type GoogleSignInProps } from './auth';
 import {
   type ConsumerSpec,
@@ -41,6 +44,7 @@ import {
 import { EventsBackbone, RELAY_FUNCTION } from './events';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, Monitoring } from './monitoring';
 import { RESOURCE_BUDGET, enforceResourceBudget } from './limits';
+import { CommerceWiring, DEFAULT_CHECKOUT_PAYMENT_TIMEOUT_SECONDS, createPaymentWebhookSecret } from './payments';
 import type { RouteFunction } from './route-function';
 import { ServiceStack, type SharedRouteProps, serviceStackId } from './service-stack';
 import { createSingleTable } from './table';
@@ -86,7 +90,32 @@ export interface AmazonLiteStackProps extends StackProps {
   readonly adminBootstrapRevision?: string;
   /** Most CloudFormation resources any one stack (root or nested) may have. Default RESOURCE_BUDGET (450). */
   readonly resourceBudget?: number;
+  /**
+   * How long a checkout waits for the payment provider's answer before it
+   * compensates (`CHECKOUT_PAYMENT_TIMEOUT_SECS` of the checkout-start
+   * consumer; the saga's `TimeoutSecondsPath`). Whole seconds, 60 to 86400.
+   * Default 900.
+   */
+  readonly checkoutPaymentTimeoutSeconds?: number;
+  /** Name of the checkout state machine. Default `<stack name>-checkout`. */
+  readonly checkoutStateMachineName?: string;
 }
+
+export const MIN_PAYMENT_TIMEOUT_SECONDS = 60;
+export const MAX_PAYMENT_TIMEOUT_SECONDS = 86400;
+
+function checkPaymentTimeout(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < MIN_PAYMENT_TIMEOUT_SECONDS || seconds > MAX_PAYMENT_TIMEOUT_SECONDS) {
+    throw new Error(
+      `checkoutPaymentTimeoutSeconds must be a whole number of seconds from ${MIN_PAYMENT_TIMEOUT_SECONDS} to ` +
+        `${MAX_PAYMENT_TIMEOUT_SECONDS}, not ${seconds}`,
+    );
+  }
+  return seconds;
+}
+
+// Step Functions: 1 to 80 letters, digits, '-' or '_'.
+const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 export const DEFAULT_THROTTLE: ThrottleLimits = { rateLimit: 100, burstLimit: 200 };
 
@@ -115,6 +144,10 @@ export class AmazonLiteStack extends Stack {
   readonly monitoring: Monitoring;
   readonly events: EventsBackbone;
   readonly adminBootstrap?: AdminBootstrap;
+  /** The sandbox payment provider's webhook signing key. */
+  readonly paymentWebhookSecret: secretsmanager.Secret;
+  /** The checkout saga's nested stack. */
+  readonly checkout: CheckoutSaga;
 
   constructor(scope: Construct, id: string, props: AmazonLiteStackProps = {}) {
     super(scope, id, props);
@@ -125,6 +158,12 @@ export class AmazonLiteStack extends Stack {
       if (functionNames.has(c.name)) throw new Error(`consumer ${c.name}: a function of that name exists already`);
     }
     Auth.checkRoutes(routes);
+    CommerceWiring.check(routes, consumers);
+    const paymentTimeoutSeconds = checkPaymentTimeout(props.checkoutPaymentTimeoutSeconds ?? DEFAULT_CHECKOUT_PAYMENT_TIMEOUT_SECONDS);
+    const stateMachineName = props.checkoutStateMachineName ?? `${this.stackName}-checkout`;
+    if (!STATE_MACHINE_NAME.test(stateMachineName)) {
+      throw new Error(`checkoutStateMachineName ${JSON.stringify(stateMachineName)}: 1 to 80 letters, digits, '-' or '_'`);
+    }
     const repoRoot = props.repoRoot ?? REPO_ROOT;
     const architecture = lambda.Architecture.ARM_64;
 
@@ -235,12 +274,19 @@ export class AmazonLiteStack extends Stack {
       deploymentRole,
     };
     const budget = props.resourceBudget ?? RESOURCE_BUDGET;
+    this.paymentWebhookSecret = createPaymentWebhookSecret(this);
+    const commerce = new CommerceWiring(this, {
+      webhookSecret: this.paymentWebhookSecret,
+      stateMachineName,
+      paymentTimeoutSeconds,
+    });
     for (const service of servicesOf(routes)) {
       const stack = new ServiceStack(this, serviceStackId(service), {
         service,
         routes: routes.filter((r) => r.service === service),
         code,
         auth: this.auth,
+        wiring: (route) => commerce.forRoute(route),
         shared,
         resourceBudget: budget,
       });
@@ -256,6 +302,20 @@ export class AmazonLiteStack extends Stack {
       memorySize: props.memorySize ?? 256,
       logRetention: logs.RetentionDays.ONE_MONTH,
       alarmTopic: this.alarmTopic,
+      consumerWiring: (spec) => commerce.forConsumer(spec),
+    });
+
+    this.checkout = new CheckoutSaga(this, 'CheckoutSaga', {
+      table: this.table,
+      webhookSecret: this.paymentWebhookSecret,
+      apiEndpoint: this.httpApi.apiEndpoint,
+      alarmTopic: this.alarmTopic,
+      code,
+      architecture,
+      memorySize: props.memorySize ?? 256,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      stateMachineName,
+      resourceBudget: budget,
     });
 
     if (props.adminEmail !== undefined) {
@@ -281,6 +341,10 @@ export class AmazonLiteStack extends Stack {
     this.monitoring.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Event alarms', width: 24, alarms: this.events.alarms }),
     );
+    this.monitoring.dashboard.addWidgets(...this.checkout.widgets());
+    this.monitoring.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Checkout alarms', width: 24, alarms: this.checkout.allAlarms() }),
+    );
 
     enforceResourceBudget(
       this,
@@ -294,6 +358,14 @@ export class AmazonLiteStack extends Stack {
     new CfnOutput(this, 'SigningSecretArn', {
       description: 'The access token signing key (Secrets Manager); see README "Rotating the signing key"',
       value: this.auth.signingSecret.secretArn,
+    });
+    new CfnOutput(this, 'PaymentWebhookSecretArn', {
+      description: "The sandbox payment provider's webhook signing key (aws secretsmanager get-secret-value)",
+      value: this.paymentWebhookSecret.secretArn,
+    });
+    new CfnOutput(this, 'CheckoutStateMachineArn', {
+      description: 'The checkout saga (Step Functions); executions are named after their order',
+      value: this.checkout.stateMachineArn,
     });
     if (this.adminBootstrap) {
       new CfnOutput(this, 'AdminSecretArn', {

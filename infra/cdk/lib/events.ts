@@ -27,6 +27,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ConsumerSpec } from './config';
 import { tableAccessStatements } from './table-access';
+import { type FunctionWiring, NO_WIRING } from './wiring';
 
 export const EVENT_BUS_NAME = 'amazon-lite';
 export const RELAY_FUNCTION = 'events-relay';
@@ -37,7 +38,7 @@ export const VISIBILITY_PER_TIMEOUT = 6;
 export const OUTBOX_PREFIX = 'OUTBOX#';
 
 /** Values of the `amazon-lite:kind` tag on every function. */
-export type FunctionKind = 'route' | 'relay' | 'consumer' | 'bootstrap';
+export type FunctionKind = 'route' | 'relay' | 'consumer' | 'bootstrap' | 'task' | 'scheduled';
 export const KIND_TAG = 'amazon-lite:kind';
 
 export interface EventsBackboneProps {
@@ -53,6 +54,8 @@ export interface EventsBackboneProps {
   readonly timeout?: Duration;
   /** Days the bus archive keeps events for replay. Default 30. */
   readonly archiveRetentionDays?: number;
+  /** A consumer's extra variables and grants (payments.ts). Default none. */
+  readonly consumerWiring?: (spec: ConsumerSpec) => FunctionWiring;
 }
 
 /** One consumer's pieces. */
@@ -202,7 +205,11 @@ export class EventsBackbone extends Construct {
         // consumer's DLQ as well (their body is the event: redrivable).
         targets: [new targets.SqsQueue(queue, { deadLetterQueue: dlq })],
       });
-      const f = fn(scope, 'consumer', spec.name, spec.service, spec.binary, `Amazon Lite consumer ${spec.name}: ${spec.detailTypes.join(', ')}`, {});
+      const extra = props.consumerWiring?.(spec) ?? NO_WIRING;
+      const f = fn(scope, 'consumer', spec.name, spec.service, spec.binary, `Amazon Lite consumer ${spec.name}: ${spec.detailTypes.join(', ')}`, {
+        ...extra.environment,
+      });
+      extra.grant(f);
       Tags.of(f).add('amazon-lite:consumer', spec.name);
       f.addEventSource(
         new sources.SqsEventSource(queue, {

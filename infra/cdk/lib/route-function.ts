@@ -22,6 +22,7 @@ import type { RouteAuthWiring } from './auth';
 import { type RouteSpec, routeKey } from './config';
 import { KIND_TAG } from './events';
 import { authStatements, tableAccessStatements } from './table-access';
+import type { FunctionWiring } from './wiring';
 
 export const LIVE_ALIAS = 'live';
 
@@ -37,6 +38,8 @@ export interface RouteFunctionProps {
   readonly table: dynamodb.ITable;
   readonly cursorSecret: secretsmanager.ISecret;
   readonly auth: RouteAuthWiring;
+  /** The route's other variables and grants (payments.ts). Default none. */
+  readonly wiring?: FunctionWiring;
   readonly alarmTopic: sns.ITopic;
   readonly deploymentApplication: codedeploy.ILambdaApplication;
   readonly deploymentRole: iam.IRole;
@@ -78,6 +81,7 @@ export class RouteFunction extends Construct {
         RUST_LOG: 'info',
         AMAZON_LITE_CURSOR_SECRET_ARN: props.cursorSecret.secretArn,
         ...props.auth.environment,
+        ...props.wiring?.environment,
       },
     });
     Tags.of(this.function).add(KIND_TAG, 'route');
@@ -103,6 +107,7 @@ export class RouteFunction extends Construct {
       );
     }
     props.auth.grant(this.function);
+    props.wiring?.grant(this.function);
 
     // API Gateway invokes the alias; CodeDeploy shifts the alias from the
     // old version to the new one (10 % for 5 minutes), and rolls back when

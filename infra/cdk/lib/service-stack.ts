@@ -23,9 +23,10 @@ import type { Auth } from './auth';
 import type { RouteSpec } from './config';
 import { RESOURCE_BUDGET, enforceResourceBudget } from './limits';
 import { RouteFunction, type RouteFunctionProps } from './route-function';
+import type { FunctionWiring } from './wiring';
 
 /** What every route function of every service shares. */
-export type SharedRouteProps = Omit<RouteFunctionProps, 'route' | 'code' | 'auth'>;
+export type SharedRouteProps = Omit<RouteFunctionProps, 'route' | 'code' | 'auth' | 'wiring'>;
 
 export interface ServiceStackProps {
   readonly service: string;
@@ -34,6 +35,8 @@ export interface ServiceStackProps {
   /** The code asset of a crate's binary, for a construct in `scope`'s stack. */
   readonly code: (scope: Construct, service: string, binary: string) => lambda.Code;
   readonly auth: Auth;
+  /** A route's variables and grants beyond authentication (payments.ts). Default none. */
+  readonly wiring?: (route: RouteSpec) => FunctionWiring;
   readonly shared: SharedRouteProps;
   /** Most resources the nested stack may have. Default RESOURCE_BUDGET. */
   readonly resourceBudget?: number;
@@ -66,7 +69,13 @@ export class ServiceStack extends NestedStack {
     const code = props.code(this, props.service, props.service);
     for (const route of props.routes) {
       this.routeFunctions.push(
-        new RouteFunction(this, route.function, { ...props.shared, route, code, auth: props.auth.forRoute(route) }),
+        new RouteFunction(this, route.function, {
+          ...props.shared,
+          route,
+          code,
+          auth: props.auth.forRoute(route),
+          wiring: props.wiring?.(route),
+        }),
       );
     }
 

@@ -33,6 +33,8 @@ export const WRITE_ITEM_ACTIONS = [
   'dynamodb:BatchWriteItem',
   'dynamodb:ConditionCheckItem',
 ] as const;
+/** Every item action of `readWrite`, for functions that are not routes (saga tasks, sweeper). */
+export const ITEM_ACTIONS = [...READ_ITEM_ACTIONS, ...WRITE_ITEM_ACTIONS] as const;
 
 /** The policy statements that give `access` to `table` (empty for `none`). */
 export function tableAccessStatements(table: dynamodb.ITable, access: TableAccess): iam.PolicyStatement[] {

@@ -50,9 +50,10 @@ describe('admin bootstrap: off without adminEmail', () => {
         ([, s]) => s.Properties!.GenerateSecretString.SecretStringTemplate === undefined,
       ),
     );
-    // Only the route functions, the relay and the consumers: no provider framework either.
+    // Only the route functions, the relay, the consumers and the checkout
+    // saga's (tasks, sweeper): no provider framework either.
     const kinds = ofType(without.resources, 'AWS::Lambda::Function').map(([, f]) => tagOf(f, 'amazon-lite:kind'));
-    assert.ok(kinds.every((k) => k === 'route' || k === 'relay' || k === 'consumer'), kinds.join(','));
+    assert.ok(kinds.every((k) => ['route', 'relay', 'consumer', 'task', 'scheduled'].includes(k!)), kinds.join(','));
     assert.equal(without.template.toJSON().Outputs.AdminSecretArn, undefined);
     assert.equal(without.stack.adminBootstrap, undefined);
   });

@@ -3,7 +3,9 @@
 // one release arm64 build per service (not per route), in the service's crate,
 // and that every function of the service gets that build's asset (the
 // functions are in the service's nested stack); plus one build of the relay
-// and one per consumer binary (infra/consumers.json).
+// and one per consumer binary (infra/consumers.json), and one each of the
+// checkout saga's task binary (its seven task functions share it) and the
+// reservation sweeper.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,7 +13,9 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { AmazonLiteStack } from '../lib/amazon-lite-stack';
+import { CHECKOUT_SERVICE, CHECKOUT_TASKS, CHECKOUT_TASK_BINARY } from '../lib/checkout';
 import { REPO_ROOT, loadConsumers, loadRoutes, servicesOf } from '../lib/config';
+import { SWEEPER_BINARY, SWEEPER_SERVICE } from '../lib/reservation-sweeper';
 import { type CfnResource, functionsOfKind, ofType, templatesOf } from './synth';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-lite-bundling-'));
@@ -42,6 +46,11 @@ const routes = loadRoutes();
 const services = servicesOf(routes);
 const consumers = loadConsumers();
 const consumerBinaries = [...new Set(consumers.map((c) => `${c.service}/${c.binary}`))];
+/** The checkout saga's binaries: the task functions' and the sweeper's. */
+const sagaBinaries: [string, string][] = [
+  [CHECKOUT_SERVICE, CHECKOUT_TASK_BINARY],
+  [SWEEPER_SERVICE, SWEEPER_BINARY],
+];
 const savedPath = process.env.PATH;
 process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
 let resources: Record<string, CfnResource>;
@@ -65,14 +74,15 @@ describe('bundling (stand-in cargo lambda)', () => {
   const buildOf = (crate: string, binary: string) =>
     builds.find(([cwd, args]) => cwd === path.join(REPO_ROOT, 'functions', crate) && binOf(args) === binary);
 
-  test('one cargo lambda build per service (not per route), plus the relay and each consumer binary', () => {
-    assert.equal(builds.length, services.length + 1 + consumerBinaries.length, builds.map((b) => b[1]).join('\n'));
+  test('one cargo lambda build per service (not per route), plus the relay, each consumer binary and the saga binaries', () => {
+    assert.equal(builds.length, services.length + 1 + consumerBinaries.length + sagaBinaries.length, builds.map((b) => b[1]).join('\n'));
   });
 
   const expected: [string, string][] = [
     ...services.map((s): [string, string] => [s, s]),
     ['relay', 'relay'],
     ...consumers.map((c): [string, string] => [c.service, c.binary]),
+    ...sagaBinaries,
   ];
   for (const [crate, binary] of expected) {
     test(`${binary}: release arm64 build of the ${binary} binary in functions/${crate}`, () => {
@@ -94,10 +104,16 @@ describe('bundling (stand-in cargo lambda)', () => {
     assert.equal(new Set([...codes.values()].map((s) => [...s][0])).size, services.length);
   });
 
-  test('the relay and each consumer run their own binary, not a route asset', () => {
+  test('the relay, each consumer, the task functions and the sweeper run their own binary, not a route asset', () => {
     const routeKeys = new Set(functionsOfKind(resources, 'route').map(([, f]) => f.Properties!.Code.S3Key));
-    const eventFunctions = ofType(resources, 'AWS::Lambda::Function').filter(([, f]) => !routeKeys.has(f.Properties!.Code.S3Key));
-    assert.equal(eventFunctions.length, 1 + consumers.length);
-    assert.equal(new Set(eventFunctions.map(([, f]) => f.Properties!.Code.S3Key)).size, 1 + consumerBinaries.length);
+    const others = ofType(resources, 'AWS::Lambda::Function').filter(([, f]) => !routeKeys.has(f.Properties!.Code.S3Key));
+    assert.equal(others.length, 1 + consumers.length + CHECKOUT_TASKS.length + 1);
+    assert.equal(new Set(others.map(([, f]) => f.Properties!.Code.S3Key)).size, 1 + consumerBinaries.length + sagaBinaries.length);
+  });
+
+  test('the seven checkout task functions share one asset (checkout-task)', () => {
+    const keys = new Set(functionsOfKind(resources, 'task').map(([, f]) => f.Properties!.Code.S3Key));
+    assert.equal(functionsOfKind(resources, 'task').length, CHECKOUT_TASKS.length);
+    assert.equal(keys.size, 1);
   });
 });

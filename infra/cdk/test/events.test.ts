@@ -21,6 +21,11 @@ function functionNamed(res: Record<string, CfnResource>, name: string): [string,
   return found;
 }
 
+/** Rules on the bus (event patterns); the reservation sweeper's schedule rule (checkout.test.ts) is not one. */
+function busRules(res: Record<string, CfnResource>): [string, CfnResource][] {
+  return ofType(res, 'AWS::Events::Rule').filter(([, r]) => r.Properties!.ScheduleExpression === undefined);
+}
+
 /** Every statement of the role of function `id`. */
 const statementsOf = roleStatements;
 
@@ -94,9 +99,10 @@ function assertConsumer(res: Record<string, CfnResource>, spec: ConsumerSpec): s
 
 describe('event bus', () => {
   test('the whole backbone is in the root stack (not in a service nested stack)', () => {
-    for (const type of ['AWS::Events::EventBus', 'AWS::Events::Archive', 'AWS::Events::Rule', 'AWS::SQS::Queue', 'AWS::Lambda::EventSourceMapping']) {
+    for (const type of ['AWS::Events::EventBus', 'AWS::Events::Archive', 'AWS::SQS::Queue', 'AWS::Lambda::EventSourceMapping']) {
       assert.deepEqual(ofType(rootResources, type), ofType(resources, type), type);
     }
+    assert.deepEqual(busRules(rootResources), busRules(resources), 'bus rules');
     assert.equal(functionsOfKind(rootResources, 'relay').length, 1);
     assert.equal(functionsOfKind(rootResources, 'consumer').length, consumers.length);
   });
@@ -188,7 +194,11 @@ describe('consumers (infra/consumers.json)', () => {
   }
 
   test('one rule, queue + DLQ and SQS event source per consumer, and nothing more', () => {
-    assert.equal(ofType(resources, 'AWS::Events::Rule').length, consumers.length);
+    assert.equal(busRules(resources).length, consumers.length);
+    // Besides them, only the reservation sweeper's schedule (default bus).
+    const schedules = ofType(resources, 'AWS::Events::Rule').filter(([, r]) => r.Properties!.ScheduleExpression !== undefined);
+    assert.equal(schedules.length, 1);
+    assert.equal(schedules[0][1].Properties!.EventBusName, undefined);
     assert.equal(functionsOfKind(resources, 'consumer').length, consumers.length);
     const queues = ofType(resources, 'AWS::SQS::Queue');
     // consumer queue + DLQ each, and the relay's DLQ
@@ -198,7 +208,8 @@ describe('consumers (infra/consumers.json)', () => {
   test('any number of consumers, several per service (synthetic consumers)', () => {
     const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-lite-events-'));
     try {
-      const crates = ['relay', ...new Set(loadRoutes().map((r) => r.service)), 'alpha'];
+      // checkout and inventory: the saga's task and sweeper binaries.
+      const crates = ['relay', 'checkout', ...new Set(['inventory', ...loadRoutes().map((r) => r.service)]), 'alpha'];
       for (const crate of crates) {
         fs.mkdirSync(path.join(repo, 'functions', crate), { recursive: true });
         fs.writeFileSync(path.join(repo, 'functions', crate, 'Cargo.toml'), `[package]\nname = "${crate}"\nversion = "0.1.0"\n`);
@@ -211,10 +222,10 @@ describe('consumers (infra/consumers.json)', () => {
       const synthetic = synth({ consumers: many, repoRoot: repo });
       const queueIds = many.map((spec) => assertConsumer(synthetic.resources, spec));
       assert.equal(new Set(queueIds).size, many.length, 'a queue each');
-      assert.equal(ofType(synthetic.resources, 'AWS::Events::Rule').length, many.length);
+      assert.equal(busRules(synthetic.resources).length, many.length);
 
       const none = synth({ consumers: [], repoRoot: repo });
-      assert.equal(ofType(none.resources, 'AWS::Events::Rule').length, 0);
+      assert.equal(busRules(none.resources).length, 0);
       assert.equal(ofType(none.resources, 'AWS::SQS::Queue').length, 1, 'the relay DLQ only');
     } finally {
       fs.rmSync(repo, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import {
   SIGNING_SECRET_ENV,
 } from '../lib/auth';
 import { loadRoutes } from '../lib/config';
+import { WEBHOOK_FUNCTIONS } from '../lib/payments';
 import {
   type CfnResource,
   actionsOf,
@@ -36,6 +37,8 @@ const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Que
 const routes = loadRoutes();
 const { resources } = synth();
 const signing: readonly string[] = SIGNING_FUNCTIONS;
+/** Route functions that read the payment webhook key (checkout.test.ts checks the rest of that wiring). */
+const webhook: readonly string[] = WEBHOOK_FUNCTIONS;
 const secretIdBySid = (sid: string) => {
   const [secretId] = ofType(resources, 'AWS::SecretsManager::Secret').find(([id]) => id.startsWith(sid)) ?? [];
   assert.ok(secretId, `secret ${sid}`);
@@ -77,8 +80,10 @@ describe('IAM: least privilege per route function', () => {
       assert.ok(!statements.flatMap(actionsOf).some((a) => a === '*' || a.endsWith(':*')), 'no wildcard action');
       const dynamo = actions(statements, 'dynamodb:');
       const secrets = actions(statements, 'secretsmanager:');
-      // The cursor key for table users; the signing functions also read the signing key.
-      const expectedSecrets = (route.table === 'none' ? 0 : 1) + (signing.includes(route.function) ? 1 : 0);
+      // The cursor key for table users; the signing functions also read the
+      // signing key, the webhook route the payment webhook key.
+      const expectedSecrets =
+        (route.table === 'none' ? 0 : 1) + (signing.includes(route.function) ? 1 : 0) + (webhook.includes(route.function) ? 1 : 0);
       assert.ok(!dynamo.includes('dynamodb:Scan'), 'never Scan');
 
       // Only the basic execution policy is attached (logs); nothing broad.
@@ -115,6 +120,7 @@ describe('IAM: least privilege per route function', () => {
       const allowedSecrets = [
         ...(route.table === 'none' ? [] : [secretIdBySid('CursorKey')]),
         ...(signing.includes(route.function) ? [secretIdBySid('AuthSigningKey')] : []),
+        ...(webhook.includes(route.function) ? [secretIdBySid('PaymentWebhookSecret')] : []),
       ];
       const named = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:'))).map((st) => refOf(st.Resource));
       assert.deepEqual(named.sort(), allowedSecrets.sort());

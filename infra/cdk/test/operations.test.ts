@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
+import { CHECKOUT_TASKS } from '../lib/checkout';
 import { loadConsumers, loadRoutes } from '../lib/config';
 import { RESOURCE_BUDGET } from '../lib/limits';
 import { ofType, refOf, stackTemplates, synth } from './synth';
@@ -11,6 +12,8 @@ const routes = loadRoutes();
 const consumers = loadConsumers();
 const real = synth();
 const { template, resources } = real;
+/** The checkout saga's functions (checkout.test.ts): one per task and the reservation sweeper. */
+const SAGA_FUNCTIONS = CHECKOUT_TASKS.length + 1;
 
 describe('HTTP API stage', () => {
   const stages = ofType(resources, 'AWS::ApiGatewayV2::Stage');
@@ -56,9 +59,9 @@ describe('HTTP API stage', () => {
 });
 
 describe('cursor and signing keys', () => {
-  test('two generated secrets in the root stack: the cursor key and the signing key', () => {
+  test('three generated secrets in the root stack: the cursor key, the signing key and the payment webhook key', () => {
     const secrets = ofType(resources, 'AWS::SecretsManager::Secret');
-    assert.deepEqual(secrets.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort(), ['AuthSigningKey', 'CursorKey']);
+    assert.deepEqual(secrets.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort(), ['AuthSigningKey', 'CursorKey', 'PaymentWebhookSecret']);
     assert.deepEqual(ofType(real.rootResources, 'AWS::SecretsManager::Secret'), secrets, 'both in the root');
     for (const [, s] of secrets) assert.ok(s.Properties!.GenerateSecretString.PasswordLength >= 32);
   });
@@ -80,7 +83,7 @@ describe('alarms and dashboard', () => {
 
   test('one Errors >= 1 in 5 minutes alarm per function', () => {
     const errorAlarms = alarms.filter((a) => a.p.Namespace === 'AWS/Lambda' && a.p.MetricName === 'Errors');
-    assert.equal(errorAlarms.length, routes.length);
+    assert.equal(errorAlarms.length, routes.length + SAGA_FUNCTIONS);
     for (const a of errorAlarms) {
       assert.equal(a.p.Threshold, 1);
       assert.equal(a.p.Period, 300);
@@ -112,7 +115,9 @@ describe('alarms and dashboard', () => {
     for (const r of routes) assert.ok(body.includes(r.function), `dashboard shows ${r.function}`);
     // Each function's error alarm, read from its nested stack's outputs.
     const alarmRefs = body.match(/"Fn::GetAtt":\["[A-Za-z0-9]+NestedStackResource[A-Za-z0-9]+","Outputs\.[A-Za-z0-9]+Errors[A-Za-z0-9]*Arn"\]/g) ?? [];
-    assert.equal(alarmRefs.length, routes.length, 'an alarm status entry per route function');
+    const routeAlarmRefs = alarmRefs.filter((r) => !r.includes('CheckoutSaga'));
+    assert.equal(routeAlarmRefs.length, routes.length, 'an alarm status entry per route function');
+    assert.equal(alarmRefs.length - routeAlarmRefs.length, SAGA_FUNCTIONS, "and one per checkout saga function (the 'Checkout alarms' widget)");
   });
 });
 
@@ -145,7 +150,9 @@ describe('releases', () => {
       assert.ok(count <= RESOURCE_BUDGET && RESOURCE_BUDGET < 500, `${name}: ${count} resources`);
     }
     // Root: the outbox relay and a function per event consumer; the nested stacks: a function per route.
+    // The checkout saga's nested stack: a function per task and the sweeper.
     template.resourceCountIs('AWS::Lambda::Function', 1 + consumers.length);
-    assert.equal(ofType(resources, 'AWS::Lambda::Function').length, routes.length + 1 + consumers.length);
+    assert.equal(ofType(real.checkout.resources, 'AWS::Lambda::Function').length, SAGA_FUNCTIONS);
+    assert.equal(ofType(resources, 'AWS::Lambda::Function').length, routes.length + 1 + consumers.length + SAGA_FUNCTIONS);
   });
 });

@@ -11,7 +11,7 @@
 // references from a route function to the root's table or secrets as if it
 // were one template.
 import assert from 'node:assert/strict';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type NestedStack, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AmazonLiteStack, type AmazonLiteStackProps } from '../lib/amazon-lite-stack';
 import type { ServiceStack } from '../lib/service-stack';
@@ -33,6 +33,15 @@ export interface NestedTemplate {
   readonly resources: Record<string, CfnResource>;
 }
 
+/** A nested stack that is not a service's (the checkout saga's). */
+export interface OtherNestedTemplate {
+  readonly stack: NestedStack;
+  readonly template: Template;
+  readonly logicalId: string;
+  /** Its resources, with parameters replaced by the root's values. */
+  readonly resources: Record<string, CfnResource>;
+}
+
 export interface Synthesized {
   readonly stack: AmazonLiteStack;
   /** The root stack's template. */
@@ -40,6 +49,8 @@ export interface Synthesized {
   readonly rootResources: Record<string, CfnResource>;
   /** One per service, in the order of the routes. */
   readonly nested: NestedTemplate[];
+  /** The checkout saga's nested stack (state machine, task functions, reservation sweeper). */
+  readonly checkout: OtherNestedTemplate;
   /** Root and nested resources by logical id (nested parameters resolved). */
   readonly resources: Record<string, CfnResource>;
 }
@@ -54,19 +65,21 @@ export function templatesOf(stack: AmazonLiteStack): Synthesized {
   const template = Template.fromStack(stack);
   const rootResources: Record<string, CfnResource> = template.toJSON().Resources;
   const resources: Record<string, CfnResource> = { ...rootResources };
-  const nested = stack.services.map((s): NestedTemplate => {
+  const merge = (s: NestedStack, name: string): OtherNestedTemplate => {
     const logicalId = Stack.of(s.nestedStackResource!).resolve(s.nestedStackResource!.logicalId) as string;
     const passed: Record<string, unknown> = rootResources[logicalId].Properties!.Parameters ?? {};
     const t = Template.fromStack(s);
     const own: Record<string, CfnResource> = substituteParameters(t.toJSON().Resources, passed);
     for (const [id, r] of Object.entries(own)) {
       if (r.Type === 'AWS::CDK::Metadata') continue;
-      assert.ok(!(id in resources), `logical id ${id} of ${s.service} is taken already`);
+      assert.ok(!(id in resources), `logical id ${id} of ${name} is taken already`);
       resources[id] = r;
     }
-    return { service: s.service, stack: s, template: t, logicalId, resources: own };
-  });
-  return { stack, template, rootResources, nested, resources };
+    return { stack: s, template: t, logicalId, resources: own };
+  };
+  const nested = stack.services.map((s): NestedTemplate => ({ service: s.service, ...merge(s, s.service), stack: s }));
+  const checkout = merge(stack.checkout, 'checkout saga');
+  return { stack, template, rootResources, nested, checkout, resources };
 }
 
 /** `value` with every {"Ref": parameter} replaced by what the parent passes. */
@@ -83,7 +96,11 @@ function substituteParameters<T>(value: T, passed: Record<string, unknown>): T {
 
 /** Every template of a synthesis, the root first: [name, resources]. */
 export function stackTemplates(s: Synthesized): [string, Record<string, CfnResource>][] {
-  return [['root', s.rootResources], ...s.nested.map((n): [string, Record<string, CfnResource>] => [n.service, n.template.toJSON().Resources])];
+  return [
+    ['root', s.rootResources],
+    ...s.nested.map((n): [string, Record<string, CfnResource>] => [n.service, n.template.toJSON().Resources]),
+    ['checkout saga', s.checkout.template.toJSON().Resources],
+  ];
 }
 
 /** [logicalId, resource] pairs of one type. */

@@ -26,16 +26,21 @@ pub async fn serve_with(
     protect: fn(&Context, &mut TokenVerifier),
 ) -> Result<(), lambda_http::Error> {
     lite_http::telemetry::init();
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let table = required("TABLE_NAME")?;
-    let store = lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-    let cursors = cursors();
+    let ctx = context().await?;
     let mut verifier = verifier()?;
-    let ctx = Context::new(Arc::new(store), cursors);
     protect(&ctx, &mut verifier);
     let app = lite_http::finish(router(ctx), Arc::new(verifier), &HttpConfig::from_env())
         .layer(axum::middleware::from_fn(client_ip));
     lambda_http::run(app).await
+}
+
+/// The adapters every function uses, from its environment: the table
+/// (`TABLE_NAME`), the cursor key (see `cursors`), the system clock and ids.
+pub async fn context() -> Result<Context, lite_core::config::ConfigError> {
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let table = required("TABLE_NAME")?;
+    let store = lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    Ok(Context::new(Arc::new(store), cursors()))
 }
 
 /// The string value of the Secrets Manager secret `arn`. The client is

@@ -24,6 +24,8 @@ pub enum ReleaseReason {
     CheckoutError,
     /// The order was cancelled before shipping.
     Cancelled,
+    /// The hold ran out before the checkout committed it (the sweeper).
+    Expired,
 }
 
 /// `inventory.released.v1`: an order's reservation is available again.

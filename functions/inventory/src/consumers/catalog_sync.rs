@@ -1,4 +1,4 @@
-//! Inventory's event consumers (one queue each; see `lite_events::Handler`).
+//! `inventory-catalog-sync`: a stock record for every catalog product.
 
 use crate::stock;
 use async_trait::async_trait;

@@ -1,0 +1,83 @@
+//! `checkout-start`: starts the saga for every `order.created.v1`. Because
+//! the event comes from the order's own transaction (outbox), no placed
+//! order is left without a checkout, and starting is idempotent by name
+//! (the order id), so a redelivered event starts nothing new.
+
+use async_trait::async_trait;
+use lite_events::contracts::OrderCreatedV1;
+use lite_events::{Envelope, Handler, HandlerError};
+use lite_http::Context;
+use lite_saga::{Saga, SagaError};
+use serde_json::json;
+use std::sync::Arc;
+
+/// How long checkout waits for the payment outcome, and how much longer a
+/// reservation is held (so a hold never expires while its checkout can still
+/// commit it in the normal course).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckoutTimings {
+    pub payment_timeout_secs: u64,
+    pub hold_margin_secs: u64,
+}
+
+impl Default for CheckoutTimings {
+    fn default() -> Self {
+        Self {
+            payment_timeout_secs: 900,
+            hold_margin_secs: 600,
+        }
+    }
+}
+
+pub struct CheckoutStarter {
+    ctx: Context,
+    saga: Arc<dyn Saga>,
+    timings: CheckoutTimings,
+}
+
+impl CheckoutStarter {
+    pub fn new(ctx: Context, saga: Arc<dyn Saga>, timings: CheckoutTimings) -> Self {
+        Self { ctx, saga, timings }
+    }
+}
+
+#[async_trait]
+impl Handler for CheckoutStarter {
+    fn name(&self) -> &'static str {
+        "checkout-start"
+    }
+
+    fn detail_types(&self) -> &'static [&'static str] {
+        &["order.created.v1"]
+    }
+
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        let created: OrderCreatedV1 = lite_events::contracts::decode(event)
+            .map_err(|e| HandlerError::Poison(e.to_string()))?;
+        let input = orders::saga::checkout_input(&self.ctx, &created.order_id)
+            .await
+            .map_err(|e| HandlerError::Retry(e.to_string()))?;
+        let Some(input) = input else {
+            tracing::info!(order_id = %created.order_id, "order no longer pending; no checkout to start");
+            return Ok(());
+        };
+        let saga_input = json!({
+            "orderId": input.order_id,
+            "userId": input.user_id,
+            "items": input.items,
+            "total": input.total,
+            "paymentToken": input.payment_token,
+            "paymentTimeoutSeconds": self.timings.payment_timeout_secs,
+            "holdSeconds": self.timings.payment_timeout_secs + self.timings.hold_margin_secs,
+            "correlationId": event.correlation_id,
+        });
+        match self.saga.start(&created.order_id, saga_input).await {
+            Ok(started) => {
+                tracing::info!(order_id = %created.order_id, ?started, "checkout started");
+                Ok(())
+            }
+            Err(SagaError::Invalid(m)) => Err(HandlerError::Poison(m)),
+            Err(e) => Err(HandlerError::Retry(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The reservation cases on the DynamoDB adapter, against moto (started
+//! for this process unless `AMAZON_LITE_TEST_DYNAMODB_ENDPOINT` names one).
+//! moto handles DynamoDB requests one at a time (`scripts/moto.sh`), so
+//! the flash sale keeps its 500 concurrent buyers only because each
+//! request is quick; every case uses its own skus and order ids.
+
+mod reservation_cases;
+
+use lite_store::Store;
+use std::sync::Arc;
+
+async fn store() -> (Arc<dyn Store>, ()) {
+    (lite_dynamo::testing::test_store().await, ())
+}
+
+reservation_cases!(store, buyers = 100, workers = 40);

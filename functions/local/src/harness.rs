@@ -1,0 +1,94 @@
+//! The whole system in this process on any store, serving HTTP on a free
+//! port of 127.0.0.1, with tokens minted by the test signing key: what the
+//! flash-sale test (on redb and on DynamoDB in moto) and the checkout
+//! latency benchmark drive.
+
+use crate::app::{self, Background, Settings, System};
+use lite_events::local::LocalEventsConfig;
+use lite_http::{Context, Cursors, HttpConfig};
+use lite_saga::LocalSagaConfig;
+use lite_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// A running system; stopped on [`Harness::stop`].
+pub struct Harness {
+    pub addr: SocketAddr,
+    pub system: Arc<System>,
+    background: Option<Background>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Harness {
+    /// Starts the system on `store` (`changes`: its change feed, if any).
+    pub async fn start(
+        store: Arc<dyn Store>,
+        changes: Option<Arc<Notify>>,
+        payment_timeout_secs: u64,
+    ) -> Result<Harness, String> {
+        let codec = lite_core::CursorCodec::new(lite_core::CursorCodec::random_key());
+        let ctx = Context::new(store, Cursors::ready(codec));
+        let data_dir =
+            std::env::temp_dir().join(format!("amazon-lite-harness-{}", std::process::id()));
+        let settings = Settings {
+            webhook_secret: payments::WebhookSecret::new(format!(
+                "whsec_harness_{}",
+                lite_core::Ids::next(&lite_core::SystemIds::default())
+            ))
+            .map_err(|e| e.to_string())?,
+            timings: checkout::CheckoutTimings {
+                payment_timeout_secs,
+                ..Default::default()
+            },
+            events: LocalEventsConfig {
+                // Without a change feed the bus polls: often enough to keep checkouts
+                // moving, seldom enough not to swamp a remote store.
+                poll_interval: Duration::from_millis(if changes.is_some() { 1000 } else { 500 }),
+                backoff_base: Duration::from_millis(50),
+                ..LocalEventsConfig::default()
+            },
+            saga: LocalSagaConfig::default(),
+            sweep_every: Duration::from_secs(5),
+        };
+        let system = Arc::new(System::assemble(
+            ctx,
+            lite_http::testing::test_verifier(),
+            changes,
+            data_dir,
+            settings,
+        )?);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        system.serve_on(addr);
+        let background = system.start_background().await?;
+        let router = app::router(&system, &HttpConfig::default());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        Ok(Harness {
+            addr,
+            system,
+            background: Some(background),
+            server,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn stop(mut self) {
+        self.server.abort();
+        if let Some(b) = self.background.take() {
+            b.shutdown().await;
+        }
+    }
+}

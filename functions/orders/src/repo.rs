@@ -1,0 +1,97 @@
+//! Reading orders and changing their status (optimistic: every write is
+//! conditional on the version that was read).
+
+use crate::domain::{Order, OrderId, Transition};
+use crate::keys;
+use crate::OrdersError;
+use lite_events::Envelope;
+use lite_store::{Condition, Store, StoreError, TxOp};
+
+/// An order and, while PENDING, its payment token.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub order: Order,
+    pub payment_token: Option<String>,
+}
+
+pub async fn get(store: &dyn Store, id: &OrderId) -> Result<Option<Stored>, StoreError> {
+    let Some(item) = store.get(&keys::order(id)).await? else {
+        return Ok(None);
+    };
+    let (order, payment_token) = keys::order_of(&item)
+        .ok_or_else(|| StoreError::Invalid(format!("order item {id} does not parse")))?;
+    Ok(Some(Stored {
+        order,
+        payment_token,
+    }))
+}
+
+/// The op that writes a new order.
+pub fn create(order: &Order, payment_token: &str) -> TxOp {
+    TxOp::Put {
+        item: keys::item(order, Some(payment_token)),
+        condition: Some(Condition::NotExists),
+    }
+}
+
+/// What [`transition`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transitioned {
+    /// The order moved; this is the new order.
+    Moved(Order),
+    /// The order was already in the target status (a repeated call).
+    Already(Order),
+}
+
+/// Moves order `id` by `t` and records the event `event(new order)` in the
+/// same transaction; retries when a concurrent write won the race.
+/// `NotFound` when there is no such order, `Conflict` when `t` is not
+/// allowed from its status.
+pub async fn transition(
+    store: &dyn Store,
+    clock: &dyn lite_core::Clock,
+    id: &OrderId,
+    t: Transition,
+    reason: Option<String>,
+    change: impl Fn(&mut Order),
+    event: impl Fn(&Order) -> Envelope,
+) -> Result<Transitioned, OrdersError> {
+    for _ in 0..5 {
+        let Some(stored) = get(store, id).await? else {
+            return Err(OrdersError::NotFound);
+        };
+        let current = stored.order;
+        if current.status == t.target() {
+            return Ok(Transitioned::Already(current));
+        }
+        let mut next = current
+            .transitioned(&t, clock.now(), reason.clone())
+            .map_err(|e| {
+                OrdersError::Conflict(format!(
+                    "The order is {} and cannot become {}.",
+                    e.from.as_str(),
+                    e.to.as_str()
+                ))
+            })?;
+        change(&mut next);
+        // The payment token is needed only while the saga may still ask
+        // for the payment: it leaves the item with PENDING.
+        let token = match next.status {
+            crate::domain::OrderStatus::Pending => stored.payment_token.as_deref(),
+            _ => None,
+        };
+        let ops = vec![
+            TxOp::Put {
+                item: keys::item(&next, token),
+                condition: Some(Condition::eq("version", current.version)),
+            },
+            lite_events::outbox::put(&event(&next)),
+        ];
+        match store.transact(ops).await {
+            Ok(()) => return Ok(Transitioned::Moved(next)),
+            Err(StoreError::TransactionCanceled { .. }) | Err(StoreError::Contention) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Contention.into())
+}

@@ -1,0 +1,353 @@
+use crate::domain::{OrderId, OrderStatus, OrderView, PaymentSummary, Transition};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::place::{self, PlaceOrder, PlaceOrderBody};
+use crate::repo::{self, Transitioned};
+use crate::{events, keys, OrdersError};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use lite_core::{CursorError, Problem};
+use lite_events::contracts::CancelledBy;
+use lite_http::{
+    Access, Admin, Authenticated, Claims, Context, Json, Query, Role, RouteSpec, TableAccess,
+};
+use lite_store::{Index, Position, Query as StoreQuery, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
+
+pub const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "POST",
+        path: "/v1/orders",
+        service: "orders",
+        function: "orders-place",
+        auth: Access::Bearer,
+        table: TableAccess::ReadWrite,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/orders",
+        service: "orders",
+        function: "orders-list",
+        auth: Access::Bearer,
+        table: TableAccess::Read,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/orders/{id}",
+        service: "orders",
+        function: "orders-get",
+        auth: Access::Bearer,
+        table: TableAccess::Read,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/orders/{id}/cancel",
+        service: "orders",
+        function: "orders-cancel",
+        auth: Access::Bearer,
+        table: TableAccess::ReadWrite,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/orders/{id}/ship",
+        service: "orders",
+        function: "orders-ship",
+        auth: Access::Admin,
+        table: TableAccess::ReadWrite,
+    },
+];
+
+pub fn routes() -> OpenApiRouter<Context> {
+    OpenApiRouter::new()
+        .routes(utoipa_routes!(place_order, list_orders))
+        .routes(utoipa_routes!(get_order))
+        .routes(utoipa_routes!(cancel_order))
+        .routes(utoipa_routes!(ship_order))
+}
+
+pub fn router(ctx: Context) -> axum::Router {
+    routes().with_state(ctx).split_for_parts().0
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// Places an order from the caller's cart. The checkout runs asynchronously:
+/// poll `GET /v1/orders/{id}` until the status leaves PENDING.
+#[utoipa::path(
+    post, path = "/v1/orders", tag = "orders",
+    request_body = PlaceOrderBody,
+    params(("Idempotency-Key" = String, Header, description = "Required. One key per order attempt; a retry with the same key and body gets the original answer.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, body = OrderView, description = "Placed (PENDING); Location names the order"),
+        (status = 400, description = "Invalid input or missing Idempotency-Key", content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency_conflict` (key reused with another body), `price_changed` (the cart now shows current prices) or `conflict` (cart changed meanwhile)", content_type = "application/problem+json"),
+        (status = 422, description = "`cart_empty`", content_type = "application/problem+json"),
+    )
+)]
+async fn place_order(
+    State(ctx): State<Context>,
+    Authenticated(claims): Authenticated,
+    headers: HeaderMap,
+    Json(body): Json<PlaceOrderBody>,
+) -> Result<Response, OrdersError> {
+    let idem = IdempotencyKey::from_headers(&headers)?;
+    let hash = idempotency::request_hash(&body);
+    // A retry gets the original answer, whatever happened since.
+    if let Some(saved) =
+        idempotency::lookup(ctx.store.as_ref(), ctx.clock.now(), &claims.sub, &idem).await?
+    {
+        return saved.replay(&hash);
+    }
+    let input = PlaceOrder::parse(body)?;
+    place::place(
+        &ctx,
+        &claims.sub,
+        input,
+        &idem,
+        &hash,
+        &lite_http::correlation::current(),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// 1..=100, default 20.
+    limit: Option<usize>,
+    /// `nextCursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPage {
+    pub items: Vec<OrderView>,
+    pub next_cursor: Option<String>,
+}
+
+/// The caller's orders, newest first.
+#[utoipa::path(
+    get, path = "/v1/orders", tag = "orders",
+    params(ListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OrderPage),
+        (status = 400, description = "Invalid limit or cursor", content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", content_type = "application/problem+json"),
+    )
+)]
+async fn list_orders(
+    State(ctx): State<Context>,
+    Authenticated(claims): Authenticated,
+    Query(params): Query<ListParams>,
+) -> Result<Json<OrderPage>, OrdersError> {
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(OrdersError::Invalid(Problem::field(
+            "limit",
+            "must be between 1 and 100",
+        )));
+    }
+    let codec = ctx.cursors.get().await?;
+    let scope = format!("orders|{}", claims.sub);
+    let cursor_problem = |e: CursorError| {
+        OrdersError::Invalid(Problem::field(
+            "cursor",
+            format!("{e}; start again without it"),
+        ))
+    };
+    let after = match &params.cursor {
+        None => None,
+        Some(c) => Some(
+            serde_json::from_value::<Position>(codec.decode(&scope, c).map_err(cursor_problem)?)
+                .map_err(|_| cursor_problem(CursorError::Malformed))?,
+        ),
+    };
+    let page = ctx
+        .store
+        .query(
+            &StoreQuery::new(Index::Gsi1, keys::user_orders(&claims.sub))
+                .backward()
+                .limit(limit)
+                .after(after),
+        )
+        .await?;
+    let items = page
+        .items
+        .iter()
+        .map(|i| {
+            keys::order_of(i)
+                .map(|(o, _)| OrderView::of(o, None))
+                .ok_or_else(|| StoreError::Invalid("order item does not parse".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = match page.next {
+        Some(p) => Some(codec.encode(
+            &scope,
+            &serde_json::to_value(&p).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        )),
+        None => None,
+    };
+    Ok(Json(OrderPage { items, next_cursor }))
+}
+
+/// The order, if the caller owns it or is an administrator (404 otherwise:
+/// another user's order is not acknowledged to exist).
+async fn visible_order(
+    ctx: &Context,
+    claims: &Claims,
+    id: &str,
+) -> Result<repo::Stored, OrdersError> {
+    let id = OrderId::parse(id).ok_or(OrdersError::NotFound)?;
+    let stored = repo::get(ctx.store.as_ref(), &id)
+        .await?
+        .ok_or(OrdersError::NotFound)?;
+    if stored.order.user_id != claims.sub && !claims.has_role(Role::Admin) {
+        return Err(OrdersError::NotFound);
+    }
+    Ok(stored)
+}
+
+/// One order with its payment status and status history.
+#[utoipa::path(
+    get, path = "/v1/orders/{id}", tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 401, description = "No valid token", content_type = "application/problem+json"),
+        (status = 404, description = "No such order of yours", content_type = "application/problem+json"),
+    )
+)]
+async fn get_order(
+    State(ctx): State<Context>,
+    Authenticated(claims): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, OrdersError> {
+    let stored = visible_order(&ctx, &claims, &id).await?;
+    Ok(Json(with_payment(&ctx, stored.order).await?))
+}
+
+/// Cancels a CONFIRMED order: its stock is released and its payment voided
+/// (asynchronously, by the inventory and payments services). A PENDING
+/// order is still checking out (409: retry once it is CONFIRMED); a
+/// shipped, failed or cancelled one cannot be cancelled (409).
+#[utoipa::path(
+    post, path = "/v1/orders/{id}/cancel", tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OrderView, description = "CANCELLED"),
+        (status = 401, description = "No valid token", content_type = "application/problem+json"),
+        (status = 404, description = "No such order of yours", content_type = "application/problem+json"),
+        (status = 409, description = "Not cancellable in its status", content_type = "application/problem+json"),
+    )
+)]
+async fn cancel_order(
+    State(ctx): State<Context>,
+    Authenticated(claims): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, OrdersError> {
+    let stored = visible_order(&ctx, &claims, &id).await?;
+    match stored.order.status {
+        OrderStatus::Pending => {
+            return Err(OrdersError::Conflict(
+                "The order is still checking out; cancel it once it is CONFIRMED.".into(),
+            ))
+        }
+        OrderStatus::Cancelled => {
+            return Err(OrdersError::Conflict(
+                "The order is already cancelled.".into(),
+            ))
+        }
+        _ => {}
+    }
+    let by = if stored.order.user_id == claims.sub {
+        CancelledBy::Customer
+    } else {
+        CancelledBy::Admin
+    };
+    let correlation = lite_http::correlation::current();
+    let moved = repo::transition(
+        ctx.store.as_ref(),
+        ctx.clock.as_ref(),
+        &stored.order.id,
+        Transition::Cancel(by),
+        Some(match by {
+            CancelledBy::Customer => "cancelled by the customer".into(),
+            CancelledBy::Admin => "cancelled by an administrator".into(),
+        }),
+        |_| {},
+        |o| events::cancelled(&ctx, o, by, &correlation),
+    )
+    .await?;
+    Ok(Json(view_after(&ctx, moved).await?))
+}
+
+/// Marks a CONFIRMED order SHIPPED (its payment is captured).
+#[utoipa::path(
+    post, path = "/v1/orders/{id}/ship", tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OrderView, description = "SHIPPED"),
+        (status = 401, description = "No valid token", content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", content_type = "application/problem+json"),
+        (status = 404, description = "No such order", content_type = "application/problem+json"),
+        (status = 409, description = "Not CONFIRMED", content_type = "application/problem+json"),
+    )
+)]
+async fn ship_order(
+    State(ctx): State<Context>,
+    Admin(_admin): Admin,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, OrdersError> {
+    let id = OrderId::parse(&id).ok_or(OrdersError::NotFound)?;
+    let correlation = lite_http::correlation::current();
+    let moved = repo::transition(
+        ctx.store.as_ref(),
+        ctx.clock.as_ref(),
+        &id,
+        Transition::Ship,
+        None,
+        |_| {},
+        |o| events::shipped(&ctx, o, &correlation),
+    )
+    .await?;
+    if let Transitioned::Already(_) = moved {
+        return Err(OrdersError::Conflict(
+            "The order is already shipped.".into(),
+        ));
+    }
+    Ok(Json(view_after(&ctx, moved).await?))
+}
+
+async fn view_after(ctx: &Context, t: Transitioned) -> Result<OrderView, OrdersError> {
+    let order = match t {
+        Transitioned::Moved(o) | Transitioned::Already(o) => o,
+    };
+    with_payment(ctx, order).await
+}
+
+/// The order's view with its payment's status: the payments service's
+/// record, else `pending` while checking out and `none` once the order
+/// ended without a payment ever being asked for (e.g. out of stock).
+async fn with_payment(
+    ctx: &Context,
+    order: crate::domain::Order,
+) -> Result<OrderView, OrdersError> {
+    let status = match payments::read::status(ctx.store.as_ref(), order.id.as_str()).await? {
+        Some(s) => s,
+        None if order.status == OrderStatus::Pending => "pending".to_owned(),
+        None => "none".to_owned(),
+    };
+    Ok(OrderView::of(order, Some(PaymentSummary { status })))
+}
