@@ -5,6 +5,10 @@
 //!   querying backwards). While PENDING it also holds `paymentToken` (the
 //!   provider's single-use token, read by the checkout saga; dropped once
 //!   the order leaves PENDING).
+//! - Purchase: `PK = PURCHASE#<userId>`, `SK = PRODUCT#<productId>`,
+//!   `orders` = how many CONFIRMED-or-later, not cancelled orders of the
+//!   user hold the product (ADD +1 on confirm, -1 on cancel, in the same
+//!   transaction). Reviews read it for `verifiedPurchase`.
 
 use crate::domain::{Order, OrderId};
 use lite_store::{attr, Item, Key};
@@ -49,4 +53,27 @@ pub fn order_of(item: &Item) -> Option<(Order, Option<String>)> {
         .and_then(|v| v.as_str())
         .map(str::to_owned);
     Some((order, token))
+}
+
+pub fn purchase(user_id: &str, product_id: &str) -> Key {
+    Key::new(format!("PURCHASE#{user_id}"), format!("PRODUCT#{product_id}"))
+}
+
+/// The ops that count `order`'s products as bought (`by = 1`) or no longer
+/// bought (`by = -1`) by its user.
+pub fn purchase_ops(order: &Order, by: i64) -> Vec<lite_store::TxOp> {
+    let mut products: Vec<&str> = order.items.iter().map(|l| l.product_id.as_str()).collect();
+    products.sort_unstable();
+    products.dedup();
+    products
+        .into_iter()
+        .map(|p| lite_store::TxOp::Update {
+            key: purchase(&order.user_id, p),
+            updates: vec![
+                lite_store::Update::set("entity", "purchase"),
+                lite_store::Update::add("orders", by),
+            ],
+            condition: None,
+        })
+        .collect()
 }

@@ -55,6 +55,7 @@ pub async fn transition(
     reason: Option<String>,
     change: impl Fn(&mut Order),
     event: impl Fn(&Order) -> Envelope,
+    extra: impl Fn(&Order) -> Vec<TxOp>,
 ) -> Result<Transitioned, OrdersError> {
     for _ in 0..5 {
         let Some(stored) = get(store, id).await? else {
@@ -80,13 +81,14 @@ pub async fn transition(
             crate::domain::OrderStatus::Pending => stored.payment_token.as_deref(),
             _ => None,
         };
-        let ops = vec![
+        let mut ops = vec![
             TxOp::Put {
                 item: keys::item(&next, token),
                 condition: Some(Condition::eq("version", current.version)),
             },
             lite_events::outbox::put(&event(&next)),
         ];
+        ops.extend(extra(&next));
         match store.transact(ops).await {
             Ok(()) => return Ok(Transitioned::Moved(next)),
             Err(StoreError::TransactionCanceled { .. }) | Err(StoreError::Contention) => continue,

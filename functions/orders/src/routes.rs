@@ -287,6 +287,7 @@ async fn cancel_order(
         }),
         |_| {},
         |o| events::cancelled(&ctx, o, by, &correlation),
+        |o| keys::purchase_ops(o, -1),
     )
     .await?;
     Ok(Json(view_after(&ctx, moved).await?))
@@ -320,6 +321,7 @@ async fn ship_order(
         None,
         |_| {},
         |o| events::shipped(&ctx, o, &correlation),
+        |_| vec![],
     )
     .await?;
     if let Transitioned::Already(_) = moved {

@@ -74,6 +74,7 @@ pub async fn confirm(
         None,
         |o| o.payment_id = Some(payment_id.to_owned()),
         |o| events::confirmed(ctx, o, payment_id, correlation_id),
+        |o| crate::keys::purchase_ops(o, 1),
     )
     .await
 }
@@ -103,6 +104,7 @@ pub async fn fail(
             }
         },
         |o| events::failed(ctx, o, reason, detail.clone(), correlation_id),
+        |_| vec![],
     )
     .await
 }

@@ -1,0 +1,1 @@
+//! OpenSearch adapter (being written).
