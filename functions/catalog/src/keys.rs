@@ -120,10 +120,14 @@ pub fn listing_items(p: &Product) -> Vec<Item> {
     items
 }
 
-pub fn product_item(p: &Product, version: i64) -> Item {
+/// The product item. `rating_version` is the version of the reviews
+/// summary `p.rating` was taken from (0 before any): kept beside the data,
+/// not in it, because it orders rating events and is no part of the API.
+pub fn product_item(p: &Product, version: i64, rating_version: u64) -> Item {
     let mut i = product(&p.id).to_item();
     i.insert("entity".into(), "product".into());
     i.insert("version".into(), version.into());
+    i.insert(RATING_VERSION.into(), rating_version.into());
     i.insert(
         "data".into(),
         serde_json::to_value(p).unwrap_or(Value::Null),
@@ -141,6 +145,14 @@ pub fn sku_item(p: &Product) -> Item {
 /// The product inside a product or listing item.
 pub fn product_of(item: &Item) -> Option<Product> {
     serde_json::from_value(item.get("data")?.clone()).ok()
+}
+
+pub const RATING_VERSION: &str = "ratingVersion";
+
+pub fn rating_version_of(item: &Item) -> u64 {
+    item.get(RATING_VERSION)
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
 }
 
 pub fn version_of(item: &Item) -> i64 {

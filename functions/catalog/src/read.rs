@@ -30,3 +30,29 @@ pub async fn has_products(store: &dyn Store) -> Result<bool, StoreError> {
     .limit(1);
     Ok(!store.query(&query).await?.items.is_empty())
 }
+
+/// One page of every product, oldest first (the `PLIST#ALL#NEW` listing),
+/// and where the next page starts. For consumers that rebuild a view of the
+/// whole catalog (the search index); `limit` is clamped to 1..=1000.
+pub async fn products_page(
+    store: &dyn Store,
+    after: Option<lite_store::Position>,
+    limit: usize,
+) -> Result<(Vec<Product>, Option<lite_store::Position>), StoreError> {
+    let query = lite_store::Query::new(
+        lite_store::Index::Gsi1,
+        keys::listing_partition(None, keys::Order::New),
+    )
+    .limit(limit.clamp(1, 1000))
+    .after(after);
+    let page = store.query(&query).await?;
+    let products = page
+        .items
+        .iter()
+        .map(|i| {
+            keys::product_of(i)
+                .ok_or_else(|| StoreError::Invalid("listing entry does not parse".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((products, page.next))
+}

@@ -33,7 +33,7 @@ pub async fn create(ctx: &Context, new: NewProduct) -> Result<Product, CatalogEr
     };
     let mut ops = vec![
         TxOp::Put {
-            item: keys::product_item(&product, 1),
+            item: keys::product_item(&product, 1, 0),
             condition: Some(Condition::NotExists),
         },
         TxOp::Put {
@@ -59,18 +59,30 @@ pub async fn create(ctx: &Context, new: NewProduct) -> Result<Product, CatalogEr
     }
 }
 
-async fn load(ctx: &Context, id: &ProductId) -> Result<Option<(Product, i64)>, CatalogError> {
+/// A product as stored: its data, its item version (every write's
+/// condition) and the version of the reviews summary its rating came from.
+pub(crate) struct Loaded {
+    pub product: Product,
+    pub version: i64,
+    pub rating_version: u64,
+}
+
+pub(crate) async fn load(ctx: &Context, id: &ProductId) -> Result<Option<Loaded>, CatalogError> {
     let Some(item) = ctx.store.get(&keys::product(id)).await? else {
         return Ok(None);
     };
     let product = keys::product_of(&item)
         .ok_or_else(|| StoreError::Invalid(format!("product item {id} does not parse")))?;
-    Ok(Some((product, keys::version_of(&item))))
+    Ok(Some(Loaded {
+        product,
+        version: keys::version_of(&item),
+        rating_version: keys::rating_version_of(&item),
+    }))
 }
 
 pub async fn get(ctx: &Context, id: &ProductId) -> Result<ProductView, CatalogError> {
-    let (product, _) = load(ctx, id).await?.ok_or(CatalogError::NotFound)?;
-    view(ctx, product).await
+    let loaded = load(ctx, id).await?.ok_or(CatalogError::NotFound)?;
+    view(ctx, loaded.product).await
 }
 
 /// `product` as the API shows it (with its stock), without reading it again.
@@ -84,10 +96,11 @@ pub async fn update(
     patch: ProductPatch,
 ) -> Result<Product, CatalogError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let (current, version) = load(ctx, id).await?.ok_or(CatalogError::NotFound)?;
-        let fields = patch.clone().apply(&current)?;
-        if fields == fields_of(&current) {
-            return Ok(current);
+        let loaded = load(ctx, id).await?.ok_or(CatalogError::NotFound)?;
+        let current = &loaded.product;
+        let fields = patch.clone().apply(current)?;
+        if fields == fields_of(current) {
+            return Ok(loaded.product);
         }
         let updated = Product {
             name: fields.name,
@@ -100,42 +113,62 @@ pub async fn update(
             updated_at: ctx.clock.now().max(current.updated_at),
             ..current.clone()
         };
-        let mut ops = vec![TxOp::Put {
-            item: keys::product_item(&updated, version + 1),
-            condition: Some(Condition::eq("version", version)),
-        }];
-        let new_items = keys::listing_items(&updated);
-        let new_keys: HashSet<_> = new_items
-            .iter()
-            .filter_map(|i| lite_store::Key::of(i).ok())
-            .collect();
-        ops.extend(new_items.into_iter().map(|item| TxOp::Put {
-            item,
-            condition: None,
-        }));
-        ops.extend(
-            keys::listing_keys(&current)
-                .into_iter()
-                .filter(|k| !new_keys.contains(k))
-                .map(|key| TxOp::Delete {
-                    key,
-                    condition: None,
-                }),
-        );
-        ops.push(lite_events::outbox::put(&events::updated(ctx, &updated)));
-        match ctx.store.transact(ops).await {
-            Ok(()) => return Ok(updated),
-            Err(StoreError::TransactionCanceled { failed }) if failed == [0] => continue,
-            Err(StoreError::Contention) => continue,
-            Err(e) => return Err(e.into()),
+        let rating_version = loaded.rating_version;
+        if replace(ctx, &loaded, &updated, rating_version).await? {
+            return Ok(updated);
         }
     }
     Err(CatalogError::Contended)
 }
 
+/// Replaces `loaded` with `updated` in one transaction: the product item
+/// (conditional on its version), its listing entries (moved when their
+/// keys change) and `product.updated.v1`. `Ok(false)` when the product
+/// changed since it was loaded (the caller reloads and tries again).
+pub(crate) async fn replace(
+    ctx: &Context,
+    loaded: &Loaded,
+    updated: &Product,
+    rating_version: u64,
+) -> Result<bool, CatalogError> {
+    let mut ops = vec![TxOp::Put {
+        item: keys::product_item(updated, loaded.version + 1, rating_version),
+        condition: Some(Condition::eq("version", loaded.version)),
+    }];
+    let new_items = keys::listing_items(updated);
+    let new_keys: HashSet<_> = new_items
+        .iter()
+        .filter_map(|i| lite_store::Key::of(i).ok())
+        .collect();
+    ops.extend(new_items.into_iter().map(|item| TxOp::Put {
+        item,
+        condition: None,
+    }));
+    ops.extend(
+        keys::listing_keys(&loaded.product)
+            .into_iter()
+            .filter(|k| !new_keys.contains(k))
+            .map(|key| TxOp::Delete {
+                key,
+                condition: None,
+            }),
+    );
+    ops.push(lite_events::outbox::put(&events::updated(ctx, updated)));
+    match ctx.store.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::TransactionCanceled { failed }) if failed == [0] => Ok(false),
+        Err(StoreError::Contention) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn delete(ctx: &Context, id: &ProductId) -> Result<(), CatalogError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let (current, version) = load(ctx, id).await?.ok_or(CatalogError::NotFound)?;
+        let Loaded {
+            product: current,
+            version,
+            ..
+        } = load(ctx, id).await?.ok_or(CatalogError::NotFound)?;
         let mut ops = vec![
             TxOp::Delete {
                 key: keys::product(id),

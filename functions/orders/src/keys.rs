@@ -56,7 +56,10 @@ pub fn order_of(item: &Item) -> Option<(Order, Option<String>)> {
 }
 
 pub fn purchase(user_id: &str, product_id: &str) -> Key {
-    Key::new(format!("PURCHASE#{user_id}"), format!("PRODUCT#{product_id}"))
+    Key::new(
+        format!("PURCHASE#{user_id}"),
+        format!("PRODUCT#{product_id}"),
+    )
 }
 
 /// The ops that count `order`'s products as bought (`by = 1`) or no longer

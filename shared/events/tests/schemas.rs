@@ -395,6 +395,18 @@ fn samples() -> Vec<(&'static str, Value)> {
                 average: 4.6,
                 count: 13,
             },
+            rating_version: Some(21),
+        }),
+        c.envelope(ReviewWithdrawnV1 {
+            review_id: id(&c.ids, "rev"),
+            product_id: c.product.clone(),
+            user_id: c.user.clone(),
+            product_rating: RatingSummary {
+                average: 4.5,
+                count: 12,
+            },
+            rating_version: 22,
+            reason: WithdrawReason::Edited,
         }),
     ]
 }
@@ -428,6 +440,7 @@ fn detail_type_constants_are_type_dot_v_version() {
     check::<PaymentFailedV1>();
     check::<PaymentRefundedV1>();
     check::<ReviewApprovedV1>();
+    check::<ReviewWithdrawnV1>();
 }
 
 #[test]

@@ -34,7 +34,7 @@ pub use payment::{
     RefundReason,
 };
 pub use product::{ProductCreatedV1, ProductDeletedV1, ProductSnapshot, ProductUpdatedV1};
-pub use review::ReviewApprovedV1;
+pub use review::{ReviewApprovedV1, ReviewWithdrawnV1, WithdrawReason};
 pub use user::UserRegisteredV1;
 
 use crate::{Envelope, HandlerError};
@@ -94,6 +94,7 @@ pub const ALL: &[&str] = &[
     PaymentFailedV1::DETAIL_TYPE,
     PaymentRefundedV1::DETAIL_TYPE,
     ReviewApprovedV1::DETAIL_TYPE,
+    ReviewWithdrawnV1::DETAIL_TYPE,
 ];
 
 impl Envelope {
