@@ -7,26 +7,19 @@
 
 use serde_json::{json, Value};
 
-use crate::relevance::MIN_PREFIX_LEN;
-
 /// Analyzer of the free-text fields: lower case, accents folded, English
 /// plurals reduced ("batteries" matches "battery") by the light
 /// `minimal_english` stemmer, which leaves other word forms alone.
 pub const TEXT_ANALYZER: &str = "product_text";
-/// Index-time analyzer of the suggestion subfield: the text analyzer's
-/// folding plus edge n-grams, so a typed prefix is a whole indexed term.
-pub const AUTOCOMPLETE_ANALYZER: &str = "product_autocomplete";
-/// Query-time analyzer of the suggestion subfield (no n-grams: the typed
-/// prefix is matched as it is).
-pub const AUTOCOMPLETE_SEARCH_ANALYZER: &str = "product_autocomplete_search";
-/// Longest n-gram kept for suggestions; longer typed words still match
-/// through the fuzzy clause and the main `name` field.
-pub const MAX_NGRAM: usize = 20;
+/// Analyzer of the suggestion inputs: the text analyzer without stemming
+/// (a suggestion is shown as typed), keeping digits ("xps 13").
+pub const FOLDED_ANALYZER: &str = "product_folded";
 
-/// The exact-value subfield used by filters, facets and `name` display.
+/// The exact-value subfield used by filters and facets.
 pub const KEYWORD: &str = "keyword";
-/// The edge n-gram subfield of `name` used by suggestions.
-pub const AUTOCOMPLETE: &str = "autocomplete";
+/// The completion field the adapter adds to each document (see
+/// `document::IndexedDoc`): the words and the name of the product.
+pub const SUGGEST: &str = "suggest";
 
 /// `PUT /<index>` body.
 pub fn index_body() -> Value {
@@ -35,14 +28,7 @@ pub fn index_body() -> Value {
             "analysis": {
                 "filter": {
                     "english_plural": { "type": "stemmer", "language": "minimal_english" },
-                    "english_possessive": { "type": "stemmer", "language": "possessive_english" },
-                    "prefix_ngram": {
-                        "type": "edge_ngram",
-                        // Prefixes shorter than MIN_PREFIX_LEN are not
-                        // suggested, as they are not searched as prefixes.
-                        "min_gram": MIN_PREFIX_LEN,
-                        "max_gram": MAX_NGRAM
-                    }
+                    "english_possessive": { "type": "stemmer", "language": "possessive_english" }
                 },
                 "analyzer": {
                     TEXT_ANALYZER: {
@@ -50,12 +36,7 @@ pub fn index_body() -> Value {
                         "tokenizer": "standard",
                         "filter": ["english_possessive", "lowercase", "asciifolding", "english_plural"]
                     },
-                    AUTOCOMPLETE_ANALYZER: {
-                        "type": "custom",
-                        "tokenizer": "standard",
-                        "filter": ["lowercase", "asciifolding", "prefix_ngram"]
-                    },
-                    AUTOCOMPLETE_SEARCH_ANALYZER: {
+                    FOLDED_ANALYZER: {
                         "type": "custom",
                         "tokenizer": "standard",
                         "filter": ["lowercase", "asciifolding"]
@@ -70,18 +51,7 @@ pub fn index_body() -> Value {
             "properties": {
                 "id": { "type": "keyword" },
                 "sku": { "type": "keyword" },
-                "name": {
-                    "type": "text",
-                    "analyzer": TEXT_ANALYZER,
-                    "fields": {
-                        KEYWORD: { "type": "keyword", "ignore_above": 256 },
-                        AUTOCOMPLETE: {
-                            "type": "text",
-                            "analyzer": AUTOCOMPLETE_ANALYZER,
-                            "search_analyzer": AUTOCOMPLETE_SEARCH_ANALYZER
-                        }
-                    }
-                },
+                "name": text_with_keyword(),
                 "description": { "type": "text", "analyzer": TEXT_ANALYZER },
                 "category": text_with_keyword(),
                 "brand": text_with_keyword(),
@@ -92,7 +62,13 @@ pub fn index_body() -> Value {
                 // Shown in result lists, never searched.
                 "image": { "type": "keyword", "index": false, "doc_values": false },
                 "createdAt": { "type": "date" },
-                "updatedAt": { "type": "date" }
+                "updatedAt": { "type": "date" },
+                SUGGEST: {
+                    "type": "completion",
+                    "analyzer": FOLDED_ANALYZER,
+                    "preserve_separators": true,
+                    "max_input_length": 100
+                }
             }
         }
     })
@@ -110,27 +86,12 @@ fn text_with_keyword() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::SearchDoc;
-    use chrono::{TimeZone, Utc};
+    use crate::opensearch::document::{tests::sample, IndexedDoc};
 
     #[test]
-    fn every_document_field_is_mapped_and_nothing_else() {
-        let doc = SearchDoc {
-            id: "prd_1".into(),
-            sku: "SKU-1".into(),
-            name: "n".into(),
-            description: "d".into(),
-            category: "c".into(),
-            brand: "b".into(),
-            price_amount: 1,
-            currency: "EUR".into(),
-            rating_average: 0.0,
-            rating_count: 0,
-            image: Some("i".into()),
-            created_at: Utc.timestamp_opt(0, 0).unwrap(),
-            updated_at: Utc.timestamp_opt(0, 0).unwrap(),
-        };
-        let serialized = serde_json::to_value(&doc).unwrap();
+    fn every_indexed_field_is_mapped_and_nothing_else() {
+        let doc = sample("prd_1");
+        let serialized = serde_json::to_value(IndexedDoc::of(&doc)).unwrap();
         let mut doc_fields: Vec<&String> = serialized.as_object().unwrap().keys().collect();
         let body = index_body();
         let mut mapped: Vec<&String> = body["mappings"]["properties"]
@@ -151,9 +112,15 @@ mod tests {
             assert!(filters.as_array().unwrap().contains(&json!(f)), "{f}");
         }
         assert_eq!(
-            body["settings"]["analysis"]["filter"]["prefix_ngram"]["min_gram"],
-            json!(MIN_PREFIX_LEN)
+            body["settings"]["analysis"]["filter"]["english_plural"]["language"],
+            json!("minimal_english")
         );
+        for facet in ["category", "brand"] {
+            assert_eq!(
+                body["mappings"]["properties"][facet]["fields"][KEYWORD]["type"],
+                json!("keyword")
+            );
+        }
         assert!(body["settings"].get("number_of_shards").is_none());
     }
 }

@@ -1,1 +1,388 @@
-//! OpenSearch adapter (being written).
+//! The OpenSearch adapter of [`SearchIndex`](crate::index::SearchIndex), for
+//! an OpenSearch Serverless collection (SigV4, service `aoss`) on AWS.
+//!
+//! - [`mapping`]: the index settings and mappings (analyzers, keyword
+//!   subfields for filters and facets, the completion field).
+//! - [`document`]: the indexed document (a `SearchDoc` plus suggestion inputs).
+//! - [`query`]: pure builders of the `_search` bodies from
+//!   [`crate::relevance`] (the tantivy adapter uses the same constants).
+//! - [`response`]: parsers of the answers and of error statuses.
+//!
+//! # What is verified, and what is not
+//!
+//! No OpenSearch can run on the development machine, so
+//! `tests/opensearch.rs` runs this adapter against a local HTTP server that
+//! records every request and answers canned OpenSearch responses. Verified
+//! there: the exact requests (paths, methods, bodies: the mapping, the bulk
+//! NDJSON, the query DSL for text with typos, filters, facets, every sort,
+//! `search_after`, suggestions), the parsing of answers (hits in order,
+//! totals, facets, next positions, suggestions, missing documents and
+//! index) and the error mapping (400 → `Invalid`, 5xx, 429, 403 and
+//! malformed bodies → `Unavailable`), and that SigV4 signing adds its
+//! headers. NOT verified: how a real OpenSearch ranks with this DSL (the
+//! analyzers, fuzziness and boosts are only checked as sent), that
+//! Serverless accepts every part of the mapping, and timing (Serverless
+//! makes writes searchable after about ten seconds; it refuses the
+//! `refresh` parameter, so none is ever sent).
+
+pub mod document;
+pub mod mapping;
+pub mod query;
+pub mod response;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use opensearch::auth::Credentials;
+use opensearch::http::headers::{HeaderValue, CONTENT_TYPE};
+use opensearch::http::request::JsonBody;
+use opensearch::http::response::Response;
+use opensearch::http::transport::{SingleNodeConnectionPool, TransportBuilder};
+use opensearch::http::Url;
+use opensearch::indices::{IndicesCreateParts, IndicesExistsParts};
+use opensearch::{BulkParts, CountParts, DeleteParts, GetParts, OpenSearch, SearchParts};
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+use crate::index::{SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults};
+use document::IndexedDoc;
+use query::Words;
+
+/// The SigV4 service name of OpenSearch Serverless.
+pub const SERVICE_NAME: &str = "aoss";
+/// The index used when `OPENSEARCH_INDEX` is not set.
+pub const DEFAULT_INDEX: &str = "products";
+/// Documents per `_bulk` request (well below Serverless' request size limit
+/// for products of a few KiB).
+pub const BULK_CHUNK: usize = 500;
+/// Longest wait for one request; the Lambda's own timeout is longer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The product index in one OpenSearch index.
+pub struct OpenSearchIndex {
+    client: OpenSearch,
+    index: String,
+    /// Set once the index is known to exist with our mapping, so the first
+    /// upsert creates it (otherwise OpenSearch would create it with
+    /// guessed field types) and later ones do not ask again.
+    ensured: OnceCell<()>,
+}
+
+impl std::fmt::Debug for OpenSearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenSearchIndex")
+            .field("index", &self.index)
+            .finish()
+    }
+}
+
+impl OpenSearchIndex {
+    /// A client of `index` at `url` (e.g. the collection endpoint
+    /// `https://<id>.<region>.aoss.amazonaws.com`). With `aws`, every
+    /// request is signed (SigV4, service `aoss`) with its credentials and
+    /// region; without, requests are sent unsigned (tests, a local cluster).
+    pub fn new(
+        url: &str,
+        index: &str,
+        aws: Option<&aws_config::SdkConfig>,
+    ) -> Result<Self, String> {
+        let url = Url::parse(url).map_err(|e| format!("bad OpenSearch endpoint {url:?}: {e}"))?;
+        let index = index_name(index)?;
+        let mut transport = TransportBuilder::new(SingleNodeConnectionPool::new(url))
+            .timeout(REQUEST_TIMEOUT)
+            .disable_proxy();
+        if let Some(config) = aws {
+            let credentials = Credentials::try_from(config)
+                .map_err(|e| format!("AWS configuration cannot sign requests: {e}"))?;
+            transport = transport.auth(credentials).service_name(SERVICE_NAME);
+        }
+        let transport = transport
+            .build()
+            .map_err(|e| format!("cannot build the OpenSearch client: {e}"))?;
+        Ok(OpenSearchIndex {
+            client: OpenSearch::new(transport),
+            index,
+            ensured: OnceCell::new(),
+        })
+    }
+
+    /// The Lambda configuration: `OPENSEARCH_ENDPOINT` (required, the
+    /// collection endpoint), `OPENSEARCH_INDEX` (default `products`), and
+    /// the default AWS configuration (the function role's credentials,
+    /// `AWS_REGION`).
+    pub async fn from_env() -> Result<Self, String> {
+        let endpoint = std::env::var("OPENSEARCH_ENDPOINT")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or("OPENSEARCH_ENDPOINT is not set")?;
+        let index = std::env::var("OPENSEARCH_INDEX")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_INDEX.to_string());
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::new(endpoint.trim(), index.trim(), Some(&config))
+    }
+
+    /// The index name.
+    pub fn index(&self) -> &str {
+        &self.index
+    }
+
+    /// Creates the index with [`mapping::index_body`] unless it exists.
+    /// Idempotent, also when two writers race (the loser's "already
+    /// exists" is success). Upserts call it once per process.
+    pub async fn ensure_index(&self) -> Result<(), SearchError> {
+        let names = [self.index.as_str()];
+        let exists = self
+            .client
+            .indices()
+            .exists(IndicesExistsParts::Index(&names))
+            .send()
+            .await
+            .map_err(transport_error)?;
+        match exists.status_code().as_u16() {
+            200 => return Ok(()),
+            404 => {}
+            status => return Err(response::status_error(status, &text(exists).await)),
+        }
+        let created = self
+            .client
+            .indices()
+            .create(IndicesCreateParts::Index(&self.index))
+            .body(mapping::index_body())
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = created.status_code().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let body = text(created).await;
+        if response::is_already_exists(status, &body) {
+            Ok(())
+        } else {
+            Err(response::status_error(status, &body))
+        }
+    }
+
+    async fn search_with(
+        &self,
+        query: &SearchQuery,
+        combine: Words,
+    ) -> Result<SearchResults, SearchError> {
+        let body = query::search_body(query, combine)?;
+        let names = [self.index.as_str()];
+        let answer = self
+            .client
+            .search(SearchParts::Index(&names))
+            .body(body)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        match read_body(answer).await? {
+            Some(body) => response::parse_search(&body, query.limit),
+            None => Ok(SearchResults {
+                hits: Vec::new(),
+                total: 0,
+                facets: Default::default(),
+                next: None,
+            }),
+        }
+    }
+
+    async fn ensure_once(&self) -> Result<(), SearchError> {
+        self.ensured
+            .get_or_try_init(|| self.ensure_index())
+            .await
+            .map(|_| ())
+    }
+
+    async fn bulk_chunk(&self, docs: &[SearchDoc]) -> Result<(), SearchError> {
+        let mut lines: Vec<JsonBody<Value>> = Vec::with_capacity(docs.len() * 2);
+        for doc in docs {
+            lines.push(json!({ "index": { "_id": doc.id } }).into());
+            let source = serde_json::to_value(IndexedDoc::of(doc))
+                .map_err(|e| SearchError::Invalid(format!("document {}: {e}", doc.id)))?;
+            lines.push(source.into());
+        }
+        let answer = self
+            .client
+            .bulk(BulkParts::Index(&self.index))
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            )
+            .body(lines)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let body = success_body(answer).await?;
+        response::parse_bulk(&body, docs.len())
+    }
+}
+
+/// OpenSearch index names: lower case, no spaces or `\/*?"<>|,#:`, not
+/// starting with `-`, `_` or `+`, at most 255 bytes.
+fn index_name(name: &str) -> Result<String, String> {
+    let valid = !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with(['-', '_', '+'])
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| !c.is_uppercase() && !c.is_whitespace() && !"\\/*?\"<>|,#:".contains(c));
+    if valid {
+        Ok(name.to_string())
+    } else {
+        Err(format!("bad OpenSearch index name {name:?}"))
+    }
+}
+
+fn transport_error(e: opensearch::Error) -> SearchError {
+    SearchError::Unavailable(format!("OpenSearch cannot be reached: {e}"))
+}
+
+async fn text(response: Response) -> String {
+    response.text().await.unwrap_or_default()
+}
+
+/// The body of a 2xx answer, or the error its status means.
+async fn success_body(answer: Response) -> Result<Vec<u8>, SearchError> {
+    let status = answer.status_code().as_u16();
+    let body = answer.bytes().await.map_err(transport_error)?;
+    if (200..300).contains(&status) {
+        Ok(body.to_vec())
+    } else {
+        Err(response::status_error(
+            status,
+            &String::from_utf8_lossy(&body),
+        ))
+    }
+}
+
+/// A read's answer: `None` when the index does not exist yet (nothing was
+/// ever indexed, so the read has an empty answer), else as `success_body`.
+async fn read_body(answer: Response) -> Result<Option<Vec<u8>>, SearchError> {
+    let status = answer.status_code().as_u16();
+    let body = answer.bytes().await.map_err(transport_error)?;
+    let text = String::from_utf8_lossy(&body);
+    if (200..300).contains(&status) {
+        Ok(Some(body.to_vec()))
+    } else if response::is_index_missing(status, &text) {
+        Ok(None)
+    } else {
+        Err(response::status_error(status, &text))
+    }
+}
+
+#[async_trait]
+impl SearchIndex for OpenSearchIndex {
+    async fn upsert(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        self.ensure_once().await?;
+        for chunk in docs.chunks(BULK_CHUNK) {
+            self.bulk_chunk(chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), SearchError> {
+        let answer = self
+            .client
+            .delete(DeleteParts::IndexId(&self.index, id))
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = answer.status_code().as_u16();
+        // 404: the document (or the whole index) is absent, which is what
+        // a delete wants.
+        if (200..300).contains(&status) || status == 404 {
+            Ok(())
+        } else {
+            Err(response::status_error(status, &text(answer).await))
+        }
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError> {
+        let answer = self
+            .client
+            .get(GetParts::IndexId(&self.index, id))
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = answer.status_code().as_u16();
+        let body = answer.bytes().await.map_err(transport_error)?;
+        match status {
+            // A missing document is a 404 whose body says `found: false`;
+            // a missing index is a 404 with an error.
+            200 | 404 if !response::is_index_missing(status, &String::from_utf8_lossy(&body)) => {
+                response::parse_get(&body)
+            }
+            404 => Ok(None),
+            _ => Err(response::status_error(
+                status,
+                &String::from_utf8_lossy(&body),
+            )),
+        }
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError> {
+        let results = self.search_with(query, Words::All).await?;
+        // Every word must match first; a query whose words never meet in
+        // one product falls back to any word (as the tantivy adapter does).
+        if results.total == 0 && query::word_count(query) > 1 {
+            return self.search_with(query, Words::Any).await;
+        }
+        Ok(results)
+    }
+
+    async fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<String>, SearchError> {
+        let Some(body) = query::suggest_body(prefix, limit) else {
+            return Ok(Vec::new());
+        };
+        let names = [self.index.as_str()];
+        let answer = self
+            .client
+            .search(SearchParts::Index(&names))
+            .body(body)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        match read_body(answer).await? {
+            Some(body) => response::parse_suggest(&body, limit),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn count(&self) -> Result<u64, SearchError> {
+        let names = [self.index.as_str()];
+        let answer = self
+            .client
+            .count(CountParts::Index(&names))
+            .send()
+            .await
+            .map_err(transport_error)?;
+        match read_body(answer).await? {
+            Some(body) => response::parse_count(&body),
+            None => Ok(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_names_are_parsed() {
+        assert_eq!(index_name("products").unwrap(), "products");
+        for bad in ["", "Products", "_x", "a b", "a/b", "a,b"] {
+            assert!(index_name(bad).is_err(), "{bad}");
+        }
+        assert!(OpenSearchIndex::new("not a url", "products", None).is_err());
+        assert!(OpenSearchIndex::new("http://127.0.0.1:9200", "products", None).is_ok());
+    }
+}

@@ -1,0 +1,370 @@
+//! The tantivy adapter: the local default, persisted in the data directory
+//! (or in memory for tests).
+//!
+//! One `IndexWriter` behind a mutex; every upsert or delete batch commits
+//! and reloads the reader before it returns, so searches see it at once.
+//! All tantivy work is blocking and runs on `spawn_blocking`.
+
+mod order;
+mod query;
+mod schema;
+pub(crate) mod suggest;
+
+use crate::index::{
+    FacetCount, Facets, SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults,
+};
+use async_trait::async_trait;
+use order::{Key, Ordered};
+use query::{Filters, Words};
+use schema::Fields;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tantivy::collector::{Count, FacetCollector, FacetCounts};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+/// Memory the writer may buffer before it flushes a segment.
+const WRITER_BUDGET: usize = 64 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct TantivyIndex {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    /// Bumped after every commit; the suggestion dictionary is rebuilt
+    /// when it was read at an older generation.
+    generation: AtomicU64,
+    dictionary: Mutex<Option<(u64, Arc<suggest::Dictionary>)>>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> SearchError {
+    SearchError::Unavailable(e.to_string())
+}
+
+impl TantivyIndex {
+    /// The index in `dir`, created (with the directory) when missing.
+    pub fn open(dir: &Path) -> Result<TantivyIndex, SearchError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        let directory = MmapDirectory::open(dir)
+            .map_err(|e| unavailable(format!("cannot open {}: {e}", dir.display())))?;
+        let (schema, fields) = schema::schema();
+        let index = Index::open_or_create(directory, schema).map_err(|e| {
+            unavailable(format!(
+                "the search index in {} cannot be opened ({e}); delete the directory to rebuild it",
+                dir.display()
+            ))
+        })?;
+        Self::with_index(index, fields)
+    }
+
+    /// An index in memory (tests, benchmarks).
+    pub fn in_memory() -> Result<TantivyIndex, SearchError> {
+        let (schema, fields) = schema::schema();
+        Self::with_index(Index::create_in_ram(schema), fields)
+    }
+
+    fn with_index(index: Index, fields: Fields) -> Result<TantivyIndex, SearchError> {
+        schema::register(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(unavailable)?;
+        let writer = index.writer(WRITER_BUDGET).map_err(unavailable)?;
+        Ok(TantivyIndex {
+            inner: Arc::new(Inner {
+                index,
+                reader,
+                writer: Mutex::new(writer),
+                fields,
+                generation: AtomicU64::new(0),
+                dictionary: Mutex::new(None),
+            }),
+        })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Inner) -> Result<T, SearchError> + Send + 'static,
+    ) -> Result<T, SearchError> {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .map_err(|e| unavailable(format!("search task failed: {e}")))?
+    }
+}
+
+impl Inner {
+    fn write(
+        &self,
+        apply: impl FnOnce(&IndexWriter) -> Result<(), SearchError>,
+    ) -> Result<(), SearchError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| unavailable("the index writer was poisoned"))?;
+        if let Err(e) = apply(&writer) {
+            // Nothing half-applied stays queued for the next commit.
+            let _ = writer.rollback();
+            return Err(e);
+        }
+        writer.commit().map_err(unavailable)?;
+        self.reader.reload().map_err(unavailable)?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn id_term(&self, id: &str) -> Term {
+        Term::from_field_text(self.fields.id, id)
+    }
+
+    fn read_doc(
+        &self,
+        searcher: &Searcher,
+        addr: tantivy::DocAddress,
+    ) -> Result<SearchDoc, SearchError> {
+        let doc: TantivyDocument = searcher.doc(addr).map_err(unavailable)?;
+        let json = doc
+            .get_first(self.fields.doc)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| unavailable("an indexed document has no source"))?;
+        serde_json::from_str(json)
+            .map_err(|e| unavailable(format!("an indexed document does not parse: {e}")))
+    }
+
+    fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(self.id_term(id), IndexRecordOption::Basic);
+        let hits = searcher
+            .search(&q, &tantivy::collector::DocSetCollector)
+            .map_err(unavailable)?;
+        match hits.into_iter().next() {
+            Some(addr) => self.read_doc(&searcher, addr).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
+        let after = q.after.as_ref().map(Key::from_position).transpose()?;
+        let searcher = self.reader.searcher();
+        let mut result = self.search_with(&searcher, q, after.clone(), Words::All)?;
+        // Every word must match first; a query whose words never meet in
+        // one product falls back to any word (ranked by how many match).
+        if result.total == 0
+            && q.text
+                .as_deref()
+                .is_some_and(|t| schema::plain_words(t).len() > 1)
+        {
+            result = self.search_with(&searcher, q, after, Words::Any)?;
+        }
+        Ok(result)
+    }
+
+    fn search_with(
+        &self,
+        searcher: &Searcher,
+        q: &SearchQuery,
+        after: Option<Key>,
+        words: Words,
+    ) -> Result<SearchResults, SearchError> {
+        let f = &self.fields;
+        let all = Filters {
+            category: true,
+            brand: true,
+        };
+        let main = query::build(f, q, all, words);
+        // A facet ignores its own filter; without that filter the main
+        // query's matches are the ones it counts.
+        let facet = |field: &str| {
+            let mut c = FacetCollector::for_field(field);
+            c.add_facet("/");
+            c
+        };
+        let category_in_main = q.category.is_none().then(|| facet("category"));
+        let brand_in_main = q.brand.is_none().then(|| facet("brand"));
+        let ordered = Ordered {
+            sort: q.sort,
+            after,
+            keep: q.limit + 1,
+        };
+        let (total, mut top, category_counts, brand_counts) = searcher
+            .search(&main, &(Count, ordered, category_in_main, brand_in_main))
+            .map_err(unavailable)?;
+        let category_counts = match category_counts {
+            Some(c) => c,
+            None => {
+                let without = query::build(
+                    f,
+                    q,
+                    Filters {
+                        category: false,
+                        brand: true,
+                    },
+                    words,
+                );
+                searcher
+                    .search(&without, &facet("category"))
+                    .map_err(unavailable)?
+            }
+        };
+        let brand_counts = match brand_counts {
+            Some(c) => c,
+            None => {
+                let without = query::build(
+                    f,
+                    q,
+                    Filters {
+                        category: true,
+                        brand: false,
+                    },
+                    words,
+                );
+                searcher
+                    .search(&without, &facet("brand"))
+                    .map_err(unavailable)?
+            }
+        };
+        let next = if top.len() > q.limit {
+            top.truncate(q.limit);
+            let last = top.last().map(|(k, _)| k.clone());
+            last.map(|k| serde_json::to_value(k).map_err(unavailable))
+                .transpose()?
+        } else {
+            None
+        };
+        let hits = top
+            .iter()
+            .map(|(_, addr)| self.read_doc(searcher, *addr))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SearchResults {
+            hits,
+            total: total as u64,
+            facets: Facets {
+                category: counts(&category_counts),
+                brand: counts(&brand_counts),
+            },
+            next,
+        })
+    }
+
+    fn dictionary(&self) -> Result<Arc<suggest::Dictionary>, SearchError> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let mut cached = self
+            .dictionary
+            .lock()
+            .map_err(|_| unavailable("the suggestion cache was poisoned"))?;
+        if let Some((g, d)) = cached.as_ref() {
+            if *g == generation {
+                return Ok(Arc::clone(d));
+            }
+        }
+        let d = Arc::new(
+            suggest::Dictionary::read(&self.reader.searcher(), self.fields.suggest)
+                .map_err(unavailable)?,
+        );
+        *cached = Some((generation, Arc::clone(&d)));
+        Ok(d)
+    }
+}
+
+/// Facet values, most products first, then by value.
+fn counts(c: &FacetCounts) -> Vec<FacetCount> {
+    let mut out: Vec<FacetCount> = c
+        .get("/")
+        .filter_map(|(facet, count)| {
+            facet.to_path().last().map(|v| FacetCount {
+                value: (*v).to_owned(),
+                count,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    out
+}
+
+#[async_trait]
+impl SearchIndex for TantivyIndex {
+    async fn upsert(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        self.blocking(move |inner| {
+            // The last version of an id in the batch wins.
+            let mut last = std::collections::HashMap::new();
+            for d in docs {
+                last.insert(d.id.clone(), d);
+            }
+            let prepared = last
+                .values()
+                .map(|d| {
+                    schema::to_document(&inner.fields, d)
+                        .map(|doc| (d.id.clone(), doc))
+                        .map_err(|e| SearchError::Invalid(format!("document {}: {e}", d.id)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            inner.write(|w| {
+                for (id, doc) in prepared {
+                    w.delete_term(inner.id_term(&id));
+                    w.add_document(doc).map_err(unavailable)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), SearchError> {
+        let id = id.to_owned();
+        self.blocking(move |inner| {
+            inner.write(|w| {
+                w.delete_term(inner.id_term(&id));
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError> {
+        let id = id.to_owned();
+        self.blocking(move |inner| inner.get(&id)).await
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError> {
+        if !(1..=1000).contains(&query.limit) {
+            return Err(SearchError::Invalid(format!(
+                "limit {} is not in 1..=1000",
+                query.limit
+            )));
+        }
+        let query = query.clone();
+        self.blocking(move |inner| inner.search(&query)).await
+    }
+
+    async fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<String>, SearchError> {
+        let prefix = prefix.to_owned();
+        self.blocking(move |inner| Ok(inner.dictionary()?.complete(&prefix, limit)))
+            .await
+    }
+
+    async fn count(&self) -> Result<u64, SearchError> {
+        self.blocking(|inner| Ok(inner.reader.searcher().num_docs()))
+            .await
+    }
+}
+
+impl std::fmt::Debug for TantivyIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TantivyIndex")
+            .field("directory", &self.inner.index.directory())
+            .finish()
+    }
+}
