@@ -12,7 +12,7 @@ use lite_store::{Condition, Index, Position, Query, SkCondition, StoreError, TxO
 use std::collections::HashSet;
 
 /// Optimistic-concurrency attempts before a write gives up with 409.
-const WRITE_ATTEMPTS: usize = 5;
+pub(crate) const WRITE_ATTEMPTS: usize = 5;
 
 pub async fn create(ctx: &Context, new: NewProduct) -> Result<Product, CatalogError> {
     let now = ctx.clock.now();

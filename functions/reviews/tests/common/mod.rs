@@ -1,0 +1,162 @@
+//! What the router tests share: the reviews router (with the cart and
+//! orders routers, for verified purchases) on an in-memory store, called
+//! with `oneshot`, and products created through the catalog's functions.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use lite_http::Context;
+use lite_store::{Index, Query};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+pub const ANN: &str = "usr_01JANN000000000000000000000";
+pub const BOB: &str = "usr_01JB0B000000000000000000000";
+pub const ADMIN: &str = "usr_01JADM000000000000000000000";
+
+pub struct App {
+    pub router: axum::Router,
+    pub ctx: Context,
+}
+
+pub fn app() -> App {
+    let ctx = lite_http::testing::memory_context();
+    let router = lite_http::testing::finish_for_tests(
+        reviews::router(ctx.clone())
+            .merge(orders::router(ctx.clone()))
+            .merge(cart::router(ctx.clone())),
+    );
+    App { router, ctx }
+}
+
+pub fn ann() -> String {
+    lite_http::testing::customer_token(ANN)
+}
+
+pub fn bob() -> String {
+    lite_http::testing::customer_token(BOB)
+}
+
+pub fn admin() -> String {
+    lite_http::testing::admin_token(ADMIN)
+}
+
+pub fn review_body(rating: i64) -> Value {
+    json!({"rating": rating, "title": "Solid machine", "body": "Fast, quiet and light."})
+}
+
+impl App {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (s, _, b) = self.call_full(method, path, token, None, body).await;
+        (s, b)
+    }
+
+    /// Status, `Location` header and body.
+    pub async fn call_full(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Option<String>, Value) {
+        let mut r = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(k) = key {
+            r = r.header("idempotency-key", k);
+        }
+        let req = match body {
+            Some(b) => r
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string()))
+                .unwrap(),
+            None => r.body(Body::empty()).unwrap(),
+        };
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let location = resp
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            location,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn product(&self, sku: &str) -> String {
+        let input: catalog::ProductInput = serde_json::from_value(json!({
+            "sku": sku, "name": format!("Product {sku}"), "category": "laptops",
+            "brand": "Northwind", "price": {"amount": 1999, "currency": "USD"}
+        }))
+        .unwrap();
+        catalog::create(&self.ctx, catalog::NewProduct::parse(input).unwrap())
+            .await
+            .unwrap()
+            .id
+            .to_string()
+    }
+
+    /// Creates a review and returns its id.
+    pub async fn review(&self, token: &str, product: &str, rating: i64) -> String {
+        let (s, b) = self
+            .call(
+                Method::POST,
+                &format!("/v1/products/{product}/reviews"),
+                Some(token),
+                Some(review_body(rating)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        b["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn decide(&self, id: &str, decision: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            &format!("/v1/admin/reviews/{id}/{decision}"),
+            Some(&admin()),
+            None,
+        )
+        .await
+    }
+
+    pub async fn listing(&self, product: &str) -> Value {
+        let (s, b) = self
+            .call(
+                Method::GET,
+                &format!("/v1/products/{product}/reviews"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b
+    }
+
+    /// The data of the outbox events of `detail_type`, oldest first.
+    pub async fn events(&self, detail_type: &str) -> Vec<Value> {
+        let page = self
+            .ctx
+            .store
+            .query(&Query::new(Index::Gsi2, "OUTBOX#PENDING").limit(1000))
+            .await
+            .unwrap();
+        page.items
+            .into_iter()
+            .filter(|i| i["detailType"] == detail_type)
+            .map(|i| i["event"]["data"].clone())
+            .collect()
+    }
+}
