@@ -1,1 +1,27 @@
-//! notifications (being written).
+//! Notifications: one e-mail per order outcome (confirmed, failed,
+//! cancelled, shipped; a payment failure after checkout), rendered from
+//! templates in the user's language, honouring their `orderUpdates`
+//! preference, sent through the [`Notifier`] port (SES on AWS, logged
+//! locally) and recorded for `GET /v1/me/notifications`.
+//!
+//! The [`consumer`] is one queue (`notifications`) for all five event
+//! types; the transport retries with backoff and dead-letters, and the
+//! consumer is idempotent per event by itself (see [`Consumer`]). This
+//! crate owns the `NOTIF#` items (layout: `src/record.rs`); it reads users'
+//! profiles and preferences through `users::read` and orders through
+//! `orders::read`.
+
+mod consumer;
+mod error;
+mod notifier;
+mod record;
+mod routes;
+#[cfg(feature = "lambda")]
+pub mod ses;
+pub mod templates;
+
+pub use consumer::{consumer, Consumer, Outcome};
+pub use error::NotificationsError;
+pub use notifier::{LogNotifier, Message, Notifier, NotifyError};
+pub use record::{Notification, NotificationId};
+pub use routes::{openapi, router, routes, NotificationPage, ROUTES};

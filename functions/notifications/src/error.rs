@@ -1,0 +1,42 @@
+use lite_core::{ErrorCode, Problem};
+use lite_http::ApiError;
+use lite_store::StoreError;
+
+/// Everything the notifications routes can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum NotificationsError {
+    #[error("invalid input")]
+    Invalid(Problem),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0:?}")]
+    Problem(Problem),
+}
+
+impl From<Problem> for NotificationsError {
+    fn from(p: Problem) -> Self {
+        NotificationsError::Problem(p)
+    }
+}
+
+impl From<NotificationsError> for ApiError {
+    fn from(e: NotificationsError) -> Self {
+        ApiError(match e {
+            NotificationsError::Invalid(p) | NotificationsError::Problem(p) => p,
+            NotificationsError::Store(e) => {
+                tracing::error!(error = %e, "notifications store failure");
+                if e.is_retryable() {
+                    Problem::new(ErrorCode::Unavailable, "Try again in a moment.")
+                } else {
+                    Problem::internal()
+                }
+            }
+        })
+    }
+}
+
+impl axum::response::IntoResponse for NotificationsError {
+    fn into_response(self) -> axum::response::Response {
+        ApiError::from(self).into_response()
+    }
+}

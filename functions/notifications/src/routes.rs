@@ -1,0 +1,116 @@
+//! `GET /v1/me/notifications`.
+
+use crate::record::{self, Notification};
+use crate::NotificationsError;
+use axum::extract::State;
+use lite_core::{CursorError, Problem};
+use lite_http::{Access, Authenticated, Context, Json, Query, RouteSpec, TableAccess};
+use lite_store::{Index, Position, Query as StoreQuery, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
+
+pub const ROUTES: &[RouteSpec] = &[RouteSpec {
+    method: "GET",
+    path: "/v1/me/notifications",
+    service: "notifications",
+    function: "notifications-list",
+    auth: Access::Bearer,
+    table: TableAccess::Read,
+}];
+
+pub fn routes() -> OpenApiRouter<Context> {
+    OpenApiRouter::new().routes(utoipa_routes!(list_notifications))
+}
+
+pub fn router(ctx: Context) -> axum::Router {
+    routes().with_state(ctx).split_for_parts().0
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// 1..=100, default 20.
+    limit: Option<usize>,
+    /// `nextCursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPage {
+    pub items: Vec<Notification>,
+    /// `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The notifications sent to the caller, newest first.
+#[utoipa::path(
+    get, path = "/v1/me/notifications", tag = "notifications",
+    params(ListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = NotificationPage),
+        (status = 400, description = "Invalid limit or cursor", content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", content_type = "application/problem+json"),
+    )
+)]
+async fn list_notifications(
+    State(ctx): State<Context>,
+    Authenticated(claims): Authenticated,
+    Query(params): Query<ListParams>,
+) -> Result<Json<NotificationPage>, NotificationsError> {
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(NotificationsError::Invalid(Problem::field(
+            "limit",
+            "must be between 1 and 100",
+        )));
+    }
+    let codec = ctx.cursors.get().await?;
+    // Bound to the caller: another user's cursor is a 400, not their page.
+    let scope = format!("notifications|{}", claims.sub);
+    let cursor_problem = |e: CursorError| {
+        NotificationsError::Invalid(Problem::field(
+            "cursor",
+            format!("{e}; start again without it"),
+        ))
+    };
+    let after = match &params.cursor {
+        None => None,
+        Some(c) => Some(
+            serde_json::from_value::<Position>(codec.decode(&scope, c).map_err(cursor_problem)?)
+                .map_err(|_| cursor_problem(CursorError::Malformed))?,
+        ),
+    };
+    let page = ctx
+        .store
+        .query(
+            &StoreQuery::new(Index::Gsi1, record::user_notifications(&claims.sub))
+                .backward()
+                .limit(limit)
+                .after(after),
+        )
+        .await?;
+    let items = page
+        .items
+        .iter()
+        .map(|i| {
+            record::notification_of(i)
+                .ok_or_else(|| StoreError::Invalid("notification item does not parse".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = match page.next {
+        Some(p) => Some(codec.encode(
+            &scope,
+            &serde_json::to_value(&p).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        )),
+        None => None,
+    };
+    Ok(Json(NotificationPage { items, next_cursor }))
+}
