@@ -48,8 +48,7 @@ pub enum Transitioned {
 /// `NotFound` when there is no such order, `Conflict` when `t` is not
 /// allowed from its status.
 pub async fn transition(
-    store: &dyn Store,
-    clock: &dyn lite_core::Clock,
+    ctx: &lite_http::Context,
     id: &OrderId,
     t: Transition,
     reason: Option<String>,
@@ -57,6 +56,7 @@ pub async fn transition(
     event: impl Fn(&Order) -> Envelope,
     extra: impl Fn(&Order) -> Vec<TxOp>,
 ) -> Result<Transitioned, OrdersError> {
+    let (store, clock) = (ctx.store.as_ref(), ctx.clock.as_ref());
     for _ in 0..5 {
         let Some(stored) = get(store, id).await? else {
             return Err(OrdersError::NotFound);

@@ -277,8 +277,7 @@ async fn cancel_order(
     };
     let correlation = lite_http::correlation::current();
     let moved = repo::transition(
-        ctx.store.as_ref(),
-        ctx.clock.as_ref(),
+        &ctx,
         &stored.order.id,
         Transition::Cancel(by),
         Some(match by {
@@ -314,8 +313,7 @@ async fn ship_order(
     let id = OrderId::parse(&id).ok_or(OrdersError::NotFound)?;
     let correlation = lite_http::correlation::current();
     let moved = repo::transition(
-        ctx.store.as_ref(),
-        ctx.clock.as_ref(),
+        &ctx,
         &id,
         Transition::Ship,
         None,

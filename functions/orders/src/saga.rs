@@ -67,8 +67,7 @@ pub async fn confirm(
 ) -> Result<Transitioned, OrdersError> {
     let id = parse(order_id)?;
     repo::transition(
-        ctx.store.as_ref(),
-        ctx.clock.as_ref(),
+        ctx,
         &id,
         Transition::Confirm,
         None,
@@ -93,8 +92,7 @@ pub async fn fail(
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned));
     repo::transition(
-        ctx.store.as_ref(),
-        ctx.clock.as_ref(),
+        ctx,
         &id,
         Transition::Fail(reason),
         label,
