@@ -44,6 +44,9 @@ pub fn route_table() -> Vec<RouteSpec> {
         cart::ROUTES,
         orders::ROUTES,
         payments::ROUTES,
+        search::ROUTES,
+        reviews::ROUTES,
+        notifications::ROUTES,
     ]
     .concat()
 }
@@ -64,6 +67,9 @@ pub fn openapi() -> OpenApi {
     doc.merge(cart::openapi());
     doc.merge(orders::openapi());
     doc.merge(payments::openapi());
+    doc.merge(search::openapi());
+    doc.merge(reviews::openapi());
+    doc.merge(notifications::openapi());
     doc.info = InfoBuilder::new()
         .title("Amazon Lite API")
         .version(env!("CARGO_PKG_VERSION"))

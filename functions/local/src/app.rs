@@ -1,6 +1,7 @@
 //! Building the one-process application: every service on one store, the
 //! in-process bus with every consumer, the checkout saga on the local ASL
-//! interpreter, the sandbox payment provider and the reservation sweeper.
+//! interpreter, the sandbox payment provider, the reservation sweeper and
+//! the search index (tantivy in the data directory).
 //!
 //! [`System::open`] is the local API (redb in the data directory);
 //! [`System::assemble`] builds the same system on any store (tests run it
@@ -15,6 +16,7 @@ use lite_saga::{Definition, LocalSaga, LocalSagaConfig, Saga};
 use lite_store::redb_store::RedbStore;
 use payments::checkout::Payments;
 use payments::{Delivery, SandboxProvider, WebhookSecret};
+use search::{SearchIndex, TantivyIndex};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +43,7 @@ pub struct System {
     pub payments: Arc<Payments>,
     pub sandbox: Arc<SandboxProvider>,
     pub saga: Arc<LocalSaga>,
+    pub search: Arc<dyn SearchIndex>,
     pub settings: Settings,
 }
 
@@ -77,7 +80,21 @@ impl System {
             saga: LocalSagaConfig::default(),
             sweep_every: Duration::from_secs(30),
         };
-        System::assemble(ctx, verifier, Some(changes), dir.clone(), settings)
+        let search_dir = dir.join("search");
+        let search = TantivyIndex::open(&search_dir).map_err(|e| {
+            format!(
+                "cannot open the search index in {}: {e}",
+                search_dir.display()
+            )
+        })?;
+        System::assemble(
+            ctx,
+            verifier,
+            Some(changes),
+            dir.clone(),
+            Arc::new(search),
+            settings,
+        )
     }
 
     /// The system on `ctx`'s store. The sandbox provider posts its webhooks
@@ -87,6 +104,7 @@ impl System {
         verifier: TokenVerifier,
         changes: Option<Arc<Notify>>,
         data_dir: PathBuf,
+        search: Arc<dyn SearchIndex>,
         settings: Settings,
     ) -> Result<System, String> {
         let definition = Definition::parse(
@@ -127,6 +145,7 @@ impl System {
             payments,
             sandbox,
             saga,
+            search,
             settings,
         })
     }
@@ -152,13 +171,26 @@ impl System {
                 saga,
                 self.settings.timings,
             )),
+            Arc::new(search::SearchIndexer::new(self.search.clone())),
+            Arc::new(catalog::consumers::RatingSync::new(ctx.clone())),
+            Arc::new(notifications::consumer(
+                ctx.clone(),
+                Arc::new(notifications::LogNotifier),
+            )),
         ]
     }
 
-    /// Starts what runs beside the routes: the bus (events a crash left in
-    /// the outbox go out now), the checkouts a stop interrupted, and the
-    /// reservation sweeper.
+    /// Starts what runs beside the routes: the search index filled from the
+    /// catalog when it is empty (first start, deleted index directory), the
+    /// bus (events a crash left in the outbox go out now), the checkouts a
+    /// stop interrupted, and the reservation sweeper.
     pub async fn start_background(&self) -> Result<Background, String> {
+        let rebuilt = search::rebuild_if_empty(&*self.search, &*self.ctx.store)
+            .await
+            .map_err(|e| format!("cannot rebuild the search index: {e}"))?;
+        if rebuilt > 0 {
+            tracing::info!(products = rebuilt, "search index rebuilt from the catalog");
+        }
         let events = LocalEvents::start(
             self.ctx.store.clone(),
             self.ctx.clock.clone(),
@@ -235,7 +267,13 @@ pub fn router(system: &System, http: &HttpConfig) -> axum::Router {
         .merge(users::router(ctx.clone()))
         .merge(cart::router(ctx.clone()))
         .merge(orders::router(ctx.clone()))
-        .merge(payments::router(system.payments.clone()));
+        .merge(payments::router(system.payments.clone()))
+        .merge(search::router(search::SearchState {
+            ctx: ctx.clone(),
+            index: system.search.clone(),
+        }))
+        .merge(reviews::router(ctx.clone()))
+        .merge(notifications::router(ctx.clone()));
     lite_http::finish(merged, system.verifier.clone(), http)
 }
 

@@ -57,6 +57,7 @@ impl Harness {
             lite_http::testing::test_verifier(),
             changes,
             data_dir,
+            Arc::new(search::TantivyIndex::in_memory().map_err(|e| e.to_string())?),
             settings,
         )?);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
