@@ -616,3 +616,145 @@ impl Reply {
 pub async fn send(request: RequestBuilder) -> Reply {
     Reply::read(request.send().await.expect("send the request")).await
 }
+
+// ------------------------------------------------------ shopping helpers ---
+//
+// Small building blocks shared by the test files that need a shopper, a
+// product and a placed order (`discovery`, `after_sale`).
+
+/// How often [`eventually`] looks again.
+const POLL_EVERY: Duration = Duration::from_millis(50);
+
+/// Calls `check` until it returns `Ok`, every 50 ms, and returns that value;
+/// panics after `timeout` with `what` and the last `Err` it returned. For
+/// what the system does asynchronously (events, the index, the saga).
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        match check().await {
+            Ok(value) => return value,
+            Err(last) if Instant::now() > deadline => {
+                panic!("{what}: not so within {timeout:?}; last seen: {last}")
+            }
+            Err(_) => tokio::time::sleep(POLL_EVERY).await,
+        }
+    }
+}
+
+/// A string no other call in this process returns (for e-mails, SKUs,
+/// idempotency keys).
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{prefix}-{nanos:x}-{}",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A signed-up customer.
+#[derive(Debug, Clone)]
+pub struct Shopper {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+/// Signs up a new customer named `name` with a default address (so that
+/// it can check out).
+pub async fn shopper(api: &TestApi, name: &str) -> Shopper {
+    let email = format!("{}@shoppers.test", unique(&name.to_lowercase()));
+    let r = send(api.request(Method::POST, "/v1/auth/signup").json(&json!({
+        "email": email, "password": ADMIN_PASSWORD, "name": name
+    })))
+    .await;
+    assert_eq!(r.status, 201, "signup: {}", r.body);
+    let token = r.body["accessToken"].as_str().expect("a token").to_owned();
+    let id = r.body["user"]["id"].as_str().expect("a user id").to_owned();
+    let r = send(
+        api.request(Method::POST, "/v1/me/addresses")
+            .bearer_auth(&token)
+            .json(&json!({
+                "label": "Home", "line1": "1 Main St", "city": "Springfield",
+                "postalCode": "12345", "country": "US"
+            })),
+    )
+    .await;
+    assert_eq!(r.status, 201, "address: {}", r.body);
+    Shopper { id, email, token }
+}
+
+/// Creates a product as the admin (asserting 201) and gives it `stock`
+/// units; returns the created product.
+pub async fn stocked_product(api: &TestApi, body: Value, stock: i64) -> Value {
+    let r = send(
+        api.request(Method::POST, "/v1/products")
+            .bearer_auth(api.admin_token())
+            .json(&body),
+    )
+    .await;
+    assert_eq!(r.status, 201, "create product {}: {}", body["sku"], r.body);
+    let sku = r.body["sku"].as_str().expect("a sku");
+    let s = send(
+        api.request(Method::PUT, &format!("/v1/inventory/{sku}"))
+            .bearer_auth(api.admin_token())
+            .json(&json!({ "available": stock })),
+    )
+    .await;
+    assert_eq!(s.status, 200, "set stock of {sku}: {}", s.body);
+    r.body
+}
+
+/// Puts `quantity` of `product_id` in the shopper's cart and places the
+/// order with the sandbox `payment_token`; returns the order id (202).
+pub async fn place_order(
+    api: &TestApi,
+    token: &str,
+    product_id: &str,
+    quantity: u32,
+    payment_token: &str,
+) -> String {
+    let r = send(
+        api.request(Method::POST, "/v1/cart/items")
+            .bearer_auth(token)
+            .json(&json!({"productId": product_id, "quantity": quantity})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "add to cart: {}", r.body);
+    let r = send(
+        api.request(Method::POST, "/v1/orders")
+            .bearer_auth(token)
+            .header("Idempotency-Key", unique("order"))
+            .json(&json!({"payment": {"method": "card", "token": payment_token}})),
+    )
+    .await;
+    assert_eq!(r.status, 202, "place order: {}", r.body);
+    r.body["id"].as_str().expect("an order id").to_owned()
+}
+
+/// Waits (30 s at most) until the order leaves PENDING; returns it.
+pub async fn settled_order(api: &TestApi, token: &str, order_id: &str) -> Value {
+    let path = format!("/v1/orders/{order_id}");
+    let path = path.as_str();
+    eventually(
+        Duration::from_secs(30),
+        &format!("order {order_id} settles"),
+        || async move {
+            let r = send(api.request(Method::GET, path).bearer_auth(token)).await;
+            assert_eq!(r.status, 200, "GET {path}: {}", r.body);
+            match r.body["status"].as_str() {
+                Some("PENDING") => Err(r.body.to_string()),
+                _ => Ok(r.body),
+            }
+        },
+    )
+    .await
+}
