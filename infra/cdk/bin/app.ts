@@ -17,6 +17,13 @@
 //   -c adminBootstrapRevision=2            or AMAZON_LITE_ADMIN_BOOTSTRAP_REVISION; a new value re-runs the bootstrap
 //   -c checkoutPaymentTimeoutSeconds=900   or AMAZON_LITE_CHECKOUT_PAYMENT_TIMEOUT_SECONDS; how long a checkout
 //                                          waits for the payment provider (60..86400, default 900)
+//   -c notificationsFromAddress=no-reply@example.com
+//                                          or AMAZON_LITE_NOTIFICATIONS_FROM_ADDRESS; default of the stack
+//                                          parameter NotificationsFromAddress (sender of the notification
+//                                          e-mails, a verified SES identity); without it the deploy must pass
+//                                          --parameters NotificationsFromAddress=...
+//   -c searchCollectionName=my-search      or AMAZON_LITE_SEARCH_COLLECTION_NAME; the OpenSearch Serverless
+//                                          collection (default <stack name>-search)
 import { App } from 'aws-cdk-lib';
 import { AmazonLiteStack } from '../lib/amazon-lite-stack';
 import type { GoogleSignInProps } from '../lib/auth';
@@ -73,4 +80,6 @@ new AmazonLiteStack(app, 'AmazonLiteStack', {
   previousSigningSecretArn: setting('previousSigningSecretArn', 'AMAZON_LITE_PREVIOUS_SIGNING_SECRET_ARN'),
   google,
   checkoutPaymentTimeoutSeconds: paymentTimeout === undefined ? undefined : Number(paymentTimeout),
+  notificationsFromAddress: setting('notificationsFromAddress', 'AMAZON_LITE_NOTIFICATIONS_FROM_ADDRESS'),
+  searchCollectionName: setting('searchCollectionName', 'AMAZON_LITE_SEARCH_COLLECTION_NAME'),
 });

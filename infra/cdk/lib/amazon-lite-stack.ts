@@ -5,7 +5,10 @@
 // infra/consumers.json), the cursor and signing keys, alarms, dashboard and
 // canary releases, and the commerce core: the checkout saga (Step Functions
 // state machine + task functions + reservation sweeper, checkout.ts) in a
-// nested stack of its own, and the payment webhook secret (payments.ts).
+// nested stack of its own, and the payment webhook secret (payments.ts);
+// product search on an OpenSearch Serverless collection (search.ts, in the
+// search service's nested stack) and the notification e-mails' SES sender, a
+// stack parameter (notifications.ts).
 //
 // Root stack: table, API + stage + access logs, secrets, alarm topic,
 // CodeDeploy application and role, events backbone, stack-wide alarms and
@@ -44,10 +47,13 @@ import {
 import { EventsBackbone, RELAY_FUNCTION } from './events';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, Monitoring } from './monitoring';
 import { RESOURCE_BUDGET, enforceResourceBudget } from './limits';
+import { NotificationsWiring } from './notifications';
 import { CommerceWiring, DEFAULT_CHECKOUT_PAYMENT_TIMEOUT_SECONDS, createPaymentWebhookSecret } from './payments';
 import type { RouteFunction } from './route-function';
+import { DEFAULT_SEARCH_INDEX, SearchWiring, checkCollectionName, searchCollectionName } from './search';
 import { ServiceStack, type SharedRouteProps, serviceStackId } from './service-stack';
 import { createSingleTable } from './table';
+import { combine } from './wiring';
 
 export interface ThrottleLimits {
   /** Steady-state requests per second for the whole stage. */
@@ -99,6 +105,22 @@ export interface AmazonLiteStackProps extends StackProps {
   readonly checkoutPaymentTimeoutSeconds?: number;
   /** Name of the checkout state machine. Default `<stack name>-checkout`. */
   readonly checkoutStateMachineName?: string;
+  /**
+   * Name of the OpenSearch Serverless collection (unique per account and
+   * region; 3 to 32 lower-case letters, digits, hyphens). Default
+   * `<stack name>-search` (shortened with a hash when too long).
+   */
+  readonly searchCollectionName?: string;
+  /** The OpenSearch index (OPENSEARCH_INDEX). Default `products`. */
+  readonly searchIndexName?: string;
+  /** Standby replicas of the collection (a second AZ, twice the minimum capacity). Default true. */
+  readonly searchStandbyReplicas?: boolean;
+  /**
+   * Default of the `NotificationsFromAddress` parameter: the sender of the
+   * notification e-mails, an address of a verified SES identity. Default:
+   * none, so a deploy must pass the parameter.
+   */
+  readonly notificationsFromAddress?: string;
 }
 
 export const MIN_PAYMENT_TIMEOUT_SECONDS = 60;
@@ -148,6 +170,10 @@ export class AmazonLiteStack extends Stack {
   readonly paymentWebhookSecret: secretsmanager.Secret;
   /** The checkout saga's nested stack. */
   readonly checkout: CheckoutSaga;
+  /** The search collection and its policies' wiring (search.ts). */
+  readonly search: SearchWiring;
+  /** The notification sender parameter's wiring (notifications.ts). */
+  readonly notifications: NotificationsWiring;
 
   constructor(scope: Construct, id: string, props: AmazonLiteStackProps = {}) {
     super(scope, id, props);
@@ -159,6 +185,8 @@ export class AmazonLiteStack extends Stack {
     }
     Auth.checkRoutes(routes);
     CommerceWiring.check(routes, consumers);
+    SearchWiring.check(consumers);
+    NotificationsWiring.check(consumers);
     const paymentTimeoutSeconds = checkPaymentTimeout(props.checkoutPaymentTimeoutSeconds ?? DEFAULT_CHECKOUT_PAYMENT_TIMEOUT_SECONDS);
     const stateMachineName = props.checkoutStateMachineName ?? `${this.stackName}-checkout`;
     if (!STATE_MACHINE_NAME.test(stateMachineName)) {
@@ -280,13 +308,20 @@ export class AmazonLiteStack extends Stack {
       stateMachineName,
       paymentTimeoutSeconds,
     });
+    this.search = new SearchWiring(this, {
+      collectionName: checkCollectionName(props.searchCollectionName ?? searchCollectionName(this.stackName)),
+      indexName: props.searchIndexName ?? DEFAULT_SEARCH_INDEX,
+      standbyReplicas: props.searchStandbyReplicas,
+      cursorSecret: this.cursorSecret,
+    });
+    this.notifications = new NotificationsWiring(this, { consumers, fromAddress: props.notificationsFromAddress });
     for (const service of servicesOf(routes)) {
       const stack = new ServiceStack(this, serviceStackId(service), {
         service,
         routes: routes.filter((r) => r.service === service),
         code,
         auth: this.auth,
-        wiring: (route) => commerce.forRoute(route),
+        wiring: (route, scope) => combine(commerce.forRoute(route), this.search.forRoute(route, scope)),
         shared,
         resourceBudget: budget,
       });
@@ -302,7 +337,8 @@ export class AmazonLiteStack extends Stack {
       memorySize: props.memorySize ?? 256,
       logRetention: logs.RetentionDays.ONE_MONTH,
       alarmTopic: this.alarmTopic,
-      consumerWiring: (spec) => commerce.forConsumer(spec),
+      consumerWiring: (spec) =>
+        combine(commerce.forConsumer(spec), this.search.forConsumer(spec), this.notifications.forConsumer(spec)),
     });
 
     this.checkout = new CheckoutSaga(this, 'CheckoutSaga', {
@@ -367,6 +403,13 @@ export class AmazonLiteStack extends Stack {
       description: 'The checkout saga (Step Functions); executions are named after their order',
       value: this.checkout.stateMachineArn,
     });
+    const search = this.search.collection;
+    if (search) {
+      new CfnOutput(this, 'SearchCollectionEndpoint', {
+        description: `The OpenSearch Serverless collection ${search.collectionName} (index ${search.indexName})`,
+        value: search.endpoint,
+      });
+    }
     if (this.adminBootstrap) {
       new CfnOutput(this, 'AdminSecretArn', {
         description: `The administrator account ${this.adminBootstrap.email}: its password is in this secret (aws secretsmanager get-secret-value)`,

@@ -35,8 +35,12 @@ export interface ServiceStackProps {
   /** The code asset of a crate's binary, for a construct in `scope`'s stack. */
   readonly code: (scope: Construct, service: string, binary: string) => lambda.Code;
   readonly auth: Auth;
-  /** A route's variables and grants beyond authentication (payments.ts). Default none. */
-  readonly wiring?: (route: RouteSpec) => FunctionWiring;
+  /**
+   * A route's variables and grants beyond authentication (payments.ts,
+   * search.ts); `scope` is this nested stack, for resources that must live
+   * beside the route functions (the search collection). Default none.
+   */
+  readonly wiring?: (route: RouteSpec, scope: Construct) => FunctionWiring;
   readonly shared: SharedRouteProps;
   /** Most resources the nested stack may have. Default RESOURCE_BUDGET. */
   readonly resourceBudget?: number;
@@ -74,7 +78,7 @@ export class ServiceStack extends NestedStack {
           route,
           code,
           auth: props.auth.forRoute(route),
-          wiring: props.wiring?.(route),
+          wiring: props.wiring?.(route, this),
         }),
       );
     }

@@ -14,6 +14,7 @@ import {
 } from '../lib/auth';
 import { loadRoutes } from '../lib/config';
 import { WEBHOOK_FUNCTIONS } from '../lib/payments';
+import { SEARCH_CURSOR_FUNCTIONS } from '../lib/search';
 import {
   type CfnResource,
   actionsOf,
@@ -39,6 +40,9 @@ const { resources } = synth();
 const signing: readonly string[] = SIGNING_FUNCTIONS;
 /** Route functions that read the payment webhook key (checkout.test.ts checks the rest of that wiring). */
 const webhook: readonly string[] = WEBHOOK_FUNCTIONS;
+/** Route functions that read the cursor key: the table users, and the search routes that sign cursors without a table. */
+const readsCursorKey = (route: { function: string; table: string }) =>
+  route.table !== 'none' || (SEARCH_CURSOR_FUNCTIONS as readonly string[]).includes(route.function);
 const secretIdBySid = (sid: string) => {
   const [secretId] = ofType(resources, 'AWS::SecretsManager::Secret').find(([id]) => id.startsWith(sid)) ?? [];
   assert.ok(secretId, `secret ${sid}`);
@@ -78,12 +82,15 @@ describe('IAM: least privilege per route function', () => {
       const { statements, role } = permissionsOf(route.function);
       assert.ok(statements.every((s) => s.Effect === 'Allow'));
       assert.ok(!statements.flatMap(actionsOf).some((a) => a === '*' || a.endsWith(':*')), 'no wildcard action');
+      // Beyond DynamoDB and secrets, only the search routes' OpenSearch access (search-notifications.test.ts).
+      const others = statements.flatMap(actionsOf).filter((a) => !/^(dynamodb|secretsmanager|xray|states):/.test(a));
+      assert.deepEqual(others, route.service === 'search' ? ['aoss:APIAccessAll'] : [], 'no other service');
       const dynamo = actions(statements, 'dynamodb:');
       const secrets = actions(statements, 'secretsmanager:');
       // The cursor key for table users; the signing functions also read the
       // signing key, the webhook route the payment webhook key.
       const expectedSecrets =
-        (route.table === 'none' ? 0 : 1) + (signing.includes(route.function) ? 1 : 0) + (webhook.includes(route.function) ? 1 : 0);
+        (readsCursorKey(route) ? 1 : 0) + (signing.includes(route.function) ? 1 : 0) + (webhook.includes(route.function) ? 1 : 0);
       assert.ok(!dynamo.includes('dynamodb:Scan'), 'never Scan');
 
       // Only the basic execution policy is attached (logs); nothing broad.
@@ -118,7 +125,7 @@ describe('IAM: least privilege per route function', () => {
       }
       // Each secret statement names one of the stack's secrets: the cursor key, or the signing key for signing functions.
       const allowedSecrets = [
-        ...(route.table === 'none' ? [] : [secretIdBySid('CursorKey')]),
+        ...(readsCursorKey(route) ? [secretIdBySid('CursorKey')] : []),
         ...(signing.includes(route.function) ? [secretIdBySid('AuthSigningKey')] : []),
         ...(webhook.includes(route.function) ? [secretIdBySid('PaymentWebhookSecret')] : []),
       ];
