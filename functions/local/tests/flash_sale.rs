@@ -10,7 +10,7 @@
 //! calls (cart, order, outbox relay and deliveries, every saga step
 //! persisted): 60 checkouts took 197 s, so 500 would take most of an hour.
 //! The inventory crate's store-level flash sale runs the reservations
-//! themselves concurrently on moto at a larger size.
+//! themselves on moto at full size: 500 concurrent buyers for 50 units.
 
 use amazon_lite::harness::Harness;
 use lite_http::testing::{admin_token, customer_token};
