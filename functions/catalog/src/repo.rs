@@ -6,9 +6,8 @@ use crate::domain::{
     Fields, NewProduct, Product, ProductId, ProductPatch, ProductView, Rating, Sort, StockView,
 };
 use crate::{events, keys, CatalogError};
-use lite_core::{CursorError, Problem};
 use lite_http::Context;
-use lite_store::{Condition, Index, Position, Query, SkCondition, StoreError, TxOp};
+use lite_store::{Condition, Index, Query, SkCondition, StoreError, TxOp};
 use std::collections::HashSet;
 
 /// Optimistic-concurrency attempts before a write gives up with 409.
@@ -239,18 +238,8 @@ pub async fn list(
     params: &ListParams,
 ) -> Result<(Vec<ProductView>, Option<String>), CatalogError> {
     let (order, direction) = keys::order_of(params.sort);
-    let codec = ctx.cursors.get().await?;
     let scope = params.cursor_scope();
-    let after = match &params.cursor {
-        None => None,
-        Some(c) => {
-            let value = codec.decode(&scope, c).map_err(cursor_problem)?;
-            Some(
-                serde_json::from_value::<Position>(value)
-                    .map_err(|_| cursor_problem(CursorError::Malformed))?,
-            )
-        }
-    };
+    let after = ctx.cursors.resume(&scope, params.cursor.as_deref()).await?;
     let mut query = Query::new(
         Index::Gsi1,
         keys::listing_partition(params.category.as_deref(), order),
@@ -291,21 +280,8 @@ pub async fn list(
                 .ok_or_else(|| StoreError::Invalid("listing entry does not parse".into()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let next = match page.next {
-        Some(p) => Some(codec.encode(
-            &scope,
-            &serde_json::to_value(&p).map_err(|e| StoreError::Invalid(e.to_string()))?,
-        )),
-        None => None,
-    };
+    let next = ctx.cursors.next_cursor(&scope, page.next.as_ref()).await?;
     Ok((with_stock(ctx, products).await?, next))
-}
-
-fn cursor_problem(e: CursorError) -> CatalogError {
-    CatalogError::Invalid(Problem::field(
-        "cursor",
-        format!("{e}; start again without it"),
-    ))
 }
 
 async fn with_stock(

@@ -3,9 +3,9 @@
 use crate::record::{self, Notification};
 use crate::NotificationsError;
 use axum::extract::State;
-use lite_core::{CursorError, Problem};
+use lite_core::Problem;
 use lite_http::{Access, Authenticated, Context, Json, Query, RouteSpec, TableAccess};
-use lite_store::{Index, Position, Query as StoreQuery, StoreError};
+use lite_store::{Index, Query as StoreQuery, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
@@ -72,22 +72,9 @@ async fn list_notifications(
             "must be between 1 and 100",
         )));
     }
-    let codec = ctx.cursors.get().await?;
     // Bound to the caller: another user's cursor is a 400, not their page.
     let scope = format!("notifications|{}", claims.sub);
-    let cursor_problem = |e: CursorError| {
-        NotificationsError::Invalid(Problem::field(
-            "cursor",
-            format!("{e}; start again without it"),
-        ))
-    };
-    let after = match &params.cursor {
-        None => None,
-        Some(c) => Some(
-            serde_json::from_value::<Position>(codec.decode(&scope, c).map_err(cursor_problem)?)
-                .map_err(|_| cursor_problem(CursorError::Malformed))?,
-        ),
-    };
+    let after = ctx.cursors.resume(&scope, params.cursor.as_deref()).await?;
     let page = ctx
         .store
         .query(
@@ -105,12 +92,6 @@ async fn list_notifications(
                 .ok_or_else(|| StoreError::Invalid("notification item does not parse".into()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = match page.next {
-        Some(p) => Some(codec.encode(
-            &scope,
-            &serde_json::to_value(&p).map_err(|e| StoreError::Invalid(e.to_string()))?,
-        )),
-        None => None,
-    };
+    let next_cursor = ctx.cursors.next_cursor(&scope, page.next.as_ref()).await?;
     Ok(Json(NotificationPage { items, next_cursor }))
 }

@@ -6,12 +6,12 @@ use crate::{events, keys, OrdersError};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use lite_core::{CursorError, Problem};
+use lite_core::Problem;
 use lite_events::contracts::CancelledBy;
 use lite_http::{
     Access, Admin, Authenticated, Claims, Context, Json, Query, Role, RouteSpec, TableAccess,
 };
-use lite_store::{Index, Position, Query as StoreQuery, StoreError};
+use lite_store::{Index, Query as StoreQuery, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
@@ -156,21 +156,8 @@ async fn list_orders(
             "must be between 1 and 100",
         )));
     }
-    let codec = ctx.cursors.get().await?;
     let scope = format!("orders|{}", claims.sub);
-    let cursor_problem = |e: CursorError| {
-        OrdersError::Invalid(Problem::field(
-            "cursor",
-            format!("{e}; start again without it"),
-        ))
-    };
-    let after = match &params.cursor {
-        None => None,
-        Some(c) => Some(
-            serde_json::from_value::<Position>(codec.decode(&scope, c).map_err(cursor_problem)?)
-                .map_err(|_| cursor_problem(CursorError::Malformed))?,
-        ),
-    };
+    let after = ctx.cursors.resume(&scope, params.cursor.as_deref()).await?;
     let page = ctx
         .store
         .query(
@@ -189,13 +176,7 @@ async fn list_orders(
                 .ok_or_else(|| StoreError::Invalid("order item does not parse".into()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = match page.next {
-        Some(p) => Some(codec.encode(
-            &scope,
-            &serde_json::to_value(&p).map_err(|e| StoreError::Invalid(e.to_string()))?,
-        )),
-        None => None,
-    };
+    let next_cursor = ctx.cursors.next_cursor(&scope, page.next.as_ref()).await?;
     Ok(Json(OrderPage { items, next_cursor }))
 }
 

@@ -6,9 +6,8 @@
 use crate::domain::{Review, ReviewStatus};
 use crate::summary::{Summary, SummaryView};
 use crate::{keys, ReviewsError};
-use lite_core::{CursorError, Problem};
 use lite_http::Context;
-use lite_store::{Direction, Index, Position, Query, StoreError};
+use lite_store::{Direction, Index, Query, StoreError};
 
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
@@ -58,17 +57,7 @@ async fn page(
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<ReviewPage, ReviewsError> {
-    let codec = ctx.cursors.get().await?;
-    let after = match cursor {
-        None => None,
-        Some(c) => {
-            let value = codec.decode(scope, c).map_err(cursor_problem)?;
-            Some(
-                serde_json::from_value::<Position>(value)
-                    .map_err(|_| cursor_problem(CursorError::Malformed))?,
-            )
-        }
-    };
+    let after = ctx.cursors.resume(scope, cursor).await?;
     let page = ctx.store.query(&query.limit(limit).after(after)).await?;
     let items = page
         .items
@@ -78,19 +67,6 @@ async fn page(
                 .ok_or_else(|| StoreError::Invalid("review item does not parse".into()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = match page.next {
-        Some(p) => Some(codec.encode(
-            scope,
-            &serde_json::to_value(&p).map_err(|e| StoreError::Invalid(e.to_string()))?,
-        )),
-        None => None,
-    };
+    let next_cursor = ctx.cursors.next_cursor(scope, page.next.as_ref()).await?;
     Ok(ReviewPage { items, next_cursor })
-}
-
-fn cursor_problem(e: CursorError) -> ReviewsError {
-    ReviewsError::Invalid(Problem::field(
-        "cursor",
-        format!("{e}; start again without it"),
-    ))
 }
