@@ -3,11 +3,10 @@
 use crate::record::{self, Notification};
 use crate::NotificationsError;
 use axum::extract::State;
-use lite_core::Problem;
-use lite_http::{Access, Authenticated, Context, Json, Query, RouteSpec, TableAccess};
+use lite_http::{Access, Authenticated, Context, Json, PageParams, Query, RouteSpec, TableAccess};
 use lite_store::{Index, Query as StoreQuery, StoreError};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
 
 pub const ROUTES: &[RouteSpec] = &[RouteSpec {
@@ -31,16 +30,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// 1..=100, default 20.
-    limit: Option<usize>,
-    /// `nextCursor` of the previous page.
-    cursor: Option<String>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationPage {
@@ -52,7 +41,7 @@ pub struct NotificationPage {
 /// The notifications sent to the caller, newest first.
 #[utoipa::path(
     get, path = "/v1/me/notifications", tag = "notifications",
-    params(ListParams),
+    params(PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = NotificationPage),
@@ -63,15 +52,9 @@ pub struct NotificationPage {
 async fn list_notifications(
     State(ctx): State<Context>,
     Authenticated(claims): Authenticated,
-    Query(params): Query<ListParams>,
+    Query(params): Query<PageParams>,
 ) -> Result<Json<NotificationPage>, NotificationsError> {
-    let limit = params.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(NotificationsError::Invalid(Problem::field(
-            "limit",
-            "must be between 1 and 100",
-        )));
-    }
+    let limit = params.limit()?;
     // Bound to the caller: another user's cursor is a 400, not their page.
     let scope = format!("notifications|{}", claims.sub);
     let after = ctx.cursors.resume(&scope, params.cursor.as_deref()).await?;

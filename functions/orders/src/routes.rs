@@ -6,14 +6,14 @@ use crate::{events, keys, OrdersError};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use lite_core::Problem;
 use lite_events::contracts::CancelledBy;
 use lite_http::{
-    Access, Admin, Authenticated, Claims, Context, Json, Query, Role, RouteSpec, TableAccess,
+    Access, Admin, Authenticated, Claims, Context, Json, PageParams, Query, Role, RouteSpec,
+    TableAccess,
 };
 use lite_store::{Index, Query as StoreQuery, StoreError};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
 
 pub const ROUTES: &[RouteSpec] = &[
@@ -116,16 +116,6 @@ async fn place_order(
     .await
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// 1..=100, default 20.
-    limit: Option<usize>,
-    /// `nextCursor` of the previous page.
-    cursor: Option<String>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderPage {
@@ -136,7 +126,7 @@ pub struct OrderPage {
 /// The caller's orders, newest first.
 #[utoipa::path(
     get, path = "/v1/orders", tag = "orders",
-    params(ListParams),
+    params(PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = OrderPage),
@@ -147,15 +137,9 @@ pub struct OrderPage {
 async fn list_orders(
     State(ctx): State<Context>,
     Authenticated(claims): Authenticated,
-    Query(params): Query<ListParams>,
+    Query(params): Query<PageParams>,
 ) -> Result<Json<OrderPage>, OrdersError> {
-    let limit = params.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(OrdersError::Invalid(Problem::field(
-            "limit",
-            "must be between 1 and 100",
-        )));
-    }
+    let limit = params.limit()?;
     let scope = format!("orders|{}", claims.sub);
     let after = ctx.cursors.resume(&scope, params.cursor.as_deref()).await?;
     let page = ctx

@@ -10,6 +10,7 @@ pub mod correlation;
 pub mod error;
 pub mod extract;
 pub mod layers;
+pub mod paging;
 pub mod routes;
 pub mod telemetry;
 
@@ -21,6 +22,7 @@ pub use client_ip::ClientIp;
 pub use error::ApiError;
 pub use extract::{created, Json, Query};
 pub use layers::{finish, HttpConfig, BODY_LIMIT};
+pub use paging::PageParams;
 pub use routes::{Access, RouteSpec, TableAccess};
 
 mod context;
