@@ -177,10 +177,14 @@ impl TestApi {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
-    /// The last lines of the server log.
+    /// The last lines of the server log, without successful requests (a
+    /// test polling a resource would drown everything else in them).
     pub fn log_tail(&self) -> String {
         let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| !l.contains(r#""message":"request finished","status":2"#))
+            .collect();
         let from = lines.len().saturating_sub(LOG_TAIL_LINES);
         lines[from..].join("\n")
     }

@@ -15,23 +15,33 @@
 //!    (expired records may linger until swept)".
 //! 2. Claim refused: `done` → [`Outcome::Duplicate`] (the handler is not
 //!    called); otherwise someone else holds it → [`HandlerError::Retry`].
-//! 3. Run the handler. Success → `status = done` (condition: still ours).
-//!    Failure → delete the claim (condition: still ours) and return the
-//!    handler's error, so the retry can claim again at once.
+//! 3. Run the handler, renewing the lease every third of it (condition:
+//!    still ours), so the lease bounds how long a crashed worker's claim
+//!    blocks the retry, not how long a handler may run. Success →
+//!    `status = done` (condition: still ours). Failure → delete the claim
+//!    (condition: still ours) and return the handler's error, so the retry
+//!    can claim again at once.
+//!
+//! The lease should not outlast the transport's visibility timeout, or the
+//! redelivery after a crash spends its receives on a claim nobody holds:
+//! the local bus passes its own ([`handle_once_within`]); on AWS the queues'
+//! visibility (6 × the function timeout) is far longer than [`LEASE_MS`].
 //!
 //! Store failures are [`HandlerError::Retry`]. Delivery stays at least once
 //! in two corners, so handlers should still be safe to repeat: a handler
-//! that runs longer than the lease (60 s) may be run a second time by
-//! another worker, and when marking `done` keeps failing the claim expires
-//! and the event is handled again.
+//! whose renewals keep failing may be run a second time by another worker
+//! once its lease runs out, and when marking `done` keeps failing the claim
+//! expires and the event is handled again.
 
-use crate::{Envelope, Handler, HandlerError};
+use crate::{lease, Envelope, Handler, HandlerError};
 use futures::FutureExt;
 use lite_core::Clock;
 use lite_store::{attr, Condition, Key, Store, StoreError, Update};
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
-/// How long a claim keeps other workers off an event.
+/// How long a claim keeps other workers off an event without a renewal
+/// from its holder ([`handle_once`]).
 pub const LEASE_MS: i64 = 60_000;
 /// How long a record is kept (the TTL): 7 days.
 pub const RETENTION_SECS: i64 = 7 * 24 * 60 * 60;
@@ -65,6 +75,20 @@ pub async fn handle_once(
     handler: &dyn Handler,
     event: &Envelope,
 ) -> Result<Outcome, HandlerError> {
+    let lease = Duration::from_millis(LEASE_MS.unsigned_abs());
+    handle_once_within(store, clock, handler, event, lease).await
+}
+
+/// [`handle_once`] with a claim lease of `lease` (the transport's
+/// visibility timeout).
+pub async fn handle_once_within(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    handler: &dyn Handler,
+    event: &Envelope,
+    lease: Duration,
+) -> Result<Outcome, HandlerError> {
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(LEASE_MS);
     let consumer = handler.name();
     let key = key(consumer, &event.id);
     let now = clock.now();
@@ -78,7 +102,7 @@ pub async fn handle_once(
     claim.insert("detailType".into(), event.detail_type().into());
     claim.insert(STATUS.into(), IN_PROGRESS.into());
     claim.insert(OWNER.into(), owner.clone().into());
-    claim.insert(LEASE_UNTIL.into(), (now_ms + LEASE_MS).into());
+    claim.insert(LEASE_UNTIL.into(), (now_ms + lease_ms).into());
     claim.insert("claimedAt".into(), lite_core::rfc3339(now).into());
     claim.insert(
         attr::EXPIRES_AT.into(),
@@ -108,10 +132,19 @@ pub async fn handle_once(
 
     // A panicking handler is a failed attempt like any other: its claim is
     // released and the transport retries (then dead-letters) the event.
-    let handled = AssertUnwindSafe(handler.handle(event))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| Err(HandlerError::Retry(panic_message(panic.as_ref()))));
+    let handling = AssertUnwindSafe(handler.handle(event)).catch_unwind();
+    let handled = lease::renewing(lease, handling, || async {
+        let renewal = [Update::set(
+            LEASE_UNTIL,
+            clock.now().timestamp_millis() + lease_ms,
+        )];
+        let ours = Some(Condition::eq(OWNER, owner.as_str()));
+        if let Err(e) = store.update(&key, &renewal, ours).await {
+            tracing::warn!(consumer, event_id = %event.id, error = %e, "cannot renew an idempotency claim");
+        }
+    })
+    .await
+    .unwrap_or_else(|panic| Err(HandlerError::Retry(panic_message(panic.as_ref()))));
     match handled {
         Ok(()) => {
             mark_done(store, clock, &key, &owner, consumer, &event.id).await?;
@@ -202,6 +235,8 @@ mod tests {
     struct Counting {
         calls: AtomicUsize,
         fail_with: Mutex<Option<HandlerError>>,
+        /// How long each call takes.
+        delay: Duration,
     }
 
     impl Counting {
@@ -209,6 +244,7 @@ mod tests {
             Self {
                 calls: AtomicUsize::new(0),
                 fail_with: Mutex::new(None),
+                delay: Duration::ZERO,
             }
         }
         fn calls(&self) -> usize {
@@ -226,6 +262,7 @@ mod tests {
         }
         async fn handle(&self, _event: &Envelope) -> Result<(), HandlerError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
             match self.fail_with.lock().unwrap().clone() {
                 Some(e) => Err(e),
                 None => Ok(()),
@@ -309,6 +346,35 @@ mod tests {
             Ok(Outcome::Handled)
         );
         assert_eq!(h.calls(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slow_handler_keeps_its_claim_past_the_lease() {
+        let store = RedbStore::in_memory().unwrap();
+        let clock = lite_core::SystemClock;
+        let lease = Duration::from_millis(400);
+        let slow = Counting {
+            delay: Duration::from_millis(1_600),
+            ..Counting::new()
+        };
+        let other = Counting::new();
+        let e = event(&clock);
+        let first = handle_once_within(&store, &clock, &slow, &e, lease);
+        let second = async {
+            // Two and a half leases into the slow call: without renewals
+            // the claim would be free for the taking.
+            tokio::time::sleep(Duration::from_millis(1_000)).await;
+            handle_once_within(&store, &clock, &other, &e, lease).await
+        };
+        let (first, second) = tokio::join!(first, second);
+        assert_eq!(first, Ok(Outcome::Handled));
+        assert!(matches!(second, Err(HandlerError::Retry(_))), "{second:?}");
+        assert_eq!(other.calls(), 0);
+        // Once done, later deliveries are duplicates.
+        assert_eq!(
+            handle_once_within(&store, &clock, &other, &e, lease).await,
+            Ok(Outcome::Duplicate)
+        );
     }
 
     #[tokio::test]

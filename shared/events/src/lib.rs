@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod dlq;
 pub mod handler;
 pub mod idempotency;
+pub mod lease;
 pub mod local;
 pub mod outbox;
 

@@ -59,8 +59,11 @@ pub struct LocalEventsConfig {
     pub backoff_base: Duration,
     /// The longest retry delay.
     pub backoff_max: Duration,
-    /// How long a taken delivery stays hidden; a worker that dies while
-    /// handling it hands it back after this (SQS's visibility timeout).
+    /// How long a taken delivery stays hidden without news from its worker
+    /// (SQS's visibility timeout). The worker extends it every third of
+    /// this while its handler runs, so it bounds only how long the delivery
+    /// of a worker that died (a crash) stays hidden, not how long a handler
+    /// may take.
     pub visibility_timeout: Duration,
     /// Due deliveries a worker reads per query.
     pub batch_size: usize,
@@ -73,7 +76,7 @@ impl Default for LocalEventsConfig {
             max_attempts: 5,
             backoff_base: Duration::from_millis(200),
             backoff_max: Duration::from_secs(30),
-            visibility_timeout: Duration::from_secs(60),
+            visibility_timeout: Duration::from_secs(5),
             batch_size: 10,
         }
     }

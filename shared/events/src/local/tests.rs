@@ -8,7 +8,7 @@ use lite_store::redb_store::RedbStore;
 use lite_store::{attr, Key, TxOp, Update};
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -115,7 +115,8 @@ struct TestHandler {
     call_times: Mutex<Vec<Instant>>,
     order: Mutex<Vec<String>>,
     effects: Effects,
-    slow: AtomicBool,
+    /// How long each call takes, in ms.
+    delay_ms: AtomicU64,
 }
 
 impl TestHandler {
@@ -133,7 +134,7 @@ impl TestHandler {
             call_times: Mutex::new(Vec::new()),
             order: Mutex::new(Vec::new()),
             effects: effects.clone(),
-            slow: AtomicBool::new(false),
+            delay_ms: AtomicU64::new(0),
         })
     }
     fn calls(&self) -> usize {
@@ -155,8 +156,9 @@ impl Handler for TestHandler {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         self.call_times.lock().unwrap().push(Instant::now());
-        if self.slow.load(Ordering::SeqCst) {
-            tokio::time::sleep(Duration::from_millis(3)).await;
+        let delay = self.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
         }
         let mode = *self.mode.lock().unwrap();
         match mode {
@@ -450,7 +452,7 @@ async fn two_buses_on_one_store_act_once(b: Backend) {
     let make = || {
         let h1 = TestHandler::new("c1", &["x.made.v1"], Mode::Succeed, &effects);
         let h2 = TestHandler::new("c2", &["x.made.v1"], Mode::FailFirst(1), &effects);
-        h1.slow.store(true, Ordering::SeqCst);
+        h1.delay_ms.store(3, Ordering::SeqCst);
         (h1, h2)
     };
     let (p1c1, p1c2) = make();
@@ -528,6 +530,33 @@ async fn a_delivery_held_by_a_dead_worker_comes_back(b: Backend) {
     bus.shutdown().await;
 }
 
+async fn a_slow_handler_keeps_its_delivery(b: Backend) {
+    // Two buses race for every delivery; the handler takes two and a half
+    // visibility timeouts. Its worker's renewals keep the other bus off it.
+    let effects = Effects::default();
+    let short = LocalEventsConfig {
+        visibility_timeout: Duration::from_millis(1_000),
+        ..config()
+    };
+    let make = || {
+        let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
+        h.delay_ms.store(2_500, Ordering::SeqCst);
+        h
+    };
+    let (h1, h2) = (make(), make());
+    let bus1 = b.start_with(as_handlers(&[&h1]), short.clone());
+    let bus2 = b.start_with(as_handlers(&[&h2]), short);
+    let store = b.store();
+    let e = event(&SystemIds::default(), "x.made");
+    emit(store.as_ref(), &e).await;
+    bus1.drain(DRAIN).await.unwrap();
+    bus2.drain(DRAIN).await.unwrap();
+    assert_eq!(h1.calls() + h2.calls(), 1, "handed to one worker only");
+    assert_eq!(effects.of("c", &e.id), 1);
+    bus1.shutdown().await;
+    bus2.shutdown().await;
+}
+
 async fn a_malformed_outbox_item_is_set_aside(b: Backend) {
     let effects = Effects::default();
     let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
@@ -579,5 +608,6 @@ on_both_backends!(
     two_buses_on_one_store_act_once,
     a_stopped_bus_leaves_work_for_the_next_start,
     a_delivery_held_by_a_dead_worker_comes_back,
+    a_slow_handler_keeps_its_delivery,
     a_malformed_outbox_item_is_set_aside,
 );

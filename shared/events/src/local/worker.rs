@@ -4,14 +4,17 @@
 //! Taking a delivery is a conditional update (on its `version`) that counts
 //! the attempt and hides it for the visibility timeout (its `dueAt` moves
 //! to the end of the timeout), like an SQS receive: of two workers racing
-//! for a delivery one wins, and a delivery whose worker died comes back
-//! when the timeout ends. Every later change (delete, reschedule, dead
-//! letter) is conditional on the version the take wrote, so a worker that
-//! lost its delivery to a timeout changes nothing.
+//! for a delivery one wins. While the handler runs, the worker extends the
+//! lease every third of the timeout (SQS's `ChangeMessageVisibility`), so
+//! a slow handler keeps its delivery however long it takes, and a delivery
+//! whose worker died (a crash) comes back within one timeout. Every later
+//! change (extend, delete, reschedule, dead letter) is conditional on the
+//! version the take wrote, so a worker that lost its delivery changes
+//! nothing.
 
 use super::delivery::{self, int_of, str_of};
 use super::LocalEventsConfig;
-use crate::{idempotency, Envelope, Handler, HandlerError};
+use crate::{idempotency, lease, Envelope, Handler, HandlerError};
 use futures::FutureExt;
 use lite_core::Clock;
 use lite_store::{attr, Condition, Index, Item, Key, Query, Store, StoreError, Update};
@@ -70,8 +73,7 @@ impl Worker {
             .unwrap_or_default()
             .to_owned();
         let seen = int_of(&item, delivery::VERSION);
-        let lease_end = self.clock.now().timestamp_millis()
-            + i64::try_from(self.config.visibility_timeout.as_millis()).unwrap_or(i64::MAX / 4);
+        let lease_end = self.lease_end();
         let take = [
             Update::set(delivery::DUE_AT, lease_end),
             Update::set(attr::GSI1SK, delivery::sort_key(lease_end, &event_id)),
@@ -94,23 +96,27 @@ impl Worker {
         let version = seen + 1;
         let attempts = int_of(&taken, delivery::ATTEMPTS);
         let raw = taken.get(delivery::EVENT).cloned().unwrap_or_default();
+        let ours = Some(Condition::eq(delivery::VERSION, version));
         let outcome = match serde_json::from_value::<Envelope>(raw) {
             Err(e) => Err(HandlerError::Poison(format!("malformed envelope: {e}"))),
-            Ok(event) => AssertUnwindSafe(idempotency::handle_once(
-                self.store.as_ref(),
-                self.clock.as_ref(),
-                self.handler.as_ref(),
-                &event,
-            ))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| {
-                Err(HandlerError::Retry(idempotency::panic_message(
-                    panic.as_ref(),
-                )))
-            }),
+            Ok(event) => {
+                let handling = AssertUnwindSafe(idempotency::handle_once_within(
+                    self.store.as_ref(),
+                    self.clock.as_ref(),
+                    self.handler.as_ref(),
+                    &event,
+                    self.config.visibility_timeout,
+                ))
+                .catch_unwind();
+                self.holding_lease(&key, &event_id, version, handling)
+                    .await
+                    .unwrap_or_else(|panic| {
+                        Err(HandlerError::Retry(idempotency::panic_message(
+                            panic.as_ref(),
+                        )))
+                    })
+            }
         };
-        let ours = Some(Condition::eq(delivery::VERSION, version));
         let result = match outcome {
             Ok(outcome) => {
                 tracing::debug!(consumer, %event_id, ?outcome, attempts, "event handled");
@@ -162,6 +168,37 @@ impl Worker {
             // It comes back when the visibility timeout ends.
             Err(e) => tracing::warn!(consumer, %event_id, error = %e, "cannot settle a delivery"),
         }
+    }
+
+    /// When a lease taken (or extended) now ends, in epoch ms.
+    fn lease_end(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+            + i64::try_from(self.config.visibility_timeout.as_millis()).unwrap_or(i64::MAX / 4)
+    }
+
+    /// Runs `handling` to completion, renewing the delivery's lease
+    /// meanwhile. A renewal keeps the version (so the settling write still
+    /// matches); one that fails only means the delivery went to another
+    /// worker, whose version then wins.
+    async fn holding_lease<T>(
+        &self,
+        key: &Key,
+        event_id: &str,
+        version: i64,
+        handling: impl std::future::Future<Output = T>,
+    ) -> T {
+        lease::renewing(self.config.visibility_timeout, handling, || async {
+            let lease_end = self.lease_end();
+            let extend = [
+                Update::set(delivery::DUE_AT, lease_end),
+                Update::set(attr::GSI1SK, delivery::sort_key(lease_end, event_id)),
+            ];
+            let ours = Some(Condition::eq(delivery::VERSION, version));
+            if let Err(e) = self.store.update(key, &extend, ours).await {
+                tracing::warn!(consumer = self.consumer(), %event_id, error = %e, "cannot renew a delivery's lease");
+            }
+        })
+        .await
     }
 
     /// The wait before retry `attempts` (>= 1): base × 2^(attempts-1),
