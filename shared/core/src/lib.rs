@@ -4,6 +4,7 @@
 //! services speak in (`Money`, typed ids, opaque cursors, problems) and the
 //! small ports every service needs (`Clock`).
 
+pub mod breaker;
 pub mod clock;
 pub mod config;
 pub mod cursor;
