@@ -1,4 +1,8 @@
-//! What every service's handlers get: the adapters behind the ports.
+//! The adapters every service is built on: the store, the clock, ids and
+//! the pagination-cursor codec. Handlers, repositories, consumers and saga
+//! steps take a [`Context`]; nothing here knows about HTTP or the event
+//! transport, so the write and read sides of a service can share it without
+//! dragging either in.
 
 use futures::future::BoxFuture;
 use lite_core::{Clock, CursorCodec, CursorError, Ids, Problem};
@@ -101,6 +105,19 @@ impl Cursors {
                 .collect(),
         );
         Ok(Some(self.get().await?.encode(scope, &value)))
+    }
+}
+
+/// Test helpers (feature `testing`).
+#[cfg(feature = "testing")]
+pub mod testing {
+    /// A context on a fresh in-memory store with a random cursor key.
+    pub fn memory_context() -> super::Context {
+        let store = std::sync::Arc::new(
+            lite_store::redb_store::RedbStore::in_memory().expect("an in-memory store opens"),
+        );
+        let codec = lite_core::CursorCodec::new(lite_core::CursorCodec::random_key());
+        super::Context::new(store, super::Cursors::ready(codec))
     }
 }
 
