@@ -69,6 +69,9 @@ pub fn finish(router: Router, verifier: Arc<TokenVerifier>, config: &HttpConfig)
         .max_age(Duration::from_secs(600));
 
     // Layers wrap outward: the last one added sees the request first.
+    // Every response is made inside the CORS and security-header layers,
+    // the problems rendered for bare errors (405, 413, a rejection's 400 or
+    // 500) included; only the correlation id is added further out.
     router
         .fallback(not_found)
         .layer(Extension(verifier))
@@ -80,6 +83,8 @@ pub fn finish(router: Router, verifier: Arc<TokenVerifier>, config: &HttpConfig)
                 problem_response(&Problem::internal())
             },
         ))
+        .layer(middleware::from_fn(refuse_declared_oversize))
+        .layer(middleware::from_fn(problems_for_bare_errors))
         .layer(cors)
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
@@ -93,8 +98,6 @@ pub fn finish(router: Router, verifier: Arc<TokenVerifier>, config: &HttpConfig)
             "default-src 'none'; frame-ancestors 'none'",
         ))
         .layer(security_header(header::CACHE_CONTROL, "no-store"))
-        .layer(middleware::from_fn(refuse_declared_oversize))
-        .layer(middleware::from_fn(problems_for_bare_errors))
         .layer(middleware::from_fn(correlation::middleware))
 }
 
