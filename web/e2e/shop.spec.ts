@@ -1,0 +1,142 @@
+import { expect, type Page, test } from "@playwright/test";
+
+const unique = () => `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+
+async function signUp(page: Page, next = "/") {
+  await page.goto(`/signup?next=${encodeURIComponent(next)}`);
+  await fillSignUp(page);
+}
+
+async function fillSignUp(page: Page) {
+  await page.getByLabel("Name").fill("Test Shopper");
+  await page.getByLabel("Email").fill(`shopper-${unique()}@example.com`);
+  await page.getByLabel("Password").fill("a long passphrase for tests");
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+async function fillNewAddress(page: Page) {
+  await page.getByLabel("Address line 1").fill("1 Main Street");
+  await page.getByLabel("City").fill("Springfield");
+  await page.getByLabel("Region").fill("IL");
+  await page.getByLabel("Postal code").fill("62701");
+  await page.getByLabel("Country").fill("US");
+}
+
+/** Opens the n-th product of a listing and returns its name. */
+async function openProduct(page: Page, listing: string, n: number): Promise<string> {
+  await page.goto(listing);
+  const link = page.getByRole("list", { name: "Products" }).getByRole("link").nth(n);
+  const name = (await link.textContent())!.trim();
+  await link.click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+  return name;
+}
+
+test("browse, search with a typo, guest cart, sign up, merged cart, Visa checkout confirmed", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { level: 1, name: "Shop all products" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+
+  const search = page.getByRole("combobox", { name: "Search products" });
+  await search.fill("labtop");
+  await expect(page.getByRole("listbox", { name: "Suggestions" }).getByRole("option").first()).toBeVisible();
+  await search.press("Enter");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Results for “labtop”");
+  const results = page.getByRole("list", { name: "Search results" });
+  await expect(results.getByRole("link").first()).toContainText(/laptop/i);
+
+  const first = results.getByRole("link").first();
+  const name = (await first.textContent())!.trim();
+  await first.click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.getByText("Added to cart.")).toBeVisible();
+
+  await page.getByRole("link", { name: "Cart" }).click();
+  await expect(page.getByRole("rowheader", { name })).toBeVisible();
+  await page.getByRole("link", { name: "Checkout" }).click();
+
+  await expect(page.getByRole("heading", { level: 1, name: "Sign in" })).toBeVisible();
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await fillSignUp(page);
+
+  await expect(page.getByRole("heading", { level: 1, name: "Checkout" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Account" })).toBeVisible();
+  // The guest line was merged into the new account's cart.
+  await expect(page.getByRole("region", { name: "Order summary" })).toContainText(name);
+
+  await fillNewAddress(page);
+  await page.getByLabel("Test card").selectOption({ label: "Visa (succeeds)" });
+  await page.getByRole("button", { name: "Place order" }).click();
+
+  await expect(page).toHaveURL(/\/orders\/ord_/);
+  await expect(page.getByTestId("order-status")).toHaveText("Confirmed", { timeout: 30_000 });
+
+  await page.getByRole("link", { name: "Cart" }).click();
+  await expect(page.getByText("Your cart is empty.")).toBeVisible();
+});
+
+test("a declined card fails the order in plain words and the stock comes back", async ({ page }) => {
+  await signUp(page);
+  await expect(page.getByRole("link", { name: "Account" })).toBeVisible();
+  await openProduct(page, "/?sort=price_desc", 3);
+  const productUrl = page.url();
+  const stockBefore = await page.getByTestId("stock").textContent();
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.getByText("Added to cart.")).toBeVisible();
+
+  await page.getByRole("link", { name: "Cart" }).click();
+  await page.getByRole("link", { name: "Checkout" }).click();
+  await fillNewAddress(page);
+  await page.getByLabel("Test card").selectOption({ label: "Declined" });
+  await page.getByRole("button", { name: "Place order" }).click();
+
+  await expect(page.getByTestId("order-status")).toHaveText("Failed", { timeout: 30_000 });
+  await expect(page.getByTestId("failure-reason")).toContainText("declined");
+
+  await page.goto(productUrl);
+  await expect(page.getByTestId("stock")).toHaveText(stockBefore!);
+});
+
+test("infinite scroll loads the second page of the catalog", async ({ page }) => {
+  await page.goto("/");
+  const cards = page.getByRole("list", { name: "Products" }).getByRole("listitem");
+  await expect(cards).toHaveCount(24);
+  await page.getByRole("button", { name: "Load more" }).scrollIntoViewIfNeeded();
+  await expect(cards).toHaveCount(48);
+});
+
+test("the guest cart survives a reload; a refused quantity rolls back with a message", async ({ page }) => {
+  const name = await openProduct(page, "/?sort=price_asc", 2);
+  const productId = page.url().split("/products/")[1];
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.getByText("Added to cart.")).toBeVisible();
+
+  await page.goto("/cart");
+  await expect(page.getByRole("rowheader", { name })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("rowheader", { name })).toBeVisible();
+
+  // The API's limit is 99 a line: going above it is refused and undone.
+  const r = await page.request.patch(`/api/v1/cart/items/${productId}`, { data: { quantity: 99 } });
+  expect(r.status()).toBe(200);
+  await page.reload();
+  const qty = page.getByLabel(`Quantity of ${name}`, { exact: true });
+  await expect(qty).toHaveText("99");
+  await page.getByRole("button", { name: `Increase quantity of ${name}` }).click();
+  await expect(page.getByRole("main").getByRole("alert")).toContainText(`Could not change the quantity of ${name}`);
+  await expect(qty).toHaveText("99");
+});
+
+test("a product page is server-rendered with JSON-LD and Open Graph; unknown products are 404", async ({ page }) => {
+  const name = await openProduct(page, "/", 0);
+  const res = await page.request.get(page.url());
+  const html = await res.text();
+  expect(html).toContain(`<h1>${name.replaceAll("&", "&amp;")}</h1>`);
+  expect(html).toContain('"@type":"Product"');
+  expect(html).toMatch(/<meta property="og:title" content="[^"]+"/);
+
+  const missing = await page.goto("/products/prd_01JD3Z8Q4N5V2W6X7Y8Z9A0B1C");
+  expect(missing?.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
+});

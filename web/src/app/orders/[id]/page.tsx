@@ -1,0 +1,14 @@
+import type { Metadata } from "next";
+import { OrderDetail } from "@/components/OrderDetail";
+import { RequireSession } from "@/components/RequireSession";
+
+export const metadata: Metadata = { title: "Order", robots: { index: false } };
+
+export default async function OrderPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  return (
+    <RequireSession>
+      <OrderDetail id={id} />
+    </RequireSession>
+  );
+}

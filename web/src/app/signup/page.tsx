@@ -1,0 +1,13 @@
+import type { Metadata } from "next";
+import { Suspense } from "react";
+import { AuthForm } from "@/components/AuthForm";
+
+export const metadata: Metadata = { title: "Create account" };
+
+export default function Page() {
+  return (
+    <Suspense>
+      <AuthForm mode="signup" />
+    </Suspense>
+  );
+}
