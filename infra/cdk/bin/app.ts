@@ -24,9 +24,13 @@
 //                                          --parameters NotificationsFromAddress=...
 //   -c searchCollectionName=my-search      or AMAZON_LITE_SEARCH_COLLECTION_NAME; the OpenSearch Serverless
 //                                          collection (default <stack name>-search)
+//   -c storefront=true                     or AMAZON_LITE_STOREFRONT=true; also deploys the shop (web/, OpenNext on
+//                                          Lambda + S3 + CloudFront) as stack amazon-lite-shop; build it first
+//                                          with `npm run build:open-next` in web/
 import { App } from 'aws-cdk-lib';
 import { AmazonLiteStack } from '../lib/amazon-lite-stack';
 import type { GoogleSignInProps } from '../lib/auth';
+import { StorefrontStack } from '../lib/storefront';
 
 const app = new App();
 if (process.env.AMAZON_LITE_SKIP_BUNDLING === '1') {
@@ -65,7 +69,7 @@ if (paymentTimeout !== undefined && !/^\d+$/.test(paymentTimeout.trim())) {
   throw new Error(`checkoutPaymentTimeoutSeconds=${JSON.stringify(paymentTimeout)} is not a whole number of seconds`);
 }
 
-new AmazonLiteStack(app, 'AmazonLiteStack', {
+const api = new AmazonLiteStack(app, 'AmazonLiteStack', {
   // CloudFormation stack name; samconfig.toml's stack_name is the same, so
   // `cdk deploy` and `sam deploy`/`sam sync` address one stack.
   stackName: 'amazon-lite',
@@ -83,3 +87,12 @@ new AmazonLiteStack(app, 'AmazonLiteStack', {
   notificationsFromAddress: setting('notificationsFromAddress', 'AMAZON_LITE_NOTIFICATIONS_FROM_ADDRESS'),
   searchCollectionName: setting('searchCollectionName', 'AMAZON_LITE_SEARCH_COLLECTION_NAME'),
 });
+
+if (setting('storefront', 'AMAZON_LITE_STOREFRONT') === 'true') {
+  new StorefrontStack(app, 'AmazonLiteStorefront', {
+    stackName: 'amazon-lite-shop',
+    description: 'Amazon Lite: the shop (Next.js on Lambda via OpenNext, S3, CloudFront)',
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    apiUrl: api.stage.url,
+  });
+}
