@@ -140,3 +140,52 @@ test("a product page is server-rendered with JSON-LD and Open Graph; unknown pro
   expect(missing?.status()).toBe(404);
   await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
 });
+
+test("a signed-in session survives a reload; cancel an order; write, edit and delete a review; sign out", async ({
+  page,
+}) => {
+  await signUp(page);
+  await expect(page.getByRole("link", { name: "Account" })).toBeVisible();
+  const name = await openProduct(page, "/?sort=rating", 5);
+  const productUrl = page.url();
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.getByText("Added to cart.")).toBeVisible();
+  await page.goto("/checkout");
+  await fillNewAddress(page);
+  await page.getByRole("button", { name: "Place order" }).click();
+  await expect(page.getByTestId("order-status")).toHaveText("Confirmed", { timeout: 30_000 });
+
+  // The access token lives in memory only: a reload restores it from the httpOnly refresh cookie.
+  await page.reload();
+  await expect(page.getByRole("link", { name: "Account" })).toBeVisible();
+  await expect(page.getByTestId("order-status")).toHaveText("Confirmed");
+  expect(await page.evaluate(() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage))).toBe("{}{}");
+  expect(await page.evaluate(() => document.cookie)).not.toContain("al_refresh");
+
+  await page.getByRole("button", { name: "Cancel order" }).click();
+  await expect(page.getByTestId("order-status")).toHaveText("Cancelled");
+  await expect(page.getByRole("list").filter({ hasText: "Pending" })).toContainText("Cancelled");
+  await page.getByRole("link", { name: "All your orders" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Your orders" })).toBeVisible();
+  await expect(page.getByRole("listitem").filter({ hasText: "Order ord_" }).first()).toContainText("Cancelled");
+
+  await page.goto(productUrl);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+  await page.getByLabel("Rating").selectOption("4");
+  await page.getByLabel("Title").fill("Solid");
+  await page.getByLabel("Review", { exact: true }).fill("Does the job well.");
+  await page.getByRole("button", { name: "Submit review" }).click();
+  await expect(page.getByText("Your review will appear once it has been checked.")).toBeVisible();
+  await page.getByRole("button", { name: "Edit review" }).click();
+  await page.getByLabel("Title").fill("Solid, on reflection");
+  await page.getByRole("button", { name: "Save review" }).click();
+  await expect(page.getByText("Solid, on reflection")).toBeVisible();
+  await page.getByRole("button", { name: "Delete review" }).click();
+  await expect(page.getByText("Your review was deleted.")).toBeVisible();
+
+  await page.getByRole("link", { name: "Account" }).click();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+});
