@@ -37,6 +37,12 @@ test("browse, search with a typo, guest cart, sign up, merged cart, Visa checkou
   await expect(page.getByRole("heading", { level: 1, name: "Shop all products" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
 
+  // Browse: a category from the listing's filters; focus lands on the new page's heading.
+  const browse = page.getByRole("list", { name: "Products" }).getByRole("link").first();
+  await browse.click();
+  await expect(page.getByRole("heading", { level: 1 })).toBeFocused();
+  await page.goBack();
+
   const search = page.getByRole("combobox", { name: "Search products" });
   await search.fill("labtop");
   await expect(page.getByRole("listbox", { name: "Suggestions" }).getByRole("option").first()).toBeVisible();
@@ -96,6 +102,33 @@ test("a declined card fails the order in plain words and the stock comes back", 
 
   await page.goto(productUrl);
   await expect(page.getByTestId("stock")).toHaveText(stockBefore!);
+});
+
+test("suggestions are keyboard-usable; an insufficient-funds card fails in plain words", async ({ page }) => {
+  await signUp(page);
+  await expect(page.getByRole("link", { name: "Account" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "Shop all products" })).toBeFocused();
+  const search = page.getByRole("combobox", { name: "Search products" });
+  await search.fill("hedph");
+  const first = page.getByRole("listbox", { name: "Suggestions" }).getByRole("option").first();
+  await expect(first).toBeVisible();
+  const suggestion = (await first.textContent())!.trim();
+  await search.press("ArrowDown");
+  await expect(first).toHaveAttribute("aria-selected", "true");
+  await search.press("Enter");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Results for “${suggestion}”`);
+
+  await page.getByRole("list", { name: "Search results" }).getByRole("link").first().click();
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.getByText("Added to cart.")).toBeVisible();
+  await page.goto("/checkout");
+  await fillNewAddress(page);
+  await page.getByLabel("Test card").selectOption({ label: "Insufficient funds" });
+  await page.getByRole("button", { name: "Place order" }).click();
+  await expect(page.getByTestId("order-status")).toHaveText("Failed", { timeout: 30_000 });
+  await expect(page.getByTestId("failure-reason")).toHaveText(
+    "The payment was declined: the card has insufficient funds.",
+  );
 });
 
 test("infinite scroll loads the second page of the catalog", async ({ page }) => {
