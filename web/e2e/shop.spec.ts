@@ -185,6 +185,7 @@ test("a signed-in session survives a reload; cancel an order; write, edit and de
   await expect(page.getByText("Added to cart.")).toBeVisible();
   await page.goto("/checkout");
   await fillNewAddress(page);
+  await page.getByLabel("Save this address to my address book").check();
   await page.getByRole("button", { name: "Place order" }).click();
   await expect(page.getByTestId("order-status")).toHaveText("Confirmed", { timeout: 30_000 });
 
@@ -217,6 +218,7 @@ test("a signed-in session survives a reload; cancel an order; write, edit and de
   await expect(page.getByText("Your review was deleted.")).toBeVisible();
 
   await page.getByRole("link", { name: "Account" }).click();
+  await expect(page.getByRole("region", { name: "Addresses" })).toContainText("1 Main Street, Springfield 62701, US (default)");
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
   await page.reload();

@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { CatalogBrowser, type CatalogFilters } from "@/components/CatalogBrowser";
 import { getCategories, getProducts } from "@/lib/api-server";
 
@@ -28,6 +29,27 @@ export default async function Home({ searchParams }: Props) {
   return (
     <section>
       <h1>{filters.category ? `Shop ${filters.category}` : "Shop all products"}</h1>
+      {categories.length > 0 && (
+        <nav aria-label="Categories" className="categories">
+          <ul>
+            <li>
+              <Link href="/" aria-current={!filters.category ? "page" : undefined}>
+                All
+              </Link>
+            </li>
+            {categories.map((c) => (
+              <li key={c}>
+                <Link
+                  href={`/?category=${encodeURIComponent(c)}`}
+                  aria-current={filters.category === c ? "page" : undefined}
+                >
+                  {c}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
       <CatalogBrowser
         key={JSON.stringify(filters)}
         filters={filters}

@@ -48,11 +48,21 @@ export function Checkout() {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     const payment = { method: "card", token: String(f.get("card")) };
-    const body = selected === "new" ? { address: addressFromForm(f), payment } : { addressId: selected, payment };
     attemptKey.current ??= crypto.randomUUID();
     setBusy(true);
     setError(null);
     try {
+      let addressId = selected === "new" ? null : selected;
+      if (!addressId && f.get("save") === "on") {
+        const created = await api<{ id: string }>("/v1/me/addresses", {
+          method: "POST",
+          body: { label: "Home", ...addressFromForm(f), isDefault: saved.length === 0 },
+        });
+        addressId = created.id;
+        setChoice(created.id);
+        void qc.invalidateQueries({ queryKey: ["addresses"] });
+      }
+      const body = addressId ? { addressId, payment } : { address: addressFromForm(f), payment };
       const order = await api<Order>("/v1/orders", {
         method: "POST",
         body,
@@ -107,7 +117,14 @@ export function Checkout() {
               A new address
             </label>
           )}
-          {selected === "new" && <AddressFields />}
+          {selected === "new" && (
+            <>
+              <AddressFields />
+              <label className="radio">
+                <input type="checkbox" name="save" /> Save this address to my address book
+              </label>
+            </>
+          )}
         </fieldset>
         <fieldset>
           <legend>Payment</legend>
