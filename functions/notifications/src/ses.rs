@@ -25,7 +25,7 @@ impl SesNotifier {
     /// credentials resolve on the first send).
     pub async fn from_env() -> Result<Self, ConfigError> {
         let from = required("NOTIFICATIONS_FROM_ADDRESS")?;
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let aws = lite_aws::sdk_config(lite_aws::Profile::Consumer).await;
         Ok(Self::new(aws_sdk_sesv2::Client::new(&aws), from))
     }
 }

@@ -15,7 +15,7 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lite_events_aws::telemetry::init();
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = lite_aws::sdk_config(lite_aws::Profile::Consumer).await;
     let store =
         lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), required("TABLE_NAME")?);
     let sink = EventBridgeSink::from_env(&aws)?;

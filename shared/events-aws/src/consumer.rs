@@ -175,7 +175,7 @@ async fn process_message(
 /// records, the system clock. No network I/O before the first event.
 pub async fn run_consumer(handler: Arc<dyn Handler>) -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init();
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = lite_aws::sdk_config(lite_aws::Profile::Consumer).await;
     let store =
         lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), required("TABLE_NAME")?);
     run_consumer_with(Arc::new(store), handler).await

@@ -24,10 +24,12 @@ impl StepFunctions {
         }
     }
 
-    /// A client from the default AWS configuration; the ARN from
+    /// A client from the AWS configuration with this function's timeouts
+    /// and retries (`lite_aws::Profile::of_function`: a route's calls fail
+    /// fast, a consumer's wait longer); the ARN from
     /// `CHECKOUT_STATE_MACHINE_ARN` when set.
     pub async fn from_env() -> Self {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = lite_aws::sdk_config(lite_aws::Profile::of_function()).await;
         let arn = std::env::var(STATE_MACHINE_ARN_ENV)
             .ok()
             .filter(|a| !a.is_empty());

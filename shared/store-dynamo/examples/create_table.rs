@@ -20,7 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or_else(|| std::env::var("TABLE_NAME").ok())
         .ok_or("usage: create_table TABLE_NAME (or set TABLE_NAME)")?;
     let def = TableDefinition::load()?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = lite_aws::sdk_config(lite_aws::Profile::Consumer).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     if ensure_table(&client, &name, &def).await? {
         println!("created table {name}");

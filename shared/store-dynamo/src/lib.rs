@@ -69,14 +69,15 @@ impl DynamoStore {
     }
 
     /// A store configured from the environment: the standard AWS settings
-    /// (region, credentials, `AWS_ENDPOINT_URL` for an emulator) and the
-    /// table named by `TABLE_NAME`.
+    /// (region, credentials, `AWS_ENDPOINT_URL` for an emulator) with this
+    /// function's timeouts and retries (`lite_aws::Profile::of_function`),
+    /// and the table named by `TABLE_NAME`.
     pub async fn from_env() -> Result<Self, StoreError> {
         let table = std::env::var("TABLE_NAME")
             .ok()
             .filter(|t| !t.is_empty())
             .ok_or_else(|| StoreError::Invalid("TABLE_NAME is not set".into()))?;
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = lite_aws::sdk_config(lite_aws::Profile::of_function()).await;
         Ok(Self::new(Client::new(&config), table))
     }
 

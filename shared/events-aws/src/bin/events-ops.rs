@@ -77,7 +77,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = lite_aws::sdk_config(lite_aws::Profile::Consumer).await;
     let client = aws_sdk_sqs::Client::new(&aws);
     let result =
         match command {
