@@ -55,13 +55,73 @@ pub const DEFAULT_INDEX: &str = "products";
 /// Documents per `_bulk` request (well below Serverless' request size limit
 /// for products of a few KiB).
 pub const BULK_CHUNK: usize = 500;
-/// Longest wait for one request; the Lambda's own timeout is longer.
+/// Longest wait for one request of a client built with [`OpenSearchIndex::new`].
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one request may take and how often it is sent. Only what
+/// cannot have been answered is retried: a transport failure (connect,
+/// timeout) or a 429/502/503/504; every request here is idempotent (reads,
+/// index-by-id, delete-by-id, create-if-absent). An answer that parses
+/// badly or a refusal is not retried.
+///
+/// | profile | request timeout | attempts | backoff | worst case | function timeout |
+/// |---|---|---|---|---|---|
+/// | routes (`Profile::Api`) | 2 s | 2 | 100 ms | 4.1 s | 10 s |
+/// | `search-indexer` (`Profile::Consumer`) | 8 s | 3 | 200 ms doubling | 24.6 s | 30 s |
+///
+/// A route that still fails answers 503 or falls back to the catalog (see
+/// the routes); the indexer's failed delivery is redelivered by its queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestPolicy {
+    pub timeout: Duration,
+    /// Sends in all (at least 1).
+    pub attempts: u32,
+    /// Wait before the second send; doubled before each further one.
+    pub first_backoff: Duration,
+}
+
+impl RequestPolicy {
+    /// One attempt of at most [`REQUEST_TIMEOUT`] (tests, tools).
+    pub const SINGLE: RequestPolicy = RequestPolicy {
+        timeout: REQUEST_TIMEOUT,
+        attempts: 1,
+        first_backoff: Duration::ZERO,
+    };
+
+    pub const fn of(profile: lite_aws::Profile) -> RequestPolicy {
+        match profile {
+            lite_aws::Profile::Api => RequestPolicy {
+                timeout: Duration::from_secs(2),
+                attempts: 2,
+                first_backoff: Duration::from_millis(100),
+            },
+            lite_aws::Profile::Consumer => RequestPolicy {
+                timeout: Duration::from_secs(8),
+                attempts: 3,
+                first_backoff: Duration::from_millis(200),
+            },
+        }
+    }
+
+    /// The longest a call can take: every attempt timing out, plus the
+    /// waits between them.
+    pub fn worst_case(&self) -> Duration {
+        let attempts = self.attempts.max(1);
+        let mut total = self.timeout * attempts;
+        let mut backoff = self.first_backoff;
+        for _ in 1..attempts {
+            total += backoff;
+            backoff *= 2;
+        }
+        total
+    }
+}
 
 /// The product index in one OpenSearch index.
 pub struct OpenSearchIndex {
     client: OpenSearch,
     index: String,
+    policy: RequestPolicy,
     /// Set once the index is known to exist with our mapping, so the first
     /// upsert creates it (otherwise OpenSearch would create it with
     /// guessed field types) and later ones do not ask again.
@@ -86,10 +146,20 @@ impl OpenSearchIndex {
         index: &str,
         aws: Option<&aws_config::SdkConfig>,
     ) -> Result<Self, String> {
+        Self::with_policy(url, index, aws, RequestPolicy::SINGLE)
+    }
+
+    /// [`new`](Self::new) with `policy`'s timeout and retries.
+    pub fn with_policy(
+        url: &str,
+        index: &str,
+        aws: Option<&aws_config::SdkConfig>,
+        policy: RequestPolicy,
+    ) -> Result<Self, String> {
         let url = Url::parse(url).map_err(|e| format!("bad OpenSearch endpoint {url:?}: {e}"))?;
         let index = index_name(index)?;
         let mut transport = TransportBuilder::new(SingleNodeConnectionPool::new(url))
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(policy.timeout)
             .disable_proxy();
         if let Some(config) = aws {
             let credentials = Credentials::try_from(config)
@@ -102,14 +172,16 @@ impl OpenSearchIndex {
         Ok(OpenSearchIndex {
             client: OpenSearch::new(transport),
             index,
+            policy,
             ensured: OnceCell::new(),
         })
     }
 
     /// The Lambda configuration: `OPENSEARCH_ENDPOINT` (required, the
-    /// collection endpoint), `OPENSEARCH_INDEX` (default `products`), and
-    /// the default AWS configuration (the function role's credentials,
-    /// `AWS_REGION`).
+    /// collection endpoint), `OPENSEARCH_INDEX` (default `products`), the
+    /// AWS configuration (the function role's credentials, `AWS_REGION`),
+    /// and the [`RequestPolicy`] of the function's profile (a route's or
+    /// the indexer's).
     pub async fn from_env() -> Result<Self, String> {
         let endpoint = std::env::var("OPENSEARCH_ENDPOINT")
             .ok()
@@ -119,8 +191,14 @@ impl OpenSearchIndex {
             .ok()
             .filter(|v| !v.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_INDEX.to_string());
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Self::new(endpoint.trim(), index.trim(), Some(&config))
+        let profile = lite_aws::Profile::of_function();
+        let config = lite_aws::sdk_config(profile).await;
+        Self::with_policy(
+            endpoint.trim(),
+            index.trim(),
+            Some(&config),
+            RequestPolicy::of(profile),
+        )
     }
 
     /// The index name.
@@ -128,31 +206,66 @@ impl OpenSearchIndex {
         &self.index
     }
 
+    pub fn policy(&self) -> RequestPolicy {
+        self.policy
+    }
+
+    /// Sends the request `send` makes, again (after a backoff) while it
+    /// could not be answered and attempts remain; see [`RequestPolicy`].
+    async fn send<F, Fut>(&self, what: &str, send: F) -> Result<Response, SearchError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Response, opensearch::Error>>,
+    {
+        let attempts = self.policy.attempts.max(1);
+        let mut backoff = self.policy.first_backoff;
+        for attempt in 1..attempts {
+            match send().await {
+                Ok(answer) if !is_retryable_status(answer.status_code().as_u16()) => {
+                    return Ok(answer)
+                }
+                Ok(answer) => {
+                    tracing::warn!(
+                        what,
+                        attempt,
+                        status = answer.status_code().as_u16(),
+                        "OpenSearch is busy or failing; retrying"
+                    );
+                }
+                Err(e) => {
+                    tracing::warn!(what, attempt, error = %e, "OpenSearch cannot be reached; retrying");
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+        }
+        send().await.map_err(transport_error)
+    }
+
     /// Creates the index with [`mapping::index_body`] unless it exists.
     /// Idempotent, also when two writers race (the loser's "already
     /// exists" is success). Upserts call it once per process.
     pub async fn ensure_index(&self) -> Result<(), SearchError> {
         let names = [self.index.as_str()];
+        let indices = self.client.indices();
         let exists = self
-            .client
-            .indices()
-            .exists(IndicesExistsParts::Index(&names))
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .send("index exists", || {
+                indices.exists(IndicesExistsParts::Index(&names)).send()
+            })
+            .await?;
         match exists.status_code().as_u16() {
             200 => return Ok(()),
             404 => {}
             status => return Err(response::status_error(status, &text(exists).await)),
         }
         let created = self
-            .client
-            .indices()
-            .create(IndicesCreateParts::Index(&self.index))
-            .body(mapping::index_body())
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .send("create index", || {
+                indices
+                    .create(IndicesCreateParts::Index(&self.index))
+                    .body(mapping::index_body())
+                    .send()
+            })
+            .await?;
         let status = created.status_code().as_u16();
         if (200..300).contains(&status) {
             return Ok(());
@@ -173,12 +286,13 @@ impl OpenSearchIndex {
         let body = query::search_body(query, combine)?;
         let names = [self.index.as_str()];
         let answer = self
-            .client
-            .search(SearchParts::Index(&names))
-            .body(body)
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .send("search", || {
+                self.client
+                    .search(SearchParts::Index(&names))
+                    .body(body.clone())
+                    .send()
+            })
+            .await?;
         match read_body(answer).await? {
             Some(body) => response::parse_search(&body, query.limit),
             None => Ok(SearchResults {
@@ -198,24 +312,31 @@ impl OpenSearchIndex {
     }
 
     async fn bulk_chunk(&self, docs: &[SearchDoc]) -> Result<(), SearchError> {
-        let mut lines: Vec<JsonBody<Value>> = Vec::with_capacity(docs.len() * 2);
+        let mut lines: Vec<Value> = Vec::with_capacity(docs.len() * 2);
         for doc in docs {
-            lines.push(json!({ "index": { "_id": doc.id } }).into());
+            lines.push(json!({ "index": { "_id": doc.id } }));
             let source = serde_json::to_value(IndexedDoc::of(doc))
                 .map_err(|e| SearchError::Invalid(format!("document {}: {e}", doc.id)))?;
-            lines.push(source.into());
+            lines.push(source);
         }
         let answer = self
-            .client
-            .bulk(BulkParts::Index(&self.index))
-            .header(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/x-ndjson"),
-            )
-            .body(lines)
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .send("bulk", || {
+                self.client
+                    .bulk(BulkParts::Index(&self.index))
+                    .header(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("application/x-ndjson"),
+                    )
+                    .body(
+                        lines
+                            .iter()
+                            .cloned()
+                            .map(JsonBody::from)
+                            .collect::<Vec<_>>(),
+                    )
+                    .send()
+            })
+            .await?;
         let body = success_body(answer).await?;
         response::parse_bulk(&body, docs.len())
     }
@@ -237,6 +358,11 @@ fn index_name(name: &str) -> Result<String, String> {
     } else {
         Err(format!("bad OpenSearch index name {name:?}"))
     }
+}
+
+/// Statuses that mean the request was not handled and may be sent again.
+fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
 }
 
 fn transport_error(e: opensearch::Error) -> SearchError {
@@ -291,11 +417,12 @@ impl SearchIndex for OpenSearchIndex {
 
     async fn delete(&self, id: &str) -> Result<(), SearchError> {
         let answer = self
-            .client
-            .delete(DeleteParts::IndexId(&self.index, id))
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .send("delete", || {
+                self.client
+                    .delete(DeleteParts::IndexId(&self.index, id))
+                    .send()
+            })
+            .await?;
         let status = answer.status_code().as_u16();
         // 404: the document (or the whole index) is absent, which is what
         // a delete wants.
@@ -308,11 +435,10 @@ impl SearchIndex for OpenSearchIndex {
 
     async fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError> {
         let answer = self
-            .client
-            .get(GetParts::IndexId(&self.index, id))
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .send("get", || {
+                self.client.get(GetParts::IndexId(&self.index, id)).send()
+            })
+            .await?;
         let status = answer.status_code().as_u16();
         let body = answer.bytes().await.map_err(transport_error)?;
         match status {
@@ -345,12 +471,13 @@ impl SearchIndex for OpenSearchIndex {
         };
         let names = [self.index.as_str()];
         let answer = self
-            .client
-            .search(SearchParts::Index(&names))
-            .body(body)
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .send("suggest", || {
+                self.client
+                    .search(SearchParts::Index(&names))
+                    .body(body.clone())
+                    .send()
+            })
+            .await?;
         match read_body(answer).await? {
             Some(body) => response::parse_suggest(&body, limit),
             None => Ok(Vec::new()),
@@ -360,11 +487,10 @@ impl SearchIndex for OpenSearchIndex {
     async fn count(&self) -> Result<u64, SearchError> {
         let names = [self.index.as_str()];
         let answer = self
-            .client
-            .count(CountParts::Index(&names))
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .send("count", || {
+                self.client.count(CountParts::Index(&names)).send()
+            })
+            .await?;
         match read_body(answer).await? {
             Some(body) => response::parse_count(&body),
             None => Ok(0),
