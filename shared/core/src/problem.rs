@@ -2,8 +2,9 @@
 //!
 //! Each service keeps its own error enum and converts it into a [`Problem`];
 //! the HTTP layer renders a `Problem` (adding the correlation id). A problem
-//! carries only what is safe to show a client: internal causes are logged
-//! where they happen and never reach `detail`.
+//! shows a client only what is safe to show: an internal cause travels
+//! beside it ([`Problem::with_cause`]), never in `detail`, and the single
+//! renderer logs it.
 
 use serde::Serialize;
 
@@ -118,16 +119,32 @@ impl FieldError {
     }
 }
 
+/// The internal error behind a problem: logged by the renderer, never
+/// serialized.
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
 /// A problem to show the client. Build one with the constructors; the HTTP
 /// layer turns it into `application/problem+json`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Problem {
     pub code: ErrorCode,
     pub detail: String,
     pub errors: Vec<FieldError>,
     /// Seconds, for 429 and 503 (`Retry-After`).
     pub retry_after: Option<u64>,
+    /// Why it happened, for the log only.
+    cause: Option<Cause>,
 }
+
+/// Problems are equal when a client sees the same (the cause is not shown).
+impl PartialEq for Problem {
+    fn eq(&self, other: &Self) -> bool {
+        (self.code, &self.detail, &self.errors, self.retry_after)
+            == (other.code, &other.detail, &other.errors, other.retry_after)
+    }
+}
+
+impl Eq for Problem {}
 
 impl Problem {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
@@ -136,7 +153,30 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
+            cause: None,
         }
+    }
+
+    /// Attaches the internal error behind this problem: the renderer logs
+    /// it (with its source chain and the correlation id); the client never
+    /// sees it.
+    pub fn with_cause(
+        mut self,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        self.cause = Some(std::sync::Arc::from(cause.into()));
+        self
+    }
+
+    /// The internal error behind this problem, if one was attached.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.cause.as_deref()
+    }
+
+    /// Tells the client when to try again (`Retry-After`, seconds).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -149,6 +189,7 @@ impl Problem {
             detail,
             errors,
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -164,8 +205,8 @@ impl Problem {
         Self::new(ErrorCode::Conflict, detail)
     }
 
-    /// A server-side failure. The cause must already be logged by the caller;
-    /// the client sees only a generic sentence.
+    /// A server-side failure: the client sees only a generic sentence
+    /// (attach the cause with [`Problem::with_cause`] so it is logged).
     pub fn internal() -> Self {
         Self::new(
             ErrorCode::Internal,
@@ -203,7 +244,13 @@ impl std::fmt::Display for Problem {
     }
 }
 
-impl std::error::Error for Problem {}
+impl std::error::Error for Problem {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Collects field errors while a request body is parsed into domain types,
 /// so a client learns about every bad field at once.
@@ -272,6 +319,17 @@ mod tests {
         let p = Problem::internal();
         assert_eq!(p.status(), 500);
         assert!(!p.detail.to_lowercase().contains("redb"));
+    }
+
+    #[test]
+    fn the_cause_is_kept_for_the_log_and_never_shown() {
+        let p = Problem::internal().with_cause("redb: disk full");
+        assert_eq!(
+            p.cause().map(|c| c.to_string()).as_deref(),
+            Some("redb: disk full")
+        );
+        assert!(!p.to_body("c").to_string().contains("disk full"));
+        assert_eq!(p, Problem::internal(), "equality is what the client sees");
     }
 
     #[test]

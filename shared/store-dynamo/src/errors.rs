@@ -63,6 +63,9 @@ where
 pub(crate) enum TxFailure {
     /// Another transaction touched the same items; worth retrying.
     Conflict,
+    /// The conditions of the ops at these indexes (ascending) did not hold;
+    /// the adapter names them after its ops ([`lite_store::canceled`]).
+    Canceled(Vec<usize>),
     /// Anything else, already mapped.
     Other(StoreError),
 }
@@ -97,7 +100,7 @@ pub(crate) fn from_cancellation<'a>(
         }
     }
     if !failed.is_empty() {
-        TxFailure::Other(StoreError::TransactionCanceled { failed })
+        TxFailure::Canceled(failed)
     } else if let Some(e) = other {
         TxFailure::Other(e)
     } else if throttled {
@@ -123,7 +126,7 @@ pub(crate) fn from_transact(err: SdkError<TransactWriteItemsError>) -> TxFailure
             TxFailure::Conflict => {
                 tracing::warn!(error = %DisplayErrorContext(&err), "dynamodb transaction conflict")
             }
-            TxFailure::Other(StoreError::TransactionCanceled { failed }) => {
+            TxFailure::Canceled(failed) => {
                 tracing::debug!(?failed, "dynamodb transaction conditions failed")
             }
             TxFailure::Other(_) => {
@@ -176,10 +179,7 @@ mod tests {
             (None, None),
             (Some("ConditionalCheckFailed"), None),
         ];
-        assert_eq!(
-            from_cancellation(reasons),
-            TxFailure::Other(StoreError::TransactionCanceled { failed: vec![1, 3] })
-        );
+        assert_eq!(from_cancellation(reasons), TxFailure::Canceled(vec![1, 3]));
     }
 
     #[test]
@@ -190,10 +190,7 @@ mod tests {
             (Some("TransactionConflict"), None),
             (Some("ConditionalCheckFailed"), None),
         ];
-        assert_eq!(
-            from_cancellation(both),
-            TxFailure::Other(StoreError::TransactionCanceled { failed: vec![1] })
-        );
+        assert_eq!(from_cancellation(both), TxFailure::Canceled(vec![1]));
     }
 
     #[test]

@@ -35,8 +35,9 @@ use convert::{attrs_to_item, item_to_attrs, key_attrs, key_of_attrs, AttrMap};
 use errors::TxFailure;
 use expr::{filter_is_expressible, normalize_sk, Expr, SkPlan};
 use lite_store::{
-    attr, item_size, validate_item, validate_transaction, validate_updates, Condition, Direction,
-    Index, Item, Key, Page, Position, Query, Store, StoreError, TxOp, Update, MAX_ITEM_BYTES,
+    attr, canceled, item_size, validate_item, validate_transaction, validate_updates, Condition,
+    Direction, Index, Item, Key, Page, Position, Query, Store, StoreError, TxOp, TxWrite, Update,
+    MAX_ITEM_BYTES,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -106,9 +107,9 @@ impl DynamoStore {
     /// One op of a transaction already checked by [`validate_transaction`].
     fn tx_item(&self, op: &TxOp) -> Result<TransactWriteItem, StoreError> {
         let builder = TransactWriteItem::builder();
-        Ok(match op {
-            TxOp::Put { item, condition } => builder.put(self.put_op(item, condition.as_ref())?),
-            TxOp::Update {
+        Ok(match op.write() {
+            TxWrite::Put { item, condition } => builder.put(self.put_op(item, condition.as_ref())?),
+            TxWrite::Update {
                 key,
                 updates,
                 condition,
@@ -128,7 +129,7 @@ impl DynamoStore {
                     .map_err(build_error)?;
                 builder.update(op)
             }
-            TxOp::Delete { key, condition } => {
+            TxWrite::Delete { key, condition } => {
                 let mut expr = Expr::new();
                 let condition = condition.as_ref().map(|c| expr.condition(c));
                 let op = Delete::builder()
@@ -141,7 +142,7 @@ impl DynamoStore {
                     .map_err(build_error)?;
                 builder.delete(op)
             }
-            TxOp::Check { key, condition } => {
+            TxWrite::Check { key, condition } => {
                 let mut expr = Expr::new();
                 let condition = expr.condition(condition);
                 let op = ConditionCheck::builder()
@@ -419,6 +420,7 @@ impl Store for DynamoStore {
                     attempt += 1;
                 }
                 Err(TxFailure::Conflict) => return Err(StoreError::Contention),
+                Err(TxFailure::Canceled(failed)) => return Err(canceled(&ops, failed)),
                 Err(TxFailure::Other(e)) => return Err(e),
             }
         }

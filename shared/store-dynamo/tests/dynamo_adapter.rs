@@ -5,7 +5,7 @@
 
 use lite_dynamo::testing::test_dynamo_store;
 use lite_store::{
-    Condition, Index, Item, Key, Query, SkCondition, Store, StoreError, TxOp, Update,
+    Condition, FailedOp, Index, Item, Key, Query, SkCondition, Store, StoreError, TxOp, Update,
 };
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -221,26 +221,30 @@ async fn transaction_cancellation_names_the_failing_ops() {
         .await
         .unwrap();
     let ops = vec![
-        TxOp::Put {
-            item: item(json!({"PK": p, "SK": "new"})),
-            condition: Some(Condition::NotExists),
-        },
-        TxOp::Check {
-            key: Key::new(&p, "existing"),
-            condition: Condition::NotExists,
-        },
-        TxOp::Update {
-            key: Key::new(&p, "counter"),
-            updates: vec![Update::add("n", 1)],
-            condition: None,
-        },
-        TxOp::Delete {
-            key: Key::new(&p, "guarded"),
-            condition: Some(Condition::eq("state", "closed")),
-        },
+        TxOp::put(item(json!({"PK": p, "SK": "new"})))
+            .when(Condition::NotExists)
+            .named("new"),
+        TxOp::check(Key::new(&p, "existing"), Condition::NotExists).named("existing"),
+        TxOp::update(Key::new(&p, "counter"), vec![Update::add("n", 1)]),
+        TxOp::delete(Key::new(&p, "guarded")).when(Condition::eq("state", "closed")),
     ];
     let err = store.transact(ops).await.unwrap_err();
-    assert_eq!(err, StoreError::TransactionCanceled { failed: vec![1, 3] });
+    assert_eq!(
+        err,
+        StoreError::TransactionCanceled {
+            failed: vec![
+                FailedOp {
+                    index: 1,
+                    name: Some("existing".into())
+                },
+                FailedOp {
+                    index: 3,
+                    name: None
+                },
+            ]
+        }
+    );
+    assert_eq!(err.failed_names().collect::<Vec<_>>(), ["existing"]);
     assert_eq!(
         store.get(&Key::new(&p, "new")).await.unwrap(),
         None,
@@ -259,28 +263,12 @@ async fn transaction_cancellation_names_the_failing_ops() {
     // The same ops with conditions that hold apply together, including an
     // update that only removes (it creates a key-only item).
     let ops = vec![
-        TxOp::Put {
-            item: item(json!({"PK": p, "SK": "new"})),
-            condition: Some(Condition::NotExists),
-        },
-        TxOp::Check {
-            key: Key::new(&p, "existing"),
-            condition: Condition::Exists,
-        },
-        TxOp::Update {
-            key: Key::new(&p, "counter"),
-            updates: vec![Update::add("n", 1)],
-            condition: None,
-        },
-        TxOp::Delete {
-            key: Key::new(&p, "guarded"),
-            condition: Some(Condition::eq("state", "open")),
-        },
-        TxOp::Update {
-            key: Key::new(&p, "bare"),
-            updates: vec![Update::remove("nothing")],
-            condition: Some(Condition::NotExists),
-        },
+        TxOp::put(item(json!({"PK": p, "SK": "new"}))).when(Condition::NotExists),
+        TxOp::check(Key::new(&p, "existing"), Condition::Exists),
+        TxOp::update(Key::new(&p, "counter"), vec![Update::add("n", 1)]),
+        TxOp::delete(Key::new(&p, "guarded")).when(Condition::eq("state", "open")),
+        TxOp::update(Key::new(&p, "bare"), vec![Update::remove("nothing")])
+            .when(Condition::NotExists),
     ];
     store.transact(ops).await.unwrap();
     assert_eq!(
@@ -300,10 +288,7 @@ async fn invalid_transactions_are_refused_before_sending() {
     let p = pk("txinvalid");
     let puts = |n: usize| {
         (0..n)
-            .map(|i| TxOp::Put {
-                item: item(json!({"PK": p, "SK": i.to_string()})),
-                condition: None,
-            })
+            .map(|i| TxOp::put(item(json!({"PK": p, "SK": i.to_string()}))))
             .collect::<Vec<_>>()
     };
     assert!(matches!(
@@ -311,24 +296,17 @@ async fn invalid_transactions_are_refused_before_sending() {
         Err(StoreError::Invalid(_))
     ));
     let twice = vec![
-        TxOp::Put {
-            item: item(json!({"PK": p, "SK": "a"})),
-            condition: None,
-        },
-        TxOp::Delete {
-            key: Key::new(&p, "a"),
-            condition: None,
-        },
+        TxOp::put(item(json!({"PK": p, "SK": "a"}))),
+        TxOp::delete(Key::new(&p, "a")),
     ];
     assert!(matches!(
         store.transact(twice).await,
         Err(StoreError::Invalid(_))
     ));
-    let key_update = vec![TxOp::Update {
-        key: Key::new(&p, "a"),
-        updates: vec![Update::set("SK", "b")],
-        condition: None,
-    }];
+    let key_update = vec![TxOp::update(
+        Key::new(&p, "a"),
+        vec![Update::set("SK", "b")],
+    )];
     assert!(matches!(
         store.transact(key_update).await,
         Err(StoreError::Invalid(_))
@@ -359,17 +337,11 @@ async fn batch_get_chunks_dedupes_and_keeps_order() {
     let store = test_dynamo_store().await;
     let p = pk("batch");
     let items: Vec<TxOp> = (0..100)
-        .map(|i| TxOp::Put {
-            item: item(json!({"PK": p, "SK": format!("{i:03}"), "i": i})),
-            condition: None,
-        })
+        .map(|i| TxOp::put(item(json!({"PK": p, "SK": format!("{i:03}"), "i": i}))))
         .collect();
     store.transact(items).await.unwrap();
     let more: Vec<TxOp> = (100..150)
-        .map(|i| TxOp::Put {
-            item: item(json!({"PK": p, "SK": format!("{i:03}"), "i": i})),
-            condition: None,
-        })
+        .map(|i| TxOp::put(item(json!({"PK": p, "SK": format!("{i:03}"), "i": i}))))
         .collect();
     store.transact(more).await.unwrap();
     // 250 keys: every stored key backwards, a missing key, and duplicates.

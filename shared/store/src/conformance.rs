@@ -16,8 +16,8 @@
 //! once against one shared table (the DynamoDB emulator).
 
 use crate::{
-    attr, Condition, Direction, Index, Item, Key, Page, Position, Query, SkCondition, Store,
-    StoreError, TxOp, Update, MAX_ITEM_BYTES, MAX_TRANSACTION_OPS,
+    attr, Condition, Direction, FailedOp, Index, Item, Key, Page, Position, Query, SkCondition,
+    Store, StoreError, TxOp, Update, MAX_ITEM_BYTES, MAX_TRANSACTION_OPS,
 };
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -51,6 +51,7 @@ macro_rules! conformance_tests {
             transaction_cancels_on_failed_conditions
             transaction_validation
             transaction_uniqueness
+            transaction_names_failed_conditions
             concurrent_conditional_decrements
             concurrent_unique_claims
             item_size_limit
@@ -1182,23 +1183,14 @@ pub async fn transaction_applies_all(store: Arc<dyn Store>) {
     let f = tx_fixture(&store, "tx-all").await;
     store
         .transact(vec![
-            TxOp::Put {
-                item: f.new_item(),
-                condition: Some(Condition::NotExists),
-            },
-            TxOp::Update {
-                key: f.key("upd"),
-                updates: vec![Update::add("n", 2), Update::set("tag", "t")],
-                condition: Some(Condition::eq("n", 1)),
-            },
-            TxOp::Delete {
-                key: f.key("del"),
-                condition: Some(Condition::Exists),
-            },
-            TxOp::Check {
-                key: f.key("chk"),
-                condition: Condition::eq("status", "open"),
-            },
+            TxOp::put(f.new_item()).when(Condition::NotExists),
+            TxOp::update(
+                f.key("upd"),
+                vec![Update::add("n", 2), Update::set("tag", "t")],
+            )
+            .when(Condition::eq("n", 1)),
+            TxOp::delete(f.key("del")).when(Condition::Exists),
+            TxOp::check(f.key("chk"), Condition::eq("status", "open")),
         ])
         .await
         .expect("transaction");
@@ -1216,15 +1208,8 @@ pub async fn transaction_applies_all(store: Arc<dyn Store>) {
     // Unconditional ops, and an update that creates its item.
     store
         .transact(vec![
-            TxOp::Update {
-                key: f.key("created"),
-                updates: vec![Update::add("n", 1)],
-                condition: None,
-            },
-            TxOp::Delete {
-                key: f.key("never-there"),
-                condition: None,
-            },
+            TxOp::update(f.key("created"), vec![Update::add("n", 1)]),
+            TxOp::delete(f.key("never-there")),
         ])
         .await
         .expect("unconditional transaction");
@@ -1239,67 +1224,30 @@ pub async fn transaction_cancels_on_failed_conditions(store: Arc<dyn Store>) {
     let f = tx_fixture(&store, "tx-cancel").await;
     let ops = |upd_n: i64, third_v: i64, del_v: i64| {
         vec![
-            TxOp::Put {
-                item: f.new_item(),
-                condition: Some(Condition::NotExists),
-            },
-            TxOp::Update {
-                key: f.key("upd"),
-                updates: vec![Update::add("n", 1)],
-                condition: Some(Condition::eq("n", upd_n)),
-            },
-            TxOp::Update {
-                key: f.key("third"),
-                updates: vec![Update::set("v", 2)],
-                condition: Some(Condition::eq("v", third_v)),
-            },
-            TxOp::Delete {
-                key: f.key("del"),
-                condition: Some(Condition::eq("v", del_v)),
-            },
+            TxOp::put(f.new_item()).when(Condition::NotExists),
+            TxOp::update(f.key("upd"), vec![Update::add("n", 1)]).when(Condition::eq("n", upd_n)),
+            TxOp::update(f.key("third"), vec![Update::set("v", 2)])
+                .when(Condition::eq("v", third_v)),
+            TxOp::delete(f.key("del")).when(Condition::eq("v", del_v)),
         ]
     };
-    assert_eq!(
-        store.transact(ops(1, 999, 1)).await,
-        Err(StoreError::TransactionCanceled { failed: vec![2] })
-    );
+    assert_eq!(store.transact(ops(1, 999, 1)).await, Err(unnamed(&[2])));
     f.assert_untouched(&store, "op 2 failed").await;
-    assert_eq!(
-        store.transact(ops(7, 1, 7)).await,
-        Err(StoreError::TransactionCanceled { failed: vec![1, 3] })
-    );
+    assert_eq!(store.transact(ops(7, 1, 7)).await, Err(unnamed(&[1, 3])));
     f.assert_untouched(&store, "ops 1 and 3 failed").await;
 
     let check_fails = vec![
-        TxOp::Put {
-            item: f.new_item(),
-            condition: None,
-        },
-        TxOp::Check {
-            key: f.key("chk"),
-            condition: Condition::eq("status", "closed"),
-        },
+        TxOp::put(f.new_item()),
+        TxOp::check(f.key("chk"), Condition::eq("status", "closed")),
     ];
-    assert_eq!(
-        store.transact(check_fails).await,
-        Err(StoreError::TransactionCanceled { failed: vec![1] })
-    );
+    assert_eq!(store.transact(check_fails).await, Err(unnamed(&[1])));
     f.assert_untouched(&store, "a Check failed").await;
 
     let missing_check = vec![
-        TxOp::Delete {
-            key: f.key("del"),
-            condition: None,
-        },
-        TxOp::Check {
-            key: f.key("no-such-item"),
-            condition: Condition::Exists,
-        },
+        TxOp::delete(f.key("del")),
+        TxOp::check(f.key("no-such-item"), Condition::Exists),
     ];
-    assert_eq!(
-        store.transact(missing_check).await,
-        Err(StoreError::TransactionCanceled { failed: vec![1] })
-    );
+    assert_eq!(store.transact(missing_check).await, Err(unnamed(&[1])));
     f.assert_untouched(&store, "Exists on a missing item failed")
         .await;
 }
@@ -1310,24 +1258,14 @@ pub async fn transaction_validation(store: Arc<dyn Store>) {
     let pk = unique("tx-validation");
     let item = |sk: String| obj(json!({"PK": pk, "SK": sk}));
     let twice = vec![
-        TxOp::Put {
-            item: item("k".into()),
-            condition: None,
-        },
-        TxOp::Update {
-            key: Key::new(&pk, "k"),
-            updates: vec![Update::set("v", 1)],
-            condition: None,
-        },
+        TxOp::put(item("k".into())),
+        TxOp::update(Key::new(&pk, "k"), vec![Update::set("v", 1)]),
     ];
     assert_invalid(store.transact(twice).await, "two ops on one key");
     assert_eq!(get(&store, &Key::new(&pk, "k")).await, None);
 
     let too_many: Vec<TxOp> = (0..=MAX_TRANSACTION_OPS)
-        .map(|i| TxOp::Put {
-            item: item(format!("many#{i:03}")),
-            condition: None,
-        })
+        .map(|i| TxOp::put(item(format!("many#{i:03}"))))
         .collect();
     assert_invalid(store.transact(too_many).await, "101 ops");
     assert_eq!(
@@ -1337,18 +1275,14 @@ pub async fn transaction_validation(store: Arc<dyn Store>) {
     );
 
     assert_invalid(store.transact(Vec::new()).await, "no ops");
-    let key_update = vec![TxOp::Update {
-        key: Key::new(&pk, "u"),
-        updates: vec![Update::set(attr::SK, "x")],
-        condition: None,
-    }];
+    let key_update = vec![TxOp::update(
+        Key::new(&pk, "u"),
+        vec![Update::set(attr::SK, "x")],
+    )];
     assert_invalid(store.transact(key_update).await, "updating SK");
 
     let most: Vec<TxOp> = (0..MAX_TRANSACTION_OPS)
-        .map(|i| TxOp::Put {
-            item: item(format!("max#{i:03}")),
-            condition: None,
-        })
+        .map(|i| TxOp::put(item(format!("max#{i:03}"))))
         .collect();
     store.transact(most).await.expect("100 ops");
     let page = page(&store, &Query::new(Index::Table, &pk).limit(1000)).await;
@@ -1362,21 +1296,13 @@ pub async fn transaction_uniqueness(store: Arc<dyn Store>) {
     let claim = unique("uniq-email");
     let signup = |user: &str| {
         vec![
-            TxOp::Put {
-                item: obj(json!({"PK": users, "SK": user})),
-                condition: Some(Condition::NotExists),
-            },
-            TxOp::Put {
-                item: obj(json!({"PK": claim, "SK": "claim", "owner": user})),
-                condition: Some(Condition::NotExists),
-            },
+            TxOp::put(obj(json!({"PK": users, "SK": user}))).when(Condition::NotExists),
+            TxOp::put(obj(json!({"PK": claim, "SK": "claim", "owner": user})))
+                .when(Condition::NotExists),
         ]
     };
     store.transact(signup("alice")).await.expect("first claim");
-    assert_eq!(
-        store.transact(signup("bob")).await,
-        Err(StoreError::TransactionCanceled { failed: vec![1] })
-    );
+    assert_eq!(store.transact(signup("bob")).await, Err(unnamed(&[1])));
     assert_eq!(get(&store, &Key::new(&users, "bob")).await, None);
     let owner = get(&store, &Key::new(&claim, "claim"))
         .await
@@ -1423,6 +1349,66 @@ pub async fn concurrent_conditional_decrements(store: Arc<dyn Store>) {
     );
 }
 
+/// The cancellation of unnamed ops at `indexes`.
+fn unnamed(indexes: &[usize]) -> StoreError {
+    StoreError::TransactionCanceled {
+        failed: indexes
+            .iter()
+            .map(|&index| FailedOp { index, name: None })
+            .collect(),
+    }
+}
+
+/// A canceled transaction reports the failed ops by the names they were
+/// given (several ops may share one; an op built from data may carry it),
+/// and only those: passing conditions and unconditional ops are not named.
+pub async fn transaction_names_failed_conditions(store: Arc<dyn Store>) {
+    let f = tx_fixture(&store, "tx-named").await;
+    let ops = |upd_n: i64, del_v: i64| {
+        vec![
+            TxOp::put(f.new_item()).named("unconditional"),
+            TxOp::update(f.key("upd"), vec![Update::add("n", 1)])
+                .when(Condition::eq("n", upd_n))
+                .named("counter"),
+            TxOp::check(f.key("chk"), Condition::eq("status", "open")).named("open"),
+            TxOp::delete(f.key("del"))
+                .when(Condition::eq("v", del_v))
+                .named(format!("line-{del_v}")),
+            TxOp::check(f.key("no-such-item"), Condition::NotExists).named("absent"),
+        ]
+    };
+    let e = store
+        .transact(ops(7, 7))
+        .await
+        .expect_err("two conditions fail");
+    f.assert_untouched(&store, "named ops failed").await;
+    assert_eq!(
+        e,
+        StoreError::TransactionCanceled {
+            failed: vec![
+                FailedOp {
+                    index: 1,
+                    name: Some("counter".into())
+                },
+                FailedOp {
+                    index: 3,
+                    name: Some("line-7".into())
+                },
+            ]
+        }
+    );
+    assert!(e.failed_on("counter") && e.failed_on("line-7"));
+    assert!(!e.failed_on("open") && !e.failed_on("absent") && !e.failed_on("unconditional"));
+    assert_eq!(e.failed_names().collect::<Vec<_>>(), ["counter", "line-7"]);
+
+    let e = store
+        .transact(ops(1, 7))
+        .await
+        .expect_err("one condition fails");
+    assert_eq!(e.failed_names().collect::<Vec<_>>(), ["line-7"]);
+    f.assert_untouched(&store, "a named op failed").await;
+}
+
 /// 32 concurrent transactions claim one uniqueness key: exactly one wins,
 /// its value is stored, and no loser's other write landed.
 pub async fn concurrent_unique_claims(store: Arc<dyn Store>) {
@@ -1433,14 +1419,10 @@ pub async fn concurrent_unique_claims(store: Arc<dyn Store>) {
         let (store, claim, users) = (Arc::clone(&store), claim.clone(), users.clone());
         tasks.spawn(async move {
             let ops = vec![
-                TxOp::Put {
-                    item: obj(json!({"PK": claim, "SK": "claim", "owner": i})),
-                    condition: Some(Condition::NotExists),
-                },
-                TxOp::Put {
-                    item: obj(json!({"PK": users, "SK": format!("{i:02}")})),
-                    condition: Some(Condition::NotExists),
-                },
+                TxOp::put(obj(json!({"PK": claim, "SK": "claim", "owner": i})))
+                    .when(Condition::NotExists),
+                TxOp::put(obj(json!({"PK": users, "SK": format!("{i:02}")})))
+                    .when(Condition::NotExists),
             ];
             (i, store.transact(ops).await)
         });
@@ -1449,7 +1431,7 @@ pub async fn concurrent_unique_claims(store: Arc<dyn Store>) {
     while let Some(result) = tasks.join_next().await {
         match result.expect("task") {
             (i, Ok(())) => winners.push(i),
-            (_, Err(StoreError::TransactionCanceled { failed })) => assert_eq!(failed, vec![0]),
+            (_, Err(e @ StoreError::TransactionCanceled { .. })) => assert_eq!(e, unnamed(&[0])),
             (_, Err(StoreError::Contention)) => {}
             (_, Err(e)) => panic!("unexpected {e}"),
         }
@@ -1478,12 +1460,7 @@ pub async fn item_size_limit(store: Arc<dyn Store>) {
     assert_invalid(store.put(big.clone(), None).await, "oversized put");
     assert_eq!(get(&store, &Key::new(&pk, "big")).await, None);
     assert_invalid(
-        store
-            .transact(vec![TxOp::Put {
-                item: big,
-                condition: None,
-            }])
-            .await,
+        store.transact(vec![TxOp::put(big)]).await,
         "oversized transaction put",
     );
     assert_eq!(get(&store, &Key::new(&pk, "big")).await, None);

@@ -1,3 +1,4 @@
+use crate::tx::FailedOp;
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -6,9 +7,9 @@ pub enum StoreError {
     #[error("condition failed")]
     ConditionFailed,
     /// A transaction was not applied because the conditions of these ops
-    /// (indexes into the op list) did not hold.
-    #[error("transaction canceled: conditions failed at ops {failed:?}")]
-    TransactionCanceled { failed: Vec<usize> },
+    /// did not hold (named as the ops were; see [`TxOp::named`](crate::TxOp::named)).
+    #[error("transaction canceled: conditions failed at {}", list(failed))]
+    TransactionCanceled { failed: Vec<FailedOp> },
     /// Concurrent transactions collided and retries ran out; safe to retry.
     #[error("contention on the same items; retry")]
     Contention,
@@ -24,9 +25,22 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+fn list(failed: &[FailedOp]) -> String {
+    failed
+        .iter()
+        .map(FailedOp::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl StoreError {
-    /// Whether repeating the same call may succeed.
-    pub fn is_retryable(&self) -> bool {
+    /// Whether repeating the same call later may succeed: the store was
+    /// busy (contention, throttling) or could not be reached. The one
+    /// definition every caller uses (saga tasks raise `Checkout.Transient`
+    /// for these, consumers ask for redelivery). A failed condition is not
+    /// transient: repeating the same write fails the same way; an
+    /// optimistic writer re-reads instead (see [`crate::optimistic`]).
+    pub fn is_transient(&self) -> bool {
         matches!(
             self,
             StoreError::Contention | StoreError::Throttled | StoreError::Unavailable(_)
@@ -40,5 +54,21 @@ impl StoreError {
             self,
             StoreError::ConditionFailed | StoreError::TransactionCanceled { .. }
         )
+    }
+
+    /// Whether a transaction was canceled because the condition of an op
+    /// named `name` did not hold.
+    pub fn failed_on(&self, name: &str) -> bool {
+        self.failed_names().any(|n| n == name)
+    }
+
+    /// The names of the ops whose conditions canceled a transaction (none
+    /// for any other error; unnamed ops are left out).
+    pub fn failed_names(&self) -> impl Iterator<Item = &str> {
+        let failed: &[FailedOp] = match self {
+            StoreError::TransactionCanceled { failed } => failed,
+            _ => &[],
+        };
+        failed.iter().filter_map(|f| f.name.as_deref())
     }
 }

@@ -18,91 +18,27 @@
 mod condition;
 mod error;
 mod model;
+pub mod optimistic;
+mod problem;
 mod query;
 pub mod redb_store;
+mod tx;
 mod update;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use condition::{Cmp, Condition};
 pub use error::StoreError;
 pub use model::{attr, item_size, validate_item, Item, Key, MAX_ITEM_BYTES, MAX_TRANSACTION_OPS};
+pub use problem::{BUSY_DETAIL, BUSY_RETRY_AFTER_SECS};
 pub use query::{Direction, Index, Page, Position, Query, SkCondition};
+pub use tx::{canceled, validate_transaction, FailedOp, OpName, TxOp, TxWrite};
 pub use update::{validate_updates, Update};
 
 use async_trait::async_trait;
-
-/// One write inside a transaction.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TxOp {
-    Put {
-        item: Item,
-        condition: Option<Condition>,
-    },
-    Update {
-        key: Key,
-        updates: Vec<Update>,
-        condition: Option<Condition>,
-    },
-    Delete {
-        key: Key,
-        condition: Option<Condition>,
-    },
-    /// Writes nothing; the transaction applies only if the condition holds.
-    Check { key: Key, condition: Condition },
-}
-
-impl TxOp {
-    pub fn key(&self) -> Result<Key, StoreError> {
-        match self {
-            TxOp::Put { item, .. } => Key::of(item),
-            TxOp::Update { key, .. } | TxOp::Delete { key, .. } | TxOp::Check { key, .. } => {
-                Ok(key.clone())
-            }
-        }
-    }
-
-    pub fn condition(&self) -> Option<&Condition> {
-        match self {
-            TxOp::Put { condition, .. }
-            | TxOp::Update { condition, .. }
-            | TxOp::Delete { condition, .. } => condition.as_ref(),
-            TxOp::Check { condition, .. } => Some(condition),
-        }
-    }
-}
-
-/// Checks a transaction before anything is written or sent: 1 to
-/// [`MAX_TRANSACTION_OPS`] ops, each on a different key, with valid items
-/// and updates. Both adapters call it, so both refuse the same requests.
-pub fn validate_transaction(ops: &[TxOp]) -> Result<(), StoreError> {
-    if ops.is_empty() || ops.len() > MAX_TRANSACTION_OPS {
-        return Err(StoreError::Invalid(format!(
-            "a transaction has 1 to {MAX_TRANSACTION_OPS} ops, not {}",
-            ops.len()
-        )));
-    }
-    let mut keys = std::collections::HashSet::with_capacity(ops.len());
-    for op in ops {
-        let key = match op {
-            TxOp::Put { item, .. } => validate_item(item)?,
-            TxOp::Update { key, updates, .. } => {
-                validate_updates(updates)?;
-                key.clone()
-            }
-            TxOp::Delete { key, .. } | TxOp::Check { key, .. } => key.clone(),
-        };
-        key.validate()?;
-        if !keys.insert(key) {
-            return Err(StoreError::Invalid(format!(
-                "transaction touches {} twice",
-                op.key()?
-            )));
-        }
-    }
-    Ok(())
-}
 
 /// The single table. Every operation is strongly consistent on the table
 /// itself; index queries are eventually consistent on DynamoDB (GSIs) and
@@ -141,7 +77,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Item>, StoreError>;
 
     /// Applies every op or none. When a condition fails, nothing is written
-    /// and [`StoreError::TransactionCanceled`] names the failing ops by index.
+    /// and [`StoreError::TransactionCanceled`] reports the failing ops by
+    /// name (see [`TxOp::named`]; build it with [`canceled`]).
     /// At most [`MAX_TRANSACTION_OPS`] ops, each on a different key.
     async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError>;
 }

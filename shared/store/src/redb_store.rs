@@ -30,8 +30,8 @@
 //! it reads, then awaits it; with no listener a notification costs a lock.
 
 use crate::{
-    validate_item, validate_transaction, validate_updates, Condition, Direction, Index, Item, Key,
-    Page, Position, Query, SkCondition, Store, StoreError, TxOp, Update,
+    canceled, validate_item, validate_transaction, validate_updates, Condition, Direction, Index,
+    Item, Key, Page, Position, Query, SkCondition, Store, StoreError, TxOp, TxWrite, Update,
 };
 use async_trait::async_trait;
 use redb::{Database, ReadableTable, TableDefinition};
@@ -572,21 +572,21 @@ fn run_transaction(db: &Database, ops: &[TxOp]) -> Result<(), StoreError> {
             .map(|(i, _)| i)
             .collect();
         if !failed.is_empty() {
-            return Err(StoreError::TransactionCanceled { failed });
+            return Err(canceled(ops, failed));
         }
         // Work out every new state before writing any, so an invalid update
         // result cancels the whole transaction (the abort would anyway).
         let mut writes: Vec<(usize, Option<Item>)> = Vec::with_capacity(ops.len());
         for (i, op) in ops.iter().enumerate() {
-            match op {
-                TxOp::Put { item, .. } => writes.push((i, Some(item.clone()))),
-                TxOp::Update { key, updates, .. } => {
+            match op.write() {
+                TxWrite::Put { item, .. } => writes.push((i, Some(item.clone()))),
+                TxWrite::Update { key, updates, .. } => {
                     let new = apply_updates(key, current[i].as_ref(), updates)?;
                     validate_item(&new)?;
                     writes.push((i, Some(new)));
                 }
-                TxOp::Delete { .. } => writes.push((i, None)),
-                TxOp::Check { .. } => {}
+                TxWrite::Delete { .. } => writes.push((i, None)),
+                TxWrite::Check { .. } => {}
             }
         }
         for (i, new) in writes {
@@ -969,10 +969,7 @@ mod tests {
         // Clones share the feed; transactions notify too.
         store
             .clone()
-            .transact(vec![TxOp::Delete {
-                key: Key::new("p", "s"),
-                condition: None,
-            }])
+            .transact(vec![TxOp::delete(Key::new("p", "s"))])
             .await
             .unwrap();
         tokio::time::timeout(Duration::from_secs(5), notified)

@@ -103,14 +103,8 @@ async fn a_file_store_survives_closing_and_reopening() {
             .unwrap();
         store
             .transact(vec![
-                TxOp::Put {
-                    item: obj(json!({"PK": "p", "SK": "3"})),
-                    condition: Some(Condition::NotExists),
-                },
-                TxOp::Delete {
-                    key: Key::new("p", "2"),
-                    condition: None,
-                },
+                TxOp::put(obj(json!({"PK": "p", "SK": "3"}))).when(Condition::NotExists),
+                TxOp::delete(Key::new("p", "2")),
             ])
             .await
             .unwrap();
