@@ -7,12 +7,15 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use lite_http::{Access, Context, Json, RouteSpec, TableAccess};
+use lite_http::{Access, Json, RouteSpec, TableAccess};
+use lite_service::Service;
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi, ServerBuilder};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
+
+pub mod document;
 
 pub const ROUTES: &[RouteSpec] = &[
     RouteSpec {
@@ -89,16 +92,28 @@ pub fn openapi() -> OpenApi {
                 .build(),
         ),
     );
+    document::complete(&mut doc, &route_table());
     doc
 }
 
-/// The platform router; the document is built once, here, not per request.
-pub fn router(_ctx: Context) -> axum::Router {
-    let doc = serde_json::to_vec(&openapi()).expect("the OpenAPI document serializes");
-    own_routes()
-        .with_state(Bytes::from(doc))
-        .split_for_parts()
-        .0
+/// The platform service: health and the document. It owns no ports (it
+/// reads nothing), so it is built from nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Api;
+
+impl Service for Api {
+    fn name(&self) -> &'static str {
+        "api"
+    }
+
+    /// The document is built once, here, not per request.
+    fn router(&self) -> axum::Router {
+        let doc = serde_json::to_vec(&openapi()).expect("the OpenAPI document serializes");
+        own_routes()
+            .with_state(Bytes::from(doc))
+            .split_for_parts()
+            .0
+    }
 }
 
 #[derive(Serialize, ToSchema)]

@@ -1,6 +1,6 @@
 //! Lambda entry point of the platform routes.
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    lite_lambda::serve_with(api::router, auth::protect).await
+async fn main() -> Result<(), lite_lambda::Error> {
+    lite_lambda::run_with(auth::protect, |_| async { Ok(api::Api) }).await
 }

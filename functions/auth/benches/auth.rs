@@ -16,6 +16,7 @@
 //! criterion's report this prints each median and the comparisons; it
 //! never fails on them.
 
+use lite_service::Service;
 use auth::{AuthConfig, Limits, SigningKeys};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -23,7 +24,8 @@ use axum::Router;
 use criterion::{black_box, Criterion};
 use http_body_util::BodyExt;
 use lite_core::CursorCodec;
-use lite_http::{Context, Cursors, HttpConfig, TokenVerifier};
+use lite_http::{HttpConfig, TokenVerifier};
+use lite_ports::{Context, Cursors};
 use lite_store::redb_store::RedbStore;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -96,7 +98,7 @@ fn fixture(rt: &Runtime) -> Fixture {
     auth::protect(&ctx, &mut verifier);
     let verifier = Arc::new(verifier);
     let app = lite_http::finish(
-        auth::router_with(ctx, config),
+        auth::Auth::new(ctx, config).router(),
         verifier.clone(),
         &HttpConfig::default(),
     );

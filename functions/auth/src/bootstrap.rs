@@ -22,7 +22,7 @@
 use crate::domain::{EmailAddress, Password};
 use crate::service::{ensure_admin, AdminBootstrap};
 use crate::AuthError;
-use lite_http::Context;
+use lite_ports::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::future::Future;
@@ -285,8 +285,10 @@ mod tests {
     use crate::{accounts, AuthConfig, SigningKeys};
     use axum::body::Body;
     use axum::http::{header, Method, Request, StatusCode};
-    use lite_http::testing::{finish_for_tests, memory_context};
+    use lite_http::testing::finish_for_tests;
     use lite_http::Role;
+    use lite_ports::testing::memory_context;
+    use lite_service::Service;
     use serde_json::json;
     use tower::ServiceExt;
 
@@ -522,10 +524,9 @@ mod tests {
     #[tokio::test]
     async fn an_existing_customer_is_promoted() {
         let ctx = memory_context();
-        let app = finish_for_tests(crate::router_with(
-            ctx.clone(),
-            AuthConfig::with_keys(SigningKeys::generate()),
-        ));
+        let app = finish_for_tests(
+            crate::Auth::new(ctx.clone(), AuthConfig::with_keys(SigningKeys::generate())).router(),
+        );
         let body =
             json!({"email": "ann@example.com", "password": "correct horse 42", "name": "Ann"});
         let response = app

@@ -39,6 +39,35 @@ pub use error::AuthError;
 pub use google::GoogleConfig;
 pub use key_store::KeyProvider;
 pub use keys::{Jwk, Jwks, SigningKey, SigningKeys};
-pub use routes::{openapi, router, router_with, routes, ROUTES};
+pub use routes::{openapi, routes, ROUTES};
 pub use service::{ensure_admin, AdminBootstrap, TokenResponse, ACCESS_TTL_SECS};
 pub use throttle::Limits;
+
+use lite_ports::Context;
+use lite_service::Service;
+
+/// The auth service on its store and its configuration (signing keys,
+/// Google sign-in, limits): the sign-up, login, token and JWKS routes.
+#[derive(Clone)]
+pub struct Auth {
+    ctx: Context,
+    config: AuthConfig,
+}
+
+impl Auth {
+    /// On AWS the configuration comes from [`AuthConfig::from_env`]; the
+    /// local API uses [`AuthConfig::local`].
+    pub fn new(ctx: Context, config: AuthConfig) -> Self {
+        Self { ctx, config }
+    }
+}
+
+impl Service for Auth {
+    fn name(&self) -> &'static str {
+        "auth"
+    }
+
+    fn router(&self) -> axum::Router {
+        routes::router(self.ctx.clone(), self.config.clone())
+    }
+}

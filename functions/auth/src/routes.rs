@@ -99,13 +99,7 @@ pub fn routes() -> OpenApiRouter<AuthState> {
         .routes(utoipa_routes!(google_callback))
 }
 
-/// Every auth route, configured from the environment (see
-/// [`AuthConfig::from_env`]): what the Lambda binary serves.
-pub fn router(ctx: Context) -> axum::Router {
-    router_with(ctx, AuthConfig::from_env())
-}
-
-pub fn router_with(ctx: Context, config: AuthConfig) -> axum::Router {
+pub fn router(ctx: Context, config: AuthConfig) -> axum::Router {
     routes()
         .with_state(AuthState::new(ctx, config))
         .split_for_parts()

@@ -37,7 +37,32 @@ mod token;
 mod view;
 
 pub use error::CartError;
-pub use routes::{openapi, router, routes, AddCartItem, UpdateCartItem, ROUTES};
+pub use routes::{openapi, routes, AddCartItem, UpdateCartItem, ROUTES};
 pub use shopper::Shopper;
 pub use token::CartToken;
 pub use view::{CartItemView, CartView, CART_TOKEN_HEADER};
+
+use lite_ports::Context;
+use lite_service::Service;
+
+/// The cart service on its store: the cart routes.
+#[derive(Clone)]
+pub struct Cart {
+    ctx: Context,
+}
+
+impl Cart {
+    pub fn new(ctx: Context) -> Self {
+        Self { ctx }
+    }
+}
+
+impl Service for Cart {
+    fn name(&self) -> &'static str {
+        "cart"
+    }
+
+    fn router(&self) -> axum::Router {
+        routes::router(self.ctx.clone())
+    }
+}

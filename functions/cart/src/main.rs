@@ -1,6 +1,9 @@
-//! Lambda entry point: every cart route, one function per route on AWS.
+//! Lambda entry point of the cart service: one function per route on AWS.
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    lite_lambda::serve_with(cart::router, auth_guard::protect).await
+async fn main() -> Result<(), lite_lambda::Error> {
+    lite_lambda::run_with(auth_guard::protect, |ctx| async move {
+        Ok(cart::Cart::new(ctx))
+    })
+    .await
 }

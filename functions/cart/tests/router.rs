@@ -2,13 +2,14 @@
 //! store, with products created through the catalog's own functions and a
 //! clock the tests move.
 
+use lite_service::Service;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use http_body_util::BodyExt;
 use lite_core::ManualClock;
 use lite_http::testing::{customer_token, mint, TokenSpec};
-use lite_http::Context;
+use lite_ports::Context;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -54,10 +55,10 @@ fn start() -> DateTime<Utc> {
 }
 
 fn app() -> App {
-    let mut ctx = lite_http::testing::memory_context();
+    let mut ctx = lite_ports::testing::memory_context();
     let clock = Arc::new(ManualClock::new(start()));
     ctx.clock = clock.clone();
-    let router = lite_http::testing::finish_for_tests(cart::router(ctx.clone()));
+    let router = lite_http::testing::finish_for_tests(cart::Cart::new(ctx.clone()).router());
     App { router, ctx, clock }
 }
 

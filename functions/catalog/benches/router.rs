@@ -18,6 +18,7 @@
 //! vCPU. `taskset -c 0 cargo bench …` pins the run to one CPU for a
 //! steadier comparison (see load/README.md for both figures).
 
+use lite_service::Service;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -25,7 +26,8 @@ use catalog::{ListParams, NewProduct, ProductId, ProductInput, Sort};
 use criterion::{black_box, Criterion};
 use http_body_util::BodyExt;
 use lite_core::{CursorCodec, Sku};
-use lite_http::{Context, Cursors, HttpConfig, TokenVerifier};
+use lite_http::{HttpConfig, TokenVerifier};
+use lite_ports::{Context, Cursors};
 use lite_store::redb_store::RedbStore;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -96,7 +98,7 @@ fn fixture(rt: &Runtime) -> Fixture {
     );
     let (products, id) = rt.block_on(seed(&ctx));
     let app = lite_http::finish(
-        catalog::router(ctx.clone()),
+        catalog::Catalog::new(ctx.clone()).router(),
         Arc::new(TokenVerifier::new()),
         &HttpConfig::default(),
     );
@@ -280,7 +282,7 @@ fn breakdown(c: &mut Criterion, rt: &Runtime, fx: &Fixture) {
         b.to_async(rt)
             .iter(|| async { black_box(catalog::get(ctx, id).await.unwrap()) })
     });
-    let bare = catalog::router(ctx.clone());
+    let bare = catalog::Catalog::new(ctx.clone()).router();
     let path = format!("/v1/products/{id}");
     group.bench_function("bare_router_get_product", |b| {
         b.to_async(rt)

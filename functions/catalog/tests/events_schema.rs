@@ -3,6 +3,7 @@
 //! against `events/schemas/<detail-type>.json` and decode as their
 //! contract types.
 
+use lite_service::Service;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -21,9 +22,9 @@ struct App {
 }
 
 fn app() -> App {
-    let ctx = lite_http::testing::memory_context();
+    let ctx = lite_ports::testing::memory_context();
     let store = ctx.store.clone();
-    let router = lite_http::testing::finish_for_tests(catalog::router(ctx));
+    let router = lite_http::testing::finish_for_tests(catalog::Catalog::new(ctx).router());
     App { router, store }
 }
 

@@ -2,13 +2,14 @@
 //! only from a newer summary version, with their listing entries and
 //! `product.updated.v1` in the same write.
 
+use lite_service::Service;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use catalog::consumers::RatingSync;
 use http_body_util::BodyExt;
 use lite_events::contracts::{RatingSummary, ReviewApprovedV1, ReviewWithdrawnV1, WithdrawReason};
 use lite_events::{Envelope, Handler, HandlerError};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::{Index, Query};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -89,7 +90,7 @@ async fn updated_events(ctx: &Context) -> usize {
 }
 
 async fn by_rating(ctx: &Context) -> Vec<String> {
-    let router = lite_http::testing::finish_for_tests(catalog::router(ctx.clone()));
+    let router = lite_http::testing::finish_for_tests(catalog::Catalog::new(ctx.clone()).router());
     let req = Request::get("/v1/products?sort=rating&category=lamps")
         .body(Body::empty())
         .unwrap();
@@ -107,7 +108,7 @@ async fn by_rating(ctx: &Context) -> Vec<String> {
 
 #[tokio::test]
 async fn applies_newer_summaries_only_and_once() {
-    let ctx = lite_http::testing::memory_context();
+    let ctx = lite_ports::testing::memory_context();
     let sync = RatingSync::new(ctx.clone());
     let p = product(&ctx, "LAMP-1").await;
     let before = updated_events(&ctx).await;
@@ -145,7 +146,7 @@ async fn applies_newer_summaries_only_and_once() {
 
 #[tokio::test]
 async fn the_rating_listing_follows() {
-    let ctx = lite_http::testing::memory_context();
+    let ctx = lite_ports::testing::memory_context();
     let sync = RatingSync::new(ctx.clone());
     let a = product(&ctx, "LAMP-A").await;
     let b = product(&ctx, "LAMP-B").await;
@@ -163,7 +164,7 @@ async fn the_rating_listing_follows() {
 
 #[tokio::test]
 async fn gone_products_are_done_and_foreign_events_poison() {
-    let ctx = lite_http::testing::memory_context();
+    let ctx = lite_ports::testing::memory_context();
     let sync = RatingSync::new(ctx.clone());
     let p = product(&ctx, "LAMP-2").await;
     catalog::delete(&ctx, &catalog::ProductId::parse(&p).unwrap())

@@ -2,6 +2,7 @@
 //! store: what the table holds after each write, and the route table's
 //! promises about auth.
 
+use lite_service::Service;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -19,9 +20,9 @@ struct App {
 }
 
 fn app() -> App {
-    let ctx = lite_http::testing::memory_context();
+    let ctx = lite_ports::testing::memory_context();
     let store = ctx.store.clone();
-    let router = lite_http::testing::finish_for_tests(catalog::router(ctx));
+    let router = lite_http::testing::finish_for_tests(catalog::Catalog::new(ctx).router());
     App { router, store }
 }
 

@@ -9,7 +9,8 @@
 //!
 //! On AWS, Step Functions runs the definition and each task is a Lambda
 //! function (`checkout-task`, one function per task, each allowed only its
-//! own task by `CHECKOUT_TASK`).
+//! own task by `CHECKOUT_TASK`); the binary `checkout` runs the
+//! `checkout-start` consumer (`AMAZON_LITE_CONSUMER`).
 
 pub mod definition;
 pub mod local;
@@ -19,3 +20,44 @@ pub mod tasks;
 pub use local::{LateSaga, LocalTasks};
 pub use starter::{CheckoutStarter, CheckoutTimings};
 pub use tasks::{Task, Tasks};
+
+use lite_ports::Context;
+use lite_saga::Saga;
+use lite_service::Service;
+use std::sync::Arc;
+
+/// The checkout service on its store and the saga engine that runs the
+/// definition (Step Functions on AWS, `LocalSaga` locally): no routes, the
+/// `checkout-start` consumer.
+#[derive(Clone)]
+pub struct Checkout {
+    ctx: Context,
+    saga: Arc<dyn Saga>,
+    timings: CheckoutTimings,
+}
+
+impl Checkout {
+    pub fn new(ctx: Context, saga: Arc<dyn Saga>, timings: CheckoutTimings) -> Self {
+        Self { ctx, saga, timings }
+    }
+}
+
+impl Service for Checkout {
+    fn name(&self) -> &'static str {
+        "checkout"
+    }
+
+    /// None: orders are placed by the orders service, and the saga's tasks
+    /// are invoked by the saga engine, not over HTTP.
+    fn router(&self) -> axum::Router {
+        axum::Router::new()
+    }
+
+    fn consumers(&self) -> Vec<Arc<dyn lite_events::Handler>> {
+        vec![Arc::new(CheckoutStarter::new(
+            self.ctx.clone(),
+            self.saga.clone(),
+            self.timings,
+        ))]
+    }
+}

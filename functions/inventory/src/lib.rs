@@ -53,5 +53,39 @@ mod routes;
 mod stock;
 
 pub use error::InventoryError;
-pub use routes::{openapi, router, routes, ROUTES};
+pub use routes::{openapi, routes, ROUTES};
 pub use stock::{set_available, StockLevel, MAX_UNITS};
+
+use lite_ports::Context;
+use lite_service::Service;
+use std::sync::Arc;
+
+/// The inventory service on its store: the admin stock routes and the
+/// consumers `inventory-catalog-sync` and `inventory-order-cancelled`.
+#[derive(Clone)]
+pub struct Inventory {
+    ctx: Context,
+}
+
+impl Inventory {
+    pub fn new(ctx: Context) -> Self {
+        Self { ctx }
+    }
+}
+
+impl Service for Inventory {
+    fn name(&self) -> &'static str {
+        "inventory"
+    }
+
+    fn router(&self) -> axum::Router {
+        routes::router(self.ctx.clone())
+    }
+
+    fn consumers(&self) -> Vec<Arc<dyn lite_events::Handler>> {
+        vec![
+            Arc::new(consumers::CatalogSync::new(self.ctx.clone())),
+            Arc::new(consumers::OrderCancelled::new(self.ctx.clone())),
+        ]
+    }
+}

@@ -1,6 +1,11 @@
-//! Lambda entry point: every inventory route, one function per route on AWS.
+//! Lambda entry point of the inventory service: one function per route on
+//! AWS, and the functions of its consumers `inventory-catalog-sync` and
+//! `inventory-order-cancelled` (`AMAZON_LITE_CONSUMER`).
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    lite_lambda::serve_with(inventory::router, auth_guard::protect).await
+async fn main() -> Result<(), lite_lambda::Error> {
+    lite_lambda::run_with(auth_guard::protect, |ctx| async move {
+        Ok(inventory::Inventory::new(ctx))
+    })
+    .await
 }

@@ -5,14 +5,18 @@
 //!
 //! [`System::open`] is the local API (redb in the data directory);
 //! [`System::assemble`] builds the same system on any store (tests run it
-//! on DynamoDB in moto).
+//! on DynamoDB in moto). Either way the system is a list of services
+//! (`lite_service::Service`), each built from its ports: one router merges
+//! theirs, the local bus runs their consumers.
 
 use crate::config::LocalConfig;
-use checkout::{CheckoutStarter, CheckoutTimings, LateSaga, LocalTasks, Tasks};
+use checkout::{CheckoutTimings, LateSaga, LocalTasks, Tasks};
 use lite_core::CursorCodec;
 use lite_events::local::{LocalEvents, LocalEventsConfig};
-use lite_http::{Context, Cursors, HttpConfig, TokenVerifier};
-use lite_saga::{Definition, LocalSaga, LocalSagaConfig, Saga};
+use lite_http::{HttpConfig, TokenVerifier};
+use lite_ports::{Context, Cursors};
+use lite_saga::{Definition, LocalSaga, LocalSagaConfig};
+use lite_service::Service;
 use lite_store::redb_store::RedbStore;
 use payments::checkout::Payments;
 use payments::{Delivery, SandboxProvider, WebhookSecret};
@@ -45,6 +49,9 @@ pub struct System {
     pub saga: Arc<LocalSaga>,
     pub search: Arc<dyn SearchIndex>,
     pub settings: Settings,
+    /// Every service, built once from the ports above: their routers are
+    /// merged into one, their consumers all run on the local bus.
+    pub services: Vec<Arc<dyn Service>>,
 }
 
 impl System {
@@ -54,8 +61,9 @@ impl System {
         let dir = &config.data_dir;
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let store = RedbStore::open(&dir.join("store.redb"))
-            .map_err(|e| format!("cannot open the store: {e}"))?;
+        let store =
+            RedbStore::open_with_cache(&dir.join("store.redb"), config.memory.store_cache_bytes)
+                .map_err(|e| format!("cannot open the store: {e}"))?;
         let changes = store.changes();
         let cursors = Cursors::ready(CursorCodec::new(load_or_create_key(
             &dir.join("cursor.key"),
@@ -81,12 +89,13 @@ impl System {
             sweep_every: Duration::from_secs(30),
         };
         let search_dir = dir.join("search");
-        let search = TantivyIndex::open(&search_dir).map_err(|e| {
-            format!(
-                "cannot open the search index in {}: {e}",
-                search_dir.display()
-            )
-        })?;
+        let search = TantivyIndex::open_with_budget(&search_dir, config.memory.search_writer_bytes)
+            .map_err(|e| {
+                format!(
+                    "cannot open the search index in {}: {e}",
+                    search_dir.display()
+                )
+            })?;
         System::assemble(
             ctx,
             verifier,
@@ -121,7 +130,7 @@ impl System {
         ));
         let payments = Arc::new(Payments {
             ctx: ctx.clone(),
-            provider: sandbox.clone(),
+            provider: payments::breaker::GuardedProvider::wrap(sandbox.clone(), &ctx),
             saga: late.clone(),
             webhook_secret: settings.webhook_secret.clone(),
         });
@@ -137,6 +146,7 @@ impl System {
             settings.saga,
         );
         late.set(saga.clone());
+        let services = services(&ctx, &data_dir, &payments, &saga, &search, settings.timings);
         Ok(System {
             ctx,
             verifier: Arc::new(verifier),
@@ -147,37 +157,42 @@ impl System {
             saga,
             search,
             settings,
+            services,
         })
     }
 
-    /// Every event consumer, each its own queue and DLQ on the local bus.
+    /// The system on an in-memory store, never started: what it is made
+    /// of (`amazon-lite consumers`, tests). Nothing is written anywhere.
+    pub fn in_memory() -> Result<System, String> {
+        let store = RedbStore::in_memory().map_err(|e| format!("cannot open the store: {e}"))?;
+        let codec = CursorCodec::new(CursorCodec::random_key());
+        let ctx = Context::new(Arc::new(store), Cursors::ready(codec));
+        let settings = Settings {
+            webhook_secret: WebhookSecret::new(format!(
+                "whsec_{}",
+                hex_of(&CursorCodec::random_key())
+            ))
+            .map_err(|e| e.to_string())?,
+            timings: CheckoutTimings::default(),
+            events: LocalEventsConfig::default(),
+            saga: LocalSagaConfig::default(),
+            sweep_every: Duration::from_secs(30),
+        };
+        let search = TantivyIndex::in_memory().map_err(|e| e.to_string())?;
+        System::assemble(
+            ctx,
+            TokenVerifier::new(),
+            None,
+            std::env::temp_dir().join("amazon-lite-in-memory"),
+            Arc::new(search),
+            settings,
+        )
+    }
+
+    /// Every service's event consumers, each its own queue and DLQ on the
+    /// local bus.
     pub fn consumers(&self) -> Vec<Arc<dyn lite_events::Handler>> {
-        let ctx = &self.ctx;
-        let saga: Arc<dyn Saga> = self.saga.clone();
-        vec![
-            Arc::new(inventory::consumers::CatalogSync::new(
-                ctx.store.clone(),
-                ctx.clock.clone(),
-            )),
-            Arc::new(inventory::consumers::OrderCancelled::new(ctx.clone())),
-            Arc::new(payments::consumers::OrderCancelled::new(
-                self.payments.clone(),
-            )),
-            Arc::new(payments::consumers::OrderShipped::new(
-                self.payments.clone(),
-            )),
-            Arc::new(CheckoutStarter::new(
-                ctx.clone(),
-                saga,
-                self.settings.timings,
-            )),
-            Arc::new(search::SearchIndexer::new(self.search.clone())),
-            Arc::new(catalog::consumers::RatingSync::new(ctx.clone())),
-            Arc::new(notifications::consumer(
-                ctx.clone(),
-                Arc::new(notifications::LogNotifier),
-            )),
-        ]
+        self.services.iter().flat_map(|s| s.consumers()).collect()
     }
 
     /// Starts what runs beside the routes: the search index filled from the
@@ -254,26 +269,45 @@ impl Background {
     }
 }
 
+/// Every service, on the system's ports: the local API's auth keys are
+/// files in the data directory, notifications are logged, the saga is the
+/// local interpreter and the index is tantivy.
+fn services(
+    ctx: &Context,
+    data_dir: &Path,
+    payments: &Arc<Payments>,
+    saga: &Arc<LocalSaga>,
+    search: &Arc<dyn SearchIndex>,
+    timings: CheckoutTimings,
+) -> Vec<Arc<dyn Service>> {
+    vec![
+        Arc::new(api::Api),
+        Arc::new(auth::Auth::new(
+            ctx.clone(),
+            auth::AuthConfig::local(data_dir),
+        )),
+        Arc::new(users::Users::new(ctx.clone())),
+        Arc::new(catalog::Catalog::new(ctx.clone())),
+        Arc::new(inventory::Inventory::new(ctx.clone())),
+        Arc::new(cart::Cart::new(ctx.clone())),
+        Arc::new(orders::Orders::new(ctx.clone())),
+        Arc::new(checkout::Checkout::new(ctx.clone(), saga.clone(), timings)),
+        Arc::new(Payments::clone(payments)),
+        Arc::new(search::Search::new(ctx.clone(), search.clone())),
+        Arc::new(reviews::Reviews::new(ctx.clone())),
+        Arc::new(notifications::Notifications::new(
+            ctx.clone(),
+            Arc::new(notifications::LogNotifier),
+        )),
+    ]
+}
+
 /// Every service router merged, with the shared layers.
 pub fn router(system: &System, http: &HttpConfig) -> axum::Router {
-    let ctx = &system.ctx;
-    let merged = api::router(ctx.clone())
-        .merge(auth::router_with(
-            ctx.clone(),
-            auth::AuthConfig::local(&system.data_dir),
-        ))
-        .merge(catalog::router(ctx.clone()))
-        .merge(inventory::router(ctx.clone()))
-        .merge(users::router(ctx.clone()))
-        .merge(cart::router(ctx.clone()))
-        .merge(orders::router(ctx.clone()))
-        .merge(payments::router(system.payments.clone()))
-        .merge(search::router(search::SearchState {
-            ctx: ctx.clone(),
-            index: system.search.clone(),
-        }))
-        .merge(reviews::router(ctx.clone()))
-        .merge(notifications::router(ctx.clone()));
+    let merged = system
+        .services
+        .iter()
+        .fold(axum::Router::new(), |router, s| router.merge(s.router()));
     lite_http::finish(merged, system.verifier.clone(), http)
 }
 

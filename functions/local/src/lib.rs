@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod config;
+pub mod consumers;
 #[cfg(feature = "harness")]
 pub mod harness;
 pub mod seed;

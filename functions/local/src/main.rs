@@ -2,6 +2,8 @@
 //!
 //! - `amazon-lite` (or `amazon-lite serve`): serve on `AMAZON_LITE_ADDR`.
 //! - `amazon-lite routes`: print the route table as JSON (`infra/routes.json`).
+//! - `amazon-lite consumers`: print the event consumers as JSON
+//!   (`infra/consumers.json`).
 //! - `amazon-lite openapi`: print the OpenAPI document.
 
 use amazon_lite::app::{self, System};
@@ -16,6 +18,10 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| "serve".to_owned());
     match command.as_str() {
         "routes" => print_json(&serde_json::json!({ "routes": api::route_table() })),
+        "consumers" => match System::in_memory() {
+            Ok(system) => print_json(&amazon_lite::consumers::table(&system.services)),
+            Err(e) => fail(&e),
+        },
         "openapi" => print_json(&api::openapi()),
         "serve" => {
             lite_http::telemetry::init();
@@ -23,7 +29,7 @@ fn main() -> ExitCode {
         }
         "dlq" => run(dlq(std::env::args().skip(2).collect())),
         "-h" | "--help" | "help" => {
-            println!("usage: amazon-lite [serve | routes | openapi | dlq [list <consumer> [limit] | redrive <consumer>]]\nConfiguration: see README.md (AMAZON_LITE_ADDR, AMAZON_LITE_DATA_DIR, AMAZON_LITE_SEED, ...).");
+            println!("usage: amazon-lite [serve | routes | consumers | openapi | dlq [list <consumer> [limit] | redrive <consumer>]]\nConfiguration: see README.md (AMAZON_LITE_ADDR, AMAZON_LITE_DATA_DIR, AMAZON_LITE_SEED, ...).");
             ExitCode::SUCCESS
         }
         other => fail(&format!(

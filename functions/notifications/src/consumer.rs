@@ -8,7 +8,7 @@ use lite_events::contracts::{
     OrderCancelledV1, OrderConfirmedV1, OrderFailedV1, OrderShippedV1, PaymentFailedV1,
 };
 use lite_events::{Envelope, Handler, HandlerError};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::{Condition, StoreError};
 use orders::domain::OrderStatus;
 use std::sync::Arc;
@@ -69,13 +69,13 @@ pub struct Consumer {
     notifier: Arc<dyn Notifier>,
 }
 
-/// The consumer, sending through `notifier`.
-pub fn consumer(ctx: Context, notifier: Arc<dyn Notifier>) -> Consumer {
-    Consumer { ctx, notifier }
-}
-
 impl Consumer {
     pub const NAME: &'static str = "notifications";
+
+    /// The consumer, sending through `notifier`.
+    pub fn new(ctx: Context, notifier: Arc<dyn Notifier>) -> Self {
+        Self { ctx, notifier }
+    }
 
     /// Handles `event`, saying what came of it.
     pub async fn process(&self, event: &Envelope) -> Result<Outcome, HandlerError> {

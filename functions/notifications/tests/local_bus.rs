@@ -7,7 +7,7 @@ mod support;
 use lite_core::{CursorCodec, SystemClock};
 use lite_events::local::{LocalEvents, LocalEventsConfig};
 use lite_events::Envelope;
-use lite_http::{Context, Cursors};
+use lite_ports::{Context, Cursors};
 use lite_store::redb_store::RedbStore;
 use lite_store::{Index, Query, Store};
 use std::sync::Arc;
@@ -30,7 +30,7 @@ async fn order_events_reach_the_user_through_the_local_bus() {
     let bus = LocalEvents::start(
         Arc::clone(&store),
         Arc::new(SystemClock),
-        vec![Arc::new(notifications::consumer(
+        vec![Arc::new(notifications::Consumer::new(
             ctx.clone(),
             notifier.clone(),
         ))],

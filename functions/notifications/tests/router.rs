@@ -3,6 +3,7 @@
 
 mod support;
 
+use lite_service::Service;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -12,7 +13,7 @@ use support::*;
 use tower::ServiceExt;
 
 async fn get(w: &World, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let router = lite_http::testing::finish_for_tests(notifications::router(w.ctx.clone()));
+    let router = lite_http::testing::finish_for_tests(notifications::Notifications::new(w.ctx.clone(), w.notifier.clone()).router());
     let mut req = Request::builder().uri(uri);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));

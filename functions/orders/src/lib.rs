@@ -19,4 +19,30 @@ pub mod saga;
 
 pub use error::OrdersError;
 pub use repo::Transitioned;
-pub use routes::{openapi, router, routes, ROUTES};
+pub use routes::{openapi, routes, ROUTES};
+
+use lite_ports::Context;
+use lite_service::Service;
+
+/// The orders service on its store: placing, listing, cancelling and
+/// shipping orders.
+#[derive(Clone)]
+pub struct Orders {
+    ctx: Context,
+}
+
+impl Orders {
+    pub fn new(ctx: Context) -> Self {
+        Self { ctx }
+    }
+}
+
+impl Service for Orders {
+    fn name(&self) -> &'static str {
+        "orders"
+    }
+
+    fn router(&self) -> axum::Router {
+        routes::router(self.ctx.clone())
+    }
+}

@@ -1,7 +1,9 @@
-//! The orders Lambda: every orders route (CDK deploys one function per
-//! route from this binary).
+//! Lambda entry point of the orders service: one function per route on AWS.
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    lite_lambda::serve_with(orders::router, auth_guard::protect).await
+async fn main() -> Result<(), lite_lambda::Error> {
+    lite_lambda::run_with(auth_guard::protect, |ctx| async move {
+        Ok(orders::Orders::new(ctx))
+    })
+    .await
 }

@@ -2,12 +2,13 @@
 //! on the in-memory redb store; the saga's confirm/fail steps called as the
 //! checkout tasks call them.
 
+use lite_service::Service;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use lite_events::contracts::FailureReason;
 use lite_http::testing::{admin_token, customer_token};
-use lite_http::Context;
+use lite_ports::Context;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -20,9 +21,11 @@ struct App {
 }
 
 fn app() -> App {
-    let ctx = lite_http::testing::memory_context();
+    let ctx = lite_ports::testing::memory_context();
     let router = lite_http::testing::finish_for_tests(
-        orders::router(ctx.clone()).merge(cart::router(ctx.clone())),
+        orders::Orders::new(ctx.clone())
+            .router()
+            .merge(cart::Cart::new(ctx.clone()).router()),
     );
     App { router, ctx }
 }

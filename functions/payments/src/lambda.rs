@@ -9,7 +9,7 @@ use crate::sandbox::{Delivery, SandboxProvider};
 use crate::secret::WebhookSecret;
 use async_trait::async_trait;
 use lite_core::config::{optional, required, ConfigError};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_saga::{Saga, SagaError, Started};
 use serde_json::Value;
 use std::sync::Arc;
@@ -18,12 +18,9 @@ use tokio::sync::OnceCell;
 pub const SECRET_ARN_ENV: &str = "PAYMENT_WEBHOOK_SECRET_ARN";
 pub const WEBHOOK_URL_ENV: &str = "PAYMENT_WEBHOOK_URL";
 
-/// The service on `ctx`, configured from the function's environment.
-pub async fn payments(ctx: Context) -> Result<Payments, ConfigError> {
-    payments_now(ctx)
-}
-
-fn payments_now(ctx: Context) -> Result<Payments, ConfigError> {
+/// The service on `ctx`, configured from the function's environment; a
+/// missing `PAYMENT_WEBHOOK_SECRET_ARN` fails the function's init.
+pub fn from_env(ctx: Context) -> Result<Payments, ConfigError> {
     let arn = required(SECRET_ARN_ENV)?;
     let webhook_secret = WebhookSecret::lazy(move || {
         let arn = arn.clone();
@@ -36,31 +33,13 @@ fn payments_now(ctx: Context) -> Result<Payments, ConfigError> {
             tracing::warn!("{WEBHOOK_URL_ENV} is not set: sandbox webhooks cannot be delivered")
         }
     }
+    let provider = crate::breaker::GuardedProvider::wrap(Arc::new(sandbox), &ctx);
     Ok(Payments {
         ctx,
-        provider: Arc::new(sandbox),
+        provider,
         saga: Arc::new(LazyStepFunctions::default()),
         webhook_secret,
     })
-}
-
-/// Fails fast (before serving) when the environment lacks what
-/// [`router`] needs.
-pub fn check_env() -> Result<(), ConfigError> {
-    required(SECRET_ARN_ENV).map(|_| ())
-}
-
-/// The route binary's router (`lite_lambda::serve_with` takes a plain
-/// `fn(Context) -> Router`). [`check_env`] ran first, so the configuration
-/// error below cannot happen in the binary; it is a startup failure.
-pub fn router(ctx: Context) -> axum::Router {
-    match payments_now(ctx) {
-        Ok(p) => crate::router(Arc::new(p)),
-        Err(e) => {
-            tracing::error!(error = %e, "payments is misconfigured");
-            panic!("payments is misconfigured: {e}");
-        }
-    }
 }
 
 /// Step Functions, its client built on first use.

@@ -1,8 +1,12 @@
-//! Lambda entry point: every payments route, one function per route on AWS
-//! (`payments-webhook`, `payments-get-order-payment`).
+//! Lambda entry point of the payments service: one function per route on
+//! AWS (`payments-webhook`, `payments-get-order-payment`), and the
+//! functions of its consumers `payments-order-cancelled` and
+//! `payments-order-shipped` (`AMAZON_LITE_CONSUMER`).
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    payments::lambda::check_env()?;
-    lite_lambda::serve_with(payments::lambda::router, auth_guard::protect).await
+async fn main() -> Result<(), lite_lambda::Error> {
+    lite_lambda::run_with(auth_guard::protect, |ctx| async move {
+        Ok(payments::lambda::from_env(ctx)?)
+    })
+    .await
 }

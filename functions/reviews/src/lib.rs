@@ -21,5 +21,31 @@ mod summary;
 
 pub use domain::{Review, ReviewId, ReviewStatus};
 pub use error::ReviewsError;
-pub use routes::{openapi, router, routes, ROUTES};
+pub use routes::{openapi, routes, ROUTES};
 pub use summary::SummaryView;
+
+use lite_ports::Context;
+use lite_service::Service;
+
+/// The reviews service on its store: writing, listing and moderating
+/// reviews.
+#[derive(Clone)]
+pub struct Reviews {
+    ctx: Context,
+}
+
+impl Reviews {
+    pub fn new(ctx: Context) -> Self {
+        Self { ctx }
+    }
+}
+
+impl Service for Reviews {
+    fn name(&self) -> &'static str {
+        "reviews"
+    }
+
+    fn router(&self) -> axum::Router {
+        routes::router(self.ctx.clone())
+    }
+}

@@ -1,23 +1,15 @@
-//! Lambda entry point: the search routes, on the OpenSearch adapter.
+//! Lambda entry point of the search service, on the OpenSearch adapter:
+//! one function per route on AWS, and the `search-indexer` consumer's
+//! function (`AMAZON_LITE_CONSUMER`).
 
-use search::index::SearchIndex;
-use std::sync::{Arc, OnceLock};
-
-/// Opened before serving; `serve_with` takes a plain `fn`, so the router
-/// finds the index here.
-static INDEX: OnceLock<Arc<dyn SearchIndex>> = OnceLock::new();
-
-fn router(ctx: lite_http::Context) -> axum::Router {
-    let index = INDEX
-        .get()
-        .cloned()
-        .expect("the index is opened before serving");
-    search::router(search::SearchState { ctx, index })
-}
+use search::opensearch::OpenSearchIndex;
+use std::sync::Arc;
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    let index = search::opensearch::OpenSearchIndex::from_env().await?;
-    let _ = INDEX.set(Arc::new(index));
-    lite_lambda::serve_with(router, auth_guard::protect).await
+async fn main() -> Result<(), lite_lambda::Error> {
+    lite_lambda::run_with(auth_guard::protect, |ctx| async move {
+        let index = OpenSearchIndex::from_env().await?;
+        Ok(search::Search::new(ctx, Arc::new(index)))
+    })
+    .await
 }

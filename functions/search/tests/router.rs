@@ -2,19 +2,19 @@
 
 mod common;
 
+use lite_service::Service;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use search::index::SearchIndex;
-use search::SearchState;
 use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;
 
 async fn app() -> axum::Router {
     let index: Arc<dyn SearchIndex> = Arc::new(common::demo_index().await);
-    let ctx = lite_http::testing::memory_context();
-    lite_http::testing::finish_for_tests(search::router(SearchState { ctx, index }))
+    let ctx = lite_ports::testing::memory_context();
+    lite_http::testing::finish_for_tests(search::Search::new(ctx, index).router())
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value, String) {

@@ -19,8 +19,33 @@ mod routes;
 
 pub use country::CountryCode;
 pub use domain::{
-    Address, AddressFields, AddressId, AddressView, Language, Phone, Preferences, Profile,
-    ProfileChanges, ProfileView, MAX_ADDRESSES,
+    Address, AddressFields, AddressId, AddressInput, AddressView, Language, Phone, Preferences,
+    Profile, ProfileChanges, ProfileView, MAX_ADDRESSES,
 };
 pub use error::UsersError;
-pub use routes::{openapi, router, routes, ROUTES};
+pub use routes::{openapi, routes, ROUTES};
+
+use lite_ports::Context;
+use lite_service::Service;
+
+/// The users service on its store: the `/v1/me` routes.
+#[derive(Clone)]
+pub struct Users {
+    ctx: Context,
+}
+
+impl Users {
+    pub fn new(ctx: Context) -> Self {
+        Self { ctx }
+    }
+}
+
+impl Service for Users {
+    fn name(&self) -> &'static str {
+        "users"
+    }
+
+    fn router(&self) -> axum::Router {
+        routes::router(self.ctx.clone())
+    }
+}

@@ -1,6 +1,9 @@
-//! Lambda entry point: every users route, one function per route on AWS.
+//! Lambda entry point of the users service: one function per route on AWS.
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    lite_lambda::serve_with(users::router, auth_guard::protect).await
+async fn main() -> Result<(), lite_lambda::Error> {
+    lite_lambda::run_with(auth_guard::protect, |ctx| async move {
+        Ok(users::Users::new(ctx))
+    })
+    .await
 }

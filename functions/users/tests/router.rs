@@ -2,6 +2,7 @@
 //! store: every route's bodies, who may see what, and the address book's
 //! invariants under concurrency.
 
+use lite_service::Service;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -17,9 +18,9 @@ struct App {
 }
 
 fn app() -> App {
-    let ctx = lite_http::testing::memory_context();
+    let ctx = lite_ports::testing::memory_context();
     let store = ctx.store.clone();
-    let router = lite_http::testing::finish_for_tests(users::router(ctx));
+    let router = lite_http::testing::finish_for_tests(users::Users::new(ctx).router());
     App { router, store }
 }
 

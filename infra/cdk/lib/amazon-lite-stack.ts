@@ -321,7 +321,8 @@ export class AmazonLiteStack extends Stack {
         routes: routes.filter((r) => r.service === service),
         code,
         auth: this.auth,
-        wiring: (route, scope) => combine(commerce.forRoute(route), this.search.forRoute(route, scope)),
+        wiring: (route, scope) =>
+          combine(commerce.forRoute(route), this.search.forRoute(route, scope), this.notifications.forRoute(route)),
         shared,
         resourceBudget: budget,
       });

@@ -5,8 +5,9 @@
 //   infra/routes.json    - generated from the Rust route table (a Rust test
 //                          keeps it equal to the code);
 //   infra/consumers.json - the event consumers (queue, DLQ, rule, function
-//                          each); lite-events-aws embeds it so a consumer's
-//                          test checks its handler against it.
+//                          each), generated from the services' consumers
+//                          (`amazon-lite consumers`; a Rust test keeps it
+//                          equal to the code).
 // This module parses and validates them so that a malformed file fails the
 // synth with a message naming the entry, never a half-built stack.
 import * as fs from 'node:fs';
@@ -66,7 +67,7 @@ export interface ConsumerSpec {
   readonly name: string;
   /** The crate under functions/<service>/ that builds the binary. */
   readonly service: string;
-  /** The consumer's Lambda binary (a `[[bin]]` of that crate). */
+  /** The Lambda binary that runs it: its service's one binary, told which consumer to run by AMAZON_LITE_CONSUMER. */
   readonly binary: string;
   /** EventBridge detail-types the rule matches, e.g. `product.created.v1`. */
   readonly detailTypes: readonly string[];

@@ -6,12 +6,15 @@
 //                                         consumer queue ──(5 receives)──► consumer DLQ
 //                                              │ SQS event source, partial batch responses
 //                                              ▼
-//                                        consumer function (binary from infra/consumers.json)
+//                                        consumer function (its service's binary, AMAZON_LITE_CONSUMER=<name>)
 //
 // Every DLQ has an alarm on ApproximateNumberOfMessagesVisible > 0, and the
 // relay one on its stream iterator age. Consumers come from
 // infra/consumers.json: any number, each with its own queue, DLQ, rule and
-// function; the relay is functions/relay.
+// function. A consumer's function runs its service's one binary (the one its
+// route functions run) with AMAZON_LITE_CONSUMER set to the consumer's name,
+// which makes the binary run that consumer on SQS instead of serving routes
+// (shared/lambda `lite_lambda::run`); the relay is functions/relay.
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -36,6 +39,8 @@ export const MAX_RECEIVE_COUNT = 5;
 /** SQS: the visibility timeout should be at least 6 x the function timeout (AWS guidance for Lambda consumers). */
 export const VISIBILITY_PER_TIMEOUT = 6;
 export const OUTBOX_PREFIX = 'OUTBOX#';
+/** Names the consumer a service binary runs (`lite_lambda::CONSUMER_ENV`). */
+export const CONSUMER_ENV = 'AMAZON_LITE_CONSUMER';
 
 /** Values of the `amazon-lite:kind` tag on every function. */
 export type FunctionKind = 'route' | 'relay' | 'consumer' | 'bootstrap' | 'task' | 'scheduled';
@@ -208,6 +213,7 @@ export class EventsBackbone extends Construct {
       const extra = props.consumerWiring?.(spec) ?? NO_WIRING;
       const f = fn(scope, 'consumer', spec.name, spec.service, spec.binary, `Amazon Lite consumer ${spec.name}: ${spec.detailTypes.join(', ')}`, {
         ...extra.environment,
+        [CONSUMER_ENV]: spec.name,
       });
       extra.grant(f);
       Tags.of(f).add('amazon-lite:consumer', spec.name);

@@ -1,5 +1,5 @@
-// E-mail notifications (Rust side: functions/notifications; the consumer
-// binary `notifications-consumer` sends through SES v2 `SendEmail` from
+// E-mail notifications (Rust side: functions/notifications; its binary
+// `notifications`, as the consumer, sends through SES v2 `SendEmail` from
 // NOTIFICATIONS_FROM_ADDRESS, `notifications::ses::SesNotifier::from_env`).
 //
 // The sender is a CloudFormation parameter, `NotificationsFromAddress`: an
@@ -9,7 +9,9 @@
 // AMAZON_LITE_NOTIFICATIONS_FROM_ADDRESS) makes it the parameter's default;
 // without one, a deploy must pass `--parameters NotificationsFromAddress=...`.
 //
-// Only the notifications consumer gets the variable and `ses:SendEmail`
+// Every function of the notifications binary gets the variable (the binary
+// builds the whole service, its notifier included, at init and refuses to
+// start without it). Only the notifications consumer gets `ses:SendEmail`
 // (SES v2 SendEmail is authorized as ses:SendEmail), on the identity of the
 // address and on the identity of its domain (SES checks whichever identity
 // is verified: the address, or its domain), and only with that address as
@@ -17,7 +19,7 @@
 // function reads the table only.
 import { Aws, CfnParameter, Fn, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { ConsumerSpec } from './config';
+import type { ConsumerSpec, RouteSpec } from './config';
 import { type FunctionWiring, NO_WIRING, wiring } from './wiring';
 
 export const NOTIFICATIONS_SERVICE = 'notifications';
@@ -63,6 +65,12 @@ export class NotificationsWiring {
     return Fn.join('', ['arn:', Aws.PARTITION, ':ses:', Aws.REGION, ':', Aws.ACCOUNT_ID, ':identity/', name]);
   }
 
+  /** The notifications route functions: the variable, no grant. */
+  forRoute(route: RouteSpec): FunctionWiring {
+    if (route.service !== NOTIFICATIONS_SERVICE || !this.fromAddress) return NO_WIRING;
+    return wiring({ [NOTIFICATIONS_FROM_ENV]: this.fromAddress.valueAsString });
+  }
+
   forConsumer(spec: ConsumerSpec): FunctionWiring {
     if (spec.name !== NOTIFICATIONS_CONSUMER || !this.fromAddress) return NO_WIRING;
     const address = this.fromAddress.valueAsString;
@@ -83,7 +91,7 @@ export class NotificationsWiring {
     if (unknown.length > 0) {
       throw new Error(
         `consumers.json: notifications consumer ${unknown.join(', ')} has no wiring in lib/notifications.ts (only ${NOTIFICATIONS_CONSUMER}); ` +
-          `the consumer binary does not start without ${NOTIFICATIONS_FROM_ENV}`,
+          `the notifications binary does not start without ${NOTIFICATIONS_FROM_ENV}`,
       );
     }
   }

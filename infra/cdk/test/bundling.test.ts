@@ -2,8 +2,9 @@
 // `cargo lambda build` and writes a fake `bootstrap`. Checks that a synth runs
 // one release arm64 build per service (not per route), in the service's crate,
 // and that every function of the service gets that build's asset (the
-// functions are in the service's nested stack); plus one build of the relay
-// and one per consumer binary (infra/consumers.json), and one each of the
+// functions are in the service's nested stack); a consumer (infra/consumers.json)
+// runs its service's binary, so it adds a build only for a service without
+// routes (checkout); plus one build of the relay, and one each of the
 // checkout saga's task binary (its seven task functions share it) and the
 // reservation sweeper.
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import { AmazonLiteStack } from '../lib/amazon-lite-stack';
 import { CHECKOUT_SERVICE, CHECKOUT_TASKS, CHECKOUT_TASK_BINARY } from '../lib/checkout';
 import { REPO_ROOT, loadConsumers, loadRoutes, servicesOf } from '../lib/config';
 import { SWEEPER_BINARY, SWEEPER_SERVICE } from '../lib/reservation-sweeper';
-import { type CfnResource, functionsOfKind, ofType, templatesOf } from './synth';
+import { type CfnResource, functionsOfKind, ofType, tagOf, templatesOf } from './synth';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-lite-bundling-'));
 const log = path.join(work, 'cargo.log');
@@ -46,6 +47,8 @@ const routes = loadRoutes();
 const services = servicesOf(routes);
 const consumers = loadConsumers();
 const consumerBinaries = [...new Set(consumers.map((c) => `${c.service}/${c.binary}`))];
+/** Every service binary: the route services' and the consumers' (the same binary when a service has both). */
+const serviceBinaries = new Set([...services.map((s) => `${s}/${s}`), ...consumerBinaries]);
 /** The checkout saga's binaries: the task functions' and the sweeper's. */
 const sagaBinaries: [string, string][] = [
   [CHECKOUT_SERVICE, CHECKOUT_TASK_BINARY],
@@ -74,8 +77,12 @@ describe('bundling (stand-in cargo lambda)', () => {
   const buildOf = (crate: string, binary: string) =>
     builds.find(([cwd, args]) => cwd === path.join(REPO_ROOT, 'functions', crate) && binOf(args) === binary);
 
-  test('one cargo lambda build per service (not per route), plus the relay, each consumer binary and the saga binaries', () => {
-    assert.equal(builds.length, services.length + 1 + consumerBinaries.length + sagaBinaries.length, builds.map((b) => b[1]).join('\n'));
+  test('one cargo lambda build per service (not per route or consumer), plus the relay and the saga binaries', () => {
+    assert.equal(builds.length, serviceBinaries.size + 1 + sagaBinaries.length, builds.map((b) => b[1]).join('\n'));
+  });
+
+  test('every consumer runs its service binary', () => {
+    for (const c of consumers) assert.equal(c.binary, c.service, c.name);
   });
 
   const expected: [string, string][] = [
@@ -104,11 +111,26 @@ describe('bundling (stand-in cargo lambda)', () => {
     assert.equal(new Set([...codes.values()].map((s) => [...s][0])).size, services.length);
   });
 
-  test('the relay, each consumer, the task functions and the sweeper run their own binary, not a route asset', () => {
+  test("a consumer of a service with routes runs the routes' asset", () => {
+    const routeKey = new Map<string, string>();
+    for (const [, fn] of functionsOfKind(resources, 'route')) {
+      routeKey.set(tagOf(fn, 'amazon-lite:service')!, fn.Properties!.Code.S3Key);
+    }
+    const consumerFunctions = functionsOfKind(resources, 'consumer');
+    assert.equal(consumerFunctions.length, consumers.length);
+    for (const [, fn] of consumerFunctions) {
+      const service = tagOf(fn, 'amazon-lite:service')!;
+      if (routeKey.has(service)) assert.equal(fn.Properties!.Code.S3Key, routeKey.get(service), tagOf(fn, 'amazon-lite:function'));
+    }
+  });
+
+  test('the relay, the consumers of services without routes, the task functions and the sweeper run their own binary, not a route asset', () => {
     const routeKeys = new Set(functionsOfKind(resources, 'route').map(([, f]) => f.Properties!.Code.S3Key));
     const others = ofType(resources, 'AWS::Lambda::Function').filter(([, f]) => !routeKeys.has(f.Properties!.Code.S3Key));
-    assert.equal(others.length, 1 + consumers.length + CHECKOUT_TASKS.length + 1);
-    assert.equal(new Set(others.map(([, f]) => f.Properties!.Code.S3Key)).size, 1 + consumerBinaries.length + sagaBinaries.length);
+    const routeless = consumers.filter((c) => !services.includes(c.service));
+    const routelessBinaries = new Set(routeless.map((c) => `${c.service}/${c.binary}`));
+    assert.equal(others.length, 1 + routeless.length + CHECKOUT_TASKS.length + 1);
+    assert.equal(new Set(others.map(([, f]) => f.Properties!.Code.S3Key)).size, 1 + routelessBinaries.size + sagaBinaries.length);
   });
 
   test('the seven checkout task functions share one asset (checkout-task)', () => {

@@ -55,10 +55,10 @@ const COMMERCE_ROUTES: RouteSpec[] = [
   route('GET', '/v1/orders/{id}/payment', 'payments-get-order-payment', 'payments', 'bearer', 'read'),
 ];
 const COMMERCE_CONSUMERS: ConsumerSpec[] = [
-  { name: 'inventory-order-cancelled', service: 'inventory', binary: 'inventory-order-cancelled', detailTypes: ['order.cancelled.v1'] },
-  { name: 'payments-order-cancelled', service: 'payments', binary: 'payments-order-cancelled', detailTypes: ['order.cancelled.v1'] },
-  { name: 'payments-order-shipped', service: 'payments', binary: 'payments-order-shipped', detailTypes: ['order.shipped.v1'] },
-  { name: 'checkout-start', service: 'checkout', binary: 'checkout-start', detailTypes: ['order.created.v1'] },
+  { name: 'inventory-order-cancelled', service: 'inventory', binary: 'inventory', detailTypes: ['order.cancelled.v1'] },
+  { name: 'payments-order-cancelled', service: 'payments', binary: 'payments', detailTypes: ['order.cancelled.v1'] },
+  { name: 'payments-order-shipped', service: 'payments', binary: 'payments', detailTypes: ['order.shipped.v1'] },
+  { name: 'checkout-start', service: 'checkout', binary: 'checkout', detailTypes: ['order.created.v1'] },
 ];
 
 const AUTHORIZE_FUNCTION = taskFunctionName(AUTHORIZE_TASK);
@@ -452,7 +452,7 @@ describe('payments and checkout wiring (synthetic commerce routes and consumers)
   });
 
   test('a payments consumer this stack does not know fails the synth', () => {
-    const unknown: ConsumerSpec = { name: 'payments-refund-sync', service: 'payments', binary: 'payments-refund-sync', detailTypes: ['order.refunded.v1'] };
+    const unknown: ConsumerSpec = { name: 'payments-refund-sync', service: 'payments', binary: 'payments', detailTypes: ['order.refunded.v1'] };
     assert.throws(() => synth({ routes: COMMERCE_ROUTES, consumers: [...COMMERCE_CONSUMERS, unknown] }), /payments-refund-sync/);
   });
 });

@@ -66,7 +66,7 @@ describe('consumers.json loader', () => {
   const consumer = {
     name: 'inventory-catalog-sync',
     service: 'inventory',
-    binary: 'inventory-catalog-sync',
+    binary: 'inventory',
     detailTypes: ['product.created.v1', 'product.deleted.v1'],
   };
 

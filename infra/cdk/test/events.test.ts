@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { type ConsumerSpec, loadConsumers, loadRoutes } from '../lib/config';
-import { EVENT_BUS_NAME, MAX_RECEIVE_COUNT, RELAY_FUNCTION } from '../lib/events';
+import { CONSUMER_ENV, EVENT_BUS_NAME, MAX_RECEIVE_COUNT, RELAY_FUNCTION } from '../lib/events';
 import { type CfnResource, actionsOf, functionsOfKind, ofType, refOf, roleStatements, synth, tagOf } from './synth';
 
 const consumers = loadConsumers();
@@ -47,6 +47,8 @@ function assertConsumer(res: Record<string, CfnResource>, spec: ConsumerSpec): s
   assert.equal(tagOf(fn, 'amazon-lite:kind'), 'consumer');
   assert.equal(tagOf(fn, 'amazon-lite:service'), spec.service);
   assert.equal(res[refOf(fn.Properties!.Environment.Variables.TABLE_NAME)!].Type, 'AWS::DynamoDB::Table');
+  // Its service's binary, told which of its consumers to run.
+  assert.equal(fn.Properties!.Environment.Variables[CONSUMER_ENV], spec.name);
 
   // SQS event source with partial batch responses.
   const mappings = mappingsOf(res, fnId);
@@ -215,9 +217,9 @@ describe('consumers (infra/consumers.json)', () => {
         fs.writeFileSync(path.join(repo, 'functions', crate, 'Cargo.toml'), `[package]\nname = "${crate}"\nversion = "0.1.0"\n`);
       }
       const many: ConsumerSpec[] = [
-        { name: 'alpha-one', service: 'alpha', binary: 'alpha-one', detailTypes: ['thing.created.v1'] },
-        { name: 'alpha-two', service: 'alpha', binary: 'alpha-two', detailTypes: ['thing.created.v1', 'thing.deleted.v2'] },
-        { name: 'alpha-three', service: 'alpha', binary: 'alpha-one', detailTypes: ['other.happened.v1'] },
+        { name: 'alpha-one', service: 'alpha', binary: 'alpha', detailTypes: ['thing.created.v1'] },
+        { name: 'alpha-two', service: 'alpha', binary: 'alpha', detailTypes: ['thing.created.v1', 'thing.deleted.v2'] },
+        { name: 'alpha-three', service: 'alpha', binary: 'alpha', detailTypes: ['other.happened.v1'] },
       ];
       const synthetic = synth({ consumers: many, repoRoot: repo });
       const queueIds = many.map((spec) => assertConsumer(synthetic.resources, spec));

@@ -217,7 +217,7 @@ describe('API routes = infra/routes.json', () => {
     const consumers: ConsumerSpec[] = services.slice(0, 4).map((service) => ({
       name: `${service}-sync`,
       service,
-      binary: `${service}-sync`,
+      binary: service,
       detailTypes: ['thing.created.v1'],
     }));
     // checkout and inventory: the saga's task and sweeper binaries.

@@ -13,6 +13,7 @@ import {
   FROM_ADDRESS_PARAMETER,
   NOTIFICATIONS_CONSUMER,
   NOTIFICATIONS_FROM_ENV,
+  NOTIFICATIONS_SERVICE,
 } from '../lib/notifications';
 import {
   COLLECTION_NAME,
@@ -245,9 +246,16 @@ function assertNotifications(s: Synthesized): void {
   assert.equal((resources.match(/:identity\//g) ?? []).length, 2, resources);
   assert.ok(resources.includes('"Fn::Split":["@",{"Ref":"NotificationsFromAddress"}]'), 'the domain of the address');
 
+  // Every function of the notifications binary gets the sender (the binary
+  // builds its notifier at init); no other function does.
+  const notificationsBinary = allFunctionNames(res).filter(
+    (n) => tagOf(fnNamed(res, n)[1], 'amazon-lite:service') === NOTIFICATIONS_SERVICE,
+  );
+  assert.ok(notificationsBinary.includes('notifications-list') && notificationsBinary.includes(NOTIFICATIONS_CONSUMER), notificationsBinary.join(', '));
   for (const name of allFunctionNames(res).filter((n) => n !== NOTIFICATIONS_CONSUMER)) {
     const fn = fnNamed(res, name)[1];
-    assert.equal(envOf(fn)[NOTIFICATIONS_FROM_ENV], undefined, name);
+    const expected = notificationsBinary.includes(name) ? { Ref: FROM_ADDRESS_PARAMETER } : undefined;
+    assert.deepEqual(envOf(fn)[NOTIFICATIONS_FROM_ENV], expected, name);
     assert.ok(!statementsOf(res, name).flatMap(actionsOf).some((a: string) => a.startsWith('ses:')), `${name} may not send e-mail`);
   }
 }

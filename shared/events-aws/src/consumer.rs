@@ -25,19 +25,12 @@
 //! message that cannot succeed, a few minutes apart; it is logged at ERROR
 //! on each one, with the reason.
 //!
-//! # A consumer binary
-//! ```ignore
-//! // functions/<service>/src/bin/<consumer>.rs, behind the `lambda` feature
-//! use std::sync::Arc;
-//!
-//! #[tokio::main]
-//! async fn main() -> Result<(), lite_events_aws::LambdaError> {
-//!     // One client for the handler's writes and the idempotency records.
-//!     let store: Arc<dyn lite_store::Store> = Arc::new(lite_dynamo::DynamoStore::from_env().await?);
-//!     let handler = Arc::new(my_service::MyConsumer::new(Arc::clone(&store)));
-//!     lite_events_aws::run_consumer_with(store, handler).await
-//! }
-//! ```
+//! # A consumer's function
+//! A consumer runs in its service's one binary: `lite_lambda::run` builds
+//! the service (`lite_service::Service`) and, when `AMAZON_LITE_CONSUMER`
+//! names one of its consumers, hands it to [`run_consumer_with`] with the
+//! service's store (one client for the handler's writes and the
+//! idempotency records).
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};

@@ -1,43 +1,113 @@
-//! Starting a service on AWS Lambda.
+//! Starting a service on AWS Lambda: one binary per service ([`run`])
+//! serves its routes or, with [`CONSUMER_ENV`] set, runs one of its event
+//! consumers.
 //!
 //! Init does no network I/O: the SDK clients are built from the
 //! environment (credentials resolve lazily), and the cursor key is fetched
 //! from Secrets Manager on the first request that paginates. That keeps the
 //! cold start to process start plus building a few structs.
 
+/// The SDK configuration of every AWS client (timeouts, retries).
+pub use lite_aws as aws;
+pub use lite_aws::Profile;
 use lite_core::config::{optional, required};
 use lite_core::CursorCodec;
-use lite_http::{ClientIp, Context, Cursors, HttpConfig, TokenVerifier};
+use lite_http::{ClientIp, HttpConfig, TokenVerifier};
+use lite_ports::{Context, Cursors};
+use lite_service::Service;
+use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
-/// Serves `router` (one service's routes) as this Lambda function.
-pub async fn serve(router: fn(Context) -> axum::Router) -> Result<(), lambda_http::Error> {
-    serve_with(router, |_, _| {}).await
+/// The environment variable that turns a service's binary into one of its
+/// consumers: CDK sets it on each consumer's function to the consumer's
+/// name (`catalog-rating`); route functions leave it unset.
+pub const CONSUMER_ENV: &str = lite_aws::CONSUMER_ENV;
+
+/// The error a binary's `main` returns (init failures: configuration,
+/// an unknown consumer).
+pub type Error = lambda_http::Error;
+
+/// Runs one service as this Lambda function: `build` makes the service
+/// value from the function's [`Context`] (and builds whatever else it owns
+/// from the environment, without network I/O: clients connect on first
+/// use); then, if [`CONSUMER_ENV`] names one of its consumers, that
+/// consumer runs on the function's SQS queue, else its routes are served
+/// through API Gateway.
+///
+/// ```ignore
+/// lite_lambda::run(|ctx| async move { Ok(Search::new(ctx, OpenSearchIndex::from_env().await?)) })
+/// ```
+pub async fn run<S, F, Fut>(build: F) -> Result<(), Error>
+where
+    S: Service,
+    F: FnOnce(Context) -> Fut,
+    Fut: Future<Output = Result<S, Error>>,
+{
+    run_with(|_, _| {}, build).await
 }
 
-/// Like [`serve`], with `protect` completing the token verifier from the
+/// Like [`run`], with `protect` completing the token verifier from the
 /// function's context before the first request: the auth service's
-/// `auth::protect` installs its session guard (revoked sessions are 401)
-/// and its published keys as key source (kids learned at run time), so
-/// `lite_lambda::serve_with(catalog::router, auth::protect)`.
-pub async fn serve_with(
-    router: fn(Context) -> axum::Router,
+/// `auth_guard::protect` installs its session guard (revoked sessions are
+/// 401) and its published keys as key source (kids learned at run time).
+pub async fn run_with<S, F, Fut>(
     protect: fn(&Context, &mut TokenVerifier),
-) -> Result<(), lambda_http::Error> {
-    lite_http::telemetry::init();
-    let ctx = context().await?;
-    let mut verifier = verifier()?;
-    protect(&ctx, &mut verifier);
-    let app = lite_http::finish(router(ctx), Arc::new(verifier), &HttpConfig::from_env())
-        .layer(axum::middleware::from_fn(client_ip));
-    lambda_http::run(app).await
+    build: F,
+) -> Result<(), Error>
+where
+    S: Service,
+    F: FnOnce(Context) -> Fut,
+    Fut: Future<Output = Result<S, Error>>,
+{
+    let consumer = optional(CONSUMER_ENV);
+    // Each transport logs its own span fields; the first init wins.
+    match consumer {
+        Some(_) => lite_events_aws::telemetry::init(),
+        None => lite_http::telemetry::init(),
+    }
+    // A route function answers a shopper: its SDK calls fail fast.
+    let profile = match consumer {
+        Some(_) => Profile::Consumer,
+        None => Profile::Api,
+    };
+    let ctx = context_for(profile).await?;
+    let service = build(ctx.clone()).await.inspect_err(|e| {
+        tracing::error!(error = %e, "the service cannot be built from its environment");
+    })?;
+    match consumer {
+        Some(name) => {
+            let handler = lite_service::consumer(&service, &name).inspect_err(|e| {
+                tracing::error!(error = %e, "{CONSUMER_ENV} names no consumer of this binary");
+            })?;
+            lite_events_aws::run_consumer_with(ctx.store, handler).await
+        }
+        None => {
+            let mut verifier = verifier()?;
+            protect(&ctx, &mut verifier);
+            let app = lite_http::finish(
+                service.router(),
+                Arc::new(verifier),
+                &HttpConfig::from_env(),
+            )
+            .layer(axum::middleware::from_fn(client_ip));
+            lambda_http::run(app).await
+        }
+    }
 }
 
 /// The adapters every function uses, from its environment: the table
 /// (`TABLE_NAME`), the cursor key (see `cursors`), the system clock and ids.
+/// Its clients have the [`Profile::Consumer`] timeouts: every function that
+/// calls this itself is a consumer, a saga task or a job; route functions
+/// get theirs through [`run`] ([`Profile::Api`]).
 pub async fn context() -> Result<Context, lite_core::config::ConfigError> {
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    context_for(Profile::Consumer).await
+}
+
+/// [`context`] with the timeouts and retries of `profile`.
+pub async fn context_for(profile: Profile) -> Result<Context, lite_core::config::ConfigError> {
+    let aws = aws::sdk_config(profile).await;
     let table = required("TABLE_NAME")?;
     let store = lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
     Ok(Context::new(Arc::new(store), cursors()))
@@ -50,7 +120,9 @@ pub async fn secret_string(arn: &str) -> Result<String, String> {
     static CLIENT: OnceCell<aws_sdk_secretsmanager::Client> = OnceCell::const_new();
     let client = CLIENT
         .get_or_init(|| async {
-            let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            // Read on a request's path (the cursor key, signing keys):
+            // the route profile.
+            let aws = aws::sdk_config(Profile::Api).await;
             aws_sdk_secretsmanager::Client::new(&aws)
         })
         .await;

@@ -10,7 +10,9 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use lite_core::CursorCodec;
-use lite_http::{ClientIp, Context, Cursors, HttpConfig, TokenVerifier};
+use lite_http::{ClientIp, HttpConfig, TokenVerifier};
+use lite_ports::{Context, Cursors};
+use lite_service::Service;
 use lite_store::redb_store::RedbStore;
 use lite_store::{Index, Query, Store};
 use serde_json::{json, Value};
@@ -57,7 +59,7 @@ pub fn app_with_keys(keys: SigningKeys, configure: impl FnOnce(AuthConfig) -> Au
     let mut verifier = TokenVerifier::new();
     auth::protect(&ctx, &mut verifier);
     let router = lite_http::finish(
-        auth::router_with(ctx.clone(), config),
+        auth::Auth::new(ctx.clone(), config).router(),
         Arc::new(verifier),
         &HttpConfig::default(),
     );

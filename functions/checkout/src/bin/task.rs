@@ -28,7 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lite_http::telemetry::init();
     let task = required("CHECKOUT_TASK")?;
     let ctx = lite_lambda::context().await?;
-    let payments = Arc::new(payments::lambda::payments(ctx.clone()).await?);
+    let payments = Arc::new(payments::lambda::from_env(ctx.clone())?);
     let tasks = Tasks { ctx, payments };
     let tasks = &tasks;
     let task = task.as_str();

@@ -4,6 +4,7 @@ use crate::stock;
 use async_trait::async_trait;
 use lite_core::{Clock, Sku};
 use lite_events::{Envelope, Handler, HandlerError};
+use lite_ports::Context;
 use lite_store::{Condition, Store, StoreError, Update};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -32,8 +33,11 @@ impl CatalogSync {
     pub const CREATED: &'static str = "product.created.v1";
     pub const DELETED: &'static str = "product.deleted.v1";
 
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(ctx: Context) -> Self {
+        Self {
+            store: ctx.store,
+            clock: ctx.clock,
+        }
     }
 
     async fn created(&self, product_id: &str, sku: &Sku) -> Result<(), HandlerError> {
@@ -163,7 +167,11 @@ mod tests {
     use std::time::Duration;
 
     fn sync(store: &Arc<dyn Store>) -> CatalogSync {
-        CatalogSync::new(Arc::clone(store), Arc::new(SystemClock))
+        let codec = lite_core::CursorCodec::new(lite_core::CursorCodec::random_key());
+        CatalogSync::new(Context::new(
+            Arc::clone(store),
+            lite_ports::Cursors::ready(codec),
+        ))
     }
 
     fn store() -> Arc<dyn Store> {

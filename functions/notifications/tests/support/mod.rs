@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // Each test binary uses a part.
 
+use lite_service::Service;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -15,7 +16,7 @@ use lite_events::contracts::{
     OrderFailedV1, OrderShippedV1, PaymentFailedV1, PaymentFailureReason,
 };
 use lite_events::Envelope;
-use lite_http::Context;
+use lite_ports::Context;
 use notifications::{Message, Notifier, NotifyError};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -29,11 +30,11 @@ pub struct World {
 }
 
 pub fn world() -> World {
-    let mut ctx = lite_http::testing::memory_context();
+    let mut ctx = lite_ports::testing::memory_context();
     let clock = Arc::new(ManualClock::new(start()));
     ctx.clock = clock.clone();
     let notifier = Arc::new(Recording::default());
-    let consumer = notifications::consumer(ctx.clone(), notifier.clone());
+    let consumer = notifications::Consumer::new(ctx.clone(), notifier.clone());
     World {
         ctx,
         clock,
@@ -65,7 +66,7 @@ impl World {
 
     /// Replaces `user_id`'s preferences through the users API.
     pub async fn preferences(&self, user_id: &str, order_updates: bool, language: &str) {
-        let router = lite_http::testing::finish_for_tests(users::router(self.ctx.clone()));
+        let router = lite_http::testing::finish_for_tests(users::Users::new(self.ctx.clone()).router());
         let body = json!({
             "marketingEmails": false, "orderUpdates": order_updates,
             "currency": "USD", "language": language

@@ -4,12 +4,14 @@
 //! webhooks through the finished router.
 #![allow(dead_code)]
 
+use lite_service::Service;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use lite_core::{Ids, Money, SystemIds};
-use lite_http::testing::{finish_for_tests, memory_context};
+use lite_http::testing::finish_for_tests;
+use lite_ports::testing::memory_context;
 use lite_saga::{Saga, SagaError, Started};
 use lite_store::{Index, Query};
 use payments::record::{self, Payment};
@@ -101,7 +103,7 @@ impl Harness {
             saga: saga.clone(),
             webhook_secret: secret(),
         });
-        let app = finish_for_tests(payments::router(p.clone()));
+        let app = finish_for_tests(p.router());
         Self {
             p,
             sandbox,

@@ -3,10 +3,11 @@
 //! with `oneshot`, and products created through the catalog's functions.
 #![allow(dead_code)]
 
+use lite_service::Service;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::{Index, Query};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -21,11 +22,11 @@ pub struct App {
 }
 
 pub fn app() -> App {
-    let ctx = lite_http::testing::memory_context();
+    let ctx = lite_ports::testing::memory_context();
     let router = lite_http::testing::finish_for_tests(
-        reviews::router(ctx.clone())
-            .merge(orders::router(ctx.clone()))
-            .merge(cart::router(ctx.clone())),
+        reviews::Reviews::new(ctx.clone()).router()
+            .merge(orders::Orders::new(ctx.clone()).router())
+            .merge(cart::Cart::new(ctx.clone()).router()),
     );
     App { router, ctx }
 }
