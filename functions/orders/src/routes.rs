@@ -254,6 +254,14 @@ async fn cancel_order(
         |o| keys::purchase_ops(o, -1),
     )
     .await?;
+    // The status read above may be stale: a concurrent cancel that won the
+    // versioned write makes this one a repeat, and a repeat is a 409 like
+    // any cancel of a cancelled order (one 200 per order, ever).
+    if let Transitioned::Already(_) = moved {
+        return Err(OrdersError::Conflict(
+            "The order is already cancelled.".into(),
+        ));
+    }
     Ok(Json(view_after(&ctx, moved).await?))
 }
 
