@@ -48,6 +48,13 @@ const ITEMS: TableDefinition<TableKey, &[u8]> = TableDefinition::new("items");
 const GSI1: TableDefinition<IndexKey, ()> = TableDefinition::new("gsi1");
 const GSI2: TableDefinition<IndexKey, ()> = TableDefinition::new("gsi2");
 
+/// The page cache [`RedbStore::open`] gives redb. redb's own default is
+/// 1 GiB, which a long-running process fills with every page it reads or
+/// writes until the data outgrows it. The local API's data set is
+/// megabytes, so 32 MiB holds it all in practice, and pages beyond it are
+/// still in the OS page cache.
+pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 /// The single table on redb. Cheap to clone (the database is shared).
 #[derive(Clone)]
 pub struct RedbStore {
@@ -64,16 +71,26 @@ impl std::fmt::Debug for RedbStore {
 
 impl RedbStore {
     /// Opens the database file at `path`, creating it (and its directory)
-    /// when missing. Only one process may hold the file open.
+    /// when missing, with a page cache of [`DEFAULT_CACHE_BYTES`]. Only one
+    /// process may hold the file open.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Like [`RedbStore::open`], with a page cache of at most `cache_bytes`
+    /// (redb gives nine tenths to read pages and one tenth to the pages a
+    /// write transaction buffers).
+    pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let db = Database::create(path)
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(path)
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
-        tracing::debug!(path = %path.display(), "opened redb store");
+        tracing::debug!(path = %path.display(), cache_bytes, "opened redb store");
         Self::init(db)
     }
 
