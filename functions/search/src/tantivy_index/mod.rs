@@ -26,8 +26,12 @@ use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-/// Memory the writer may buffer before it flushes a segment.
-const WRITER_BUDGET: usize = 64 * 1024 * 1024;
+/// Memory the writer may buffer before it flushes a segment, across its
+/// threads: tantivy's minimum per thread (15 MB) and a little, so one
+/// indexing thread. Every upsert batch commits, so a segment holds a batch
+/// (one event, or a page of the rebuild), never the budget; a larger budget
+/// only makes each commit allocate larger term tables (one per thread).
+pub const DEFAULT_WRITER_BUDGET_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct TantivyIndex {
@@ -50,8 +54,16 @@ fn unavailable(e: impl std::fmt::Display) -> SearchError {
 }
 
 impl TantivyIndex {
-    /// The index in `dir`, created (with the directory) when missing.
+    /// The index in `dir`, created (with the directory) when missing, with
+    /// a writer budget of [`DEFAULT_WRITER_BUDGET_BYTES`].
     pub fn open(dir: &Path) -> Result<TantivyIndex, SearchError> {
+        Self::open_with_budget(dir, DEFAULT_WRITER_BUDGET_BYTES)
+    }
+
+    /// Like [`TantivyIndex::open`], with a writer budget of `writer_bytes`
+    /// (at least 15 MB: tantivy's minimum for one thread; tantivy uses one
+    /// thread per 15 MB, up to one per core).
+    pub fn open_with_budget(dir: &Path, writer_bytes: usize) -> Result<TantivyIndex, SearchError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| unavailable(format!("cannot create {}: {e}", dir.display())))?;
         let directory = MmapDirectory::open(dir)
@@ -63,23 +75,31 @@ impl TantivyIndex {
                 dir.display()
             ))
         })?;
-        Self::with_index(index, fields)
+        Self::with_index(index, fields, writer_bytes)
     }
 
     /// An index in memory (tests, benchmarks).
     pub fn in_memory() -> Result<TantivyIndex, SearchError> {
         let (schema, fields) = schema::schema();
-        Self::with_index(Index::create_in_ram(schema), fields)
+        Self::with_index(
+            Index::create_in_ram(schema),
+            fields,
+            DEFAULT_WRITER_BUDGET_BYTES,
+        )
     }
 
-    fn with_index(index: Index, fields: Fields) -> Result<TantivyIndex, SearchError> {
+    fn with_index(
+        index: Index,
+        fields: Fields,
+        writer_bytes: usize,
+    ) -> Result<TantivyIndex, SearchError> {
         schema::register(&index);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(unavailable)?;
-        let writer = index.writer(WRITER_BUDGET).map_err(unavailable)?;
+        let writer = index.writer(writer_bytes).map_err(unavailable)?;
         Ok(TantivyIndex {
             inner: Arc::new(Inner {
                 index,

@@ -31,8 +31,22 @@ pub enum Words {
     Any,
 }
 
+/// Prefix and typo matching build a Levenshtein automaton per word and
+/// field, at about 1 KiB per state, and the states grow with the word's
+/// length and much faster with non-ASCII characters: at two typos a word of
+/// 20 bytes takes at most 551 states, a 19-letter Cyrillic word (38 bytes,
+/// within the analyzer's 40-byte token limit) 3,702, so 14 MiB for its four
+/// fields, and a 200-character query holds ten such words. So only words of
+/// at most this many UTF-8 bytes get them (no product word is longer;
+/// longer words still match exactly)...
+pub const MAX_AUTOMATON_WORD_BYTES: usize = 20;
+/// ...and only the first this-many words of a query: at most
+/// 5 × 4 fields × (551 + 28) states, about 11 MiB per query.
+pub const MAX_AUTOMATON_WORDS: usize = 5;
+
 /// The free-text part: per query word, the best of an exact match of its
-/// stem, a prefix match and a fuzzy match, on each text field.
+/// stem, a prefix match and a fuzzy match, on each text field (prefix and
+/// fuzzy within the automaton bounds above).
 fn text_query(f: &Fields, text: &str, words: Words) -> Option<Box<dyn Query>> {
     let fields = [
         (f.name, NAME_BOOST),
@@ -41,7 +55,8 @@ fn text_query(f: &Fields, text: &str, words: Words) -> Option<Box<dyn Query>> {
         (f.description, DESCRIPTION_BOOST),
     ];
     let mut per_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for word in plain_words(text) {
+    for (n, word) in plain_words(text).into_iter().enumerate() {
+        let automata = n < MAX_AUTOMATON_WORDS && word.len() <= MAX_AUTOMATON_WORD_BYTES;
         let len = word.chars().count();
         let stemmed = stem(&word);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -54,7 +69,7 @@ fn text_query(f: &Fields, text: &str, words: Words) -> Option<Box<dyn Query>> {
                     boost * EXACT_WEIGHT,
                 )),
             ));
-            if len >= MIN_PREFIX_LEN {
+            if automata && len >= MIN_PREFIX_LEN {
                 // The unstemmed word as a prefix ("lapt" → "laptop").
                 let prefix = Term::from_field_text(field, &word);
                 clauses.push((
@@ -66,7 +81,7 @@ fn text_query(f: &Fields, text: &str, words: Words) -> Option<Box<dyn Query>> {
                 ));
             }
             let distance = edit_distance(len);
-            if distance > 0 {
+            if automata && distance > 0 {
                 clauses.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(
