@@ -7,4 +7,5 @@ pub mod config;
 pub mod consumers;
 #[cfg(feature = "harness")]
 pub mod harness;
+pub mod malloc;
 pub mod seed;

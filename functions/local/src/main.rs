@@ -13,6 +13,7 @@ use lite_http::HttpConfig;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    amazon_lite::malloc::give_memory_back(); // before any thread: see `malloc`
     let command = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "serve".to_owned());
