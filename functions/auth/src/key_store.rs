@@ -136,24 +136,52 @@ impl KeyProvider {
         store: &dyn Store,
         clock: &dyn Clock,
     ) -> Result<Arc<SigningKeys>, String> {
-        let keys = self
-            .cell
-            .get_or_try_init(|| async { (self.load)().await.map(Arc::new) })
-            .await?
-            .clone();
+        let keys = self.load().await?;
         let now = clock.now();
         let due = {
             let last = self.published_at.lock().unwrap_or_else(|p| p.into_inner());
             last.is_none_or(|t| now - t >= REPUBLISH_EVERY)
         };
         if due {
-            publish(store, &keys, now)
-                .await
-                .map_err(|e| format!("cannot publish the public keys: {e}"))?;
-            *self.published_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
-            tracing::info!(kid = keys.kid(), "signing keys published");
+            self.publish_keys(store, &keys, now).await?;
         }
         Ok(keys)
+    }
+
+    /// Loads the keys and publishes their public halves now, whenever they
+    /// were last published: what runs before the first request (the local
+    /// API's start-up, the deploy on AWS), so the JWKS names the signing
+    /// key before any token exists.
+    pub async fn publish_now(
+        &self,
+        store: &dyn Store,
+        clock: &dyn Clock,
+    ) -> Result<Arc<SigningKeys>, String> {
+        let keys = self.load().await?;
+        self.publish_keys(store, &keys, clock.now()).await?;
+        Ok(keys)
+    }
+
+    async fn load(&self) -> Result<Arc<SigningKeys>, String> {
+        Ok(self
+            .cell
+            .get_or_try_init(|| async { (self.load)().await.map(Arc::new) })
+            .await?
+            .clone())
+    }
+
+    async fn publish_keys(
+        &self,
+        store: &dyn Store,
+        keys: &SigningKeys,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        publish(store, keys, now)
+            .await
+            .map_err(|e| format!("cannot publish the public keys: {e}"))?;
+        *self.published_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
+        tracing::info!(kid = keys.kid(), "signing keys published");
+        Ok(())
     }
 
     /// The keys if they are loaded already (never loads).
@@ -349,5 +377,31 @@ mod tests {
         // The next use renews the publication.
         provider.get(store.as_ref(), clock.as_ref()).await.unwrap();
         assert!(source.public_key(keys.kid()).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn publish_now_puts_the_key_in_the_jwks_before_any_token_is_signed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(RedbStore::in_memory().unwrap());
+        let clock = ManualClock::new(Utc::now());
+        assert!(published_jwks(store.as_ref(), clock.now())
+            .await
+            .unwrap()
+            .keys
+            .is_empty());
+        let published = KeyProvider::data_dir(dir.path())
+            .publish_now(store.as_ref(), &clock)
+            .await
+            .unwrap();
+        let jwks = published_jwks(store.as_ref(), clock.now()).await.unwrap();
+        let kids: Vec<&str> = jwks.keys.iter().map(|k| k.kid.as_str()).collect();
+        assert_eq!(kids, [published.kid()]);
+        // The provider that later signs (another instance on the same
+        // files) signs with that very key.
+        let signing = KeyProvider::data_dir(dir.path())
+            .get(store.as_ref(), &clock)
+            .await
+            .unwrap();
+        assert_eq!(signing.kid(), published.kid());
     }
 }
