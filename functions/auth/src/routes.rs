@@ -10,9 +10,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lite_http::extract::parse_json;
-use lite_http::{
-    Access, Authenticated, ClientIp, Context, Json, Query, Role, RouteSpec, TableAccess,
-};
+use lite_http::{Access, Authenticated, ClientIp, Json, Query, Role, RouteSpec, TableAccess};
+use lite_ports::Context;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
@@ -125,14 +124,67 @@ fn limited(result: Result<Response, AuthError>, charges: &[Charge]) -> Response 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SignupBody {
-    #[schema(example = "ann@example.com")]
+    #[schema(schema_with = schema::email, example = "ann@example.com")]
     email: String,
     /// 10 to 128 characters, at least two of: lower-case, upper-case,
-    /// digits, symbols; at least 5 different characters; not the e-mail.
-    #[schema(example = "correct horse 42", min_length = 10, max_length = 128)]
+    /// digits, symbols; at least 5 different characters; not the e-mail
+    /// address or its local part.
+    #[schema(schema_with = schema::new_password, example = "correct horse 42")]
     password: String,
-    #[schema(example = "Ann Lee", min_length = 1, max_length = 100)]
+    #[schema(schema_with = schema::name, example = "Ann Lee")]
     name: String,
+}
+
+/// The schemas of the credential fields, from the rules and bounds of
+/// `domain` (`EmailAddress::parse`, `Password::new`, `DisplayName::parse`).
+mod schema {
+    use crate::domain::{MAX_EMAIL_LEN, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+    use lite_http::schema::{trimmed, trimmed_text, Chars};
+    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+
+    fn string() -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(SchemaType::Type(Type::String))
+    }
+
+    /// A dot-atom local part of at most 64 characters (no empty atoms),
+    /// `@`, and at least two DNS labels, the last alphabetic or `xn--`;
+    /// trimmed and lower-cased before it is checked.
+    pub fn email() -> Object {
+        const ATEXT: &str = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
+        const LABEL: &str = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+        const TLD: &str = "(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{0,58}[A-Za-z0-9])";
+        let local = format!(r"{ATEXT}{{1,64}}(?:\.{ATEXT}{{1,63}})*");
+        string()
+            .pattern(Some(trimmed(&format!(r"(?:{local})@(?:{LABEL}\.)+{TLD}"))))
+            .max_length(Some(MAX_EMAIL_LEN))
+            .description(Some("Compared case-insensitively"))
+            .build()
+    }
+
+    /// `Password::new`: the lengths and "at least two character classes"
+    /// are in the pattern; "at least 5 different characters" and "not the
+    /// e-mail address" only in the description.
+    pub fn new_password() -> Object {
+        string()
+            .min_length(Some(MIN_PASSWORD_CHARS))
+            .max_length(Some(MAX_PASSWORD_CHARS))
+            .pattern(Some(
+                r"^(?![a-z]*$)(?![A-Z]*$)(?![0-9]*$)(?![^a-zA-Z0-9]*$)",
+            ))
+            .build()
+    }
+
+    /// A login password: checked against the account, only bounded here.
+    pub fn password() -> Object {
+        string()
+            .min_length(Some(1))
+            .max_length(Some(MAX_PASSWORD_CHARS))
+            .build()
+    }
+
+    pub fn name() -> Object {
+        trimmed_text(1, MAX_NAME_CHARS, Chars::NoControls)
+    }
 }
 
 /// Creates an account and signs it in.
@@ -144,9 +196,9 @@ struct SignupBody {
             ("RateLimit-Limit" = i64, description = "Sign-ups allowed per address and hour"),
             ("RateLimit-Remaining" = i64, description = "Sign-ups left in this hour"),
         )),
-        (status = 400, description = "Invalid e-mail, weak password or bad name (each field named)", content_type = "application/problem+json"),
-        (status = 409, description = "The e-mail is registered already", content_type = "application/problem+json"),
-        (status = 429, description = "Too many sign-ups from this address (`Retry-After`)", content_type = "application/problem+json"),
+        (status = 400, description = "Invalid e-mail, weak password or bad name (each field named)"),
+        (status = 409, description = "The e-mail is registered already"),
+        (status = 429, description = "Too many sign-ups from this address (`Retry-After`)"),
     )
 )]
 async fn signup(
@@ -169,9 +221,9 @@ async fn signup(
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct LoginBody {
-    #[schema(example = "ann@example.com")]
+    #[schema(schema_with = schema::email, example = "ann@example.com")]
     email: String,
-    #[schema(example = "correct horse 42")]
+    #[schema(schema_with = schema::password, example = "correct horse 42")]
     password: String,
 }
 
@@ -184,9 +236,9 @@ struct LoginBody {
             ("RateLimit-Limit" = i64, description = "Failed logins allowed in the window"),
             ("RateLimit-Remaining" = i64, description = "Failed logins left in the window"),
         )),
-        (status = 400, description = "Malformed e-mail or missing password", content_type = "application/problem+json"),
-        (status = 401, description = "Wrong e-mail or password (the same answer for an unknown e-mail)", content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed logins for this account or address (`Retry-After`)", content_type = "application/problem+json"),
+        (status = 400, description = "Malformed e-mail or missing password"),
+        (status = 401, description = "Wrong e-mail or password (the same answer for an unknown e-mail)"),
+        (status = 429, description = "Too many failed logins for this account or address (`Retry-After`)"),
     )
 )]
 async fn login(
@@ -216,8 +268,7 @@ struct RefreshBody {
     request_body = RefreshBody,
     responses(
         (status = 200, body = TokenResponse),
-        (status = 400, description = "Malformed body", content_type = "application/problem+json"),
-        (status = 401, description = "Invalid, expired, spent or revoked refresh token", content_type = "application/problem+json"),
+        (status = 401, description = "Invalid, expired, spent or revoked refresh token"),
     )
 )]
 async fn refresh(
@@ -243,8 +294,6 @@ struct LogoutBody {
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 400, description = "Malformed body", content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
     )
 )]
 async fn logout(
@@ -296,7 +345,7 @@ struct Validation {
     security(("bearer" = [])),
     responses(
         (status = 200, body = Validation),
-        (status = 401, description = "Missing, invalid, expired or revoked token", content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid, expired or revoked token"),
     )
 )]
 async fn validate(Authenticated(claims): Authenticated) -> Json<Validation> {
@@ -327,7 +376,7 @@ async fn jwks(State(state): State<AuthState>) -> Result<Response, AuthError> {
     get, path = "/v1/auth/google/start", tag = "auth",
     responses(
         (status = 302, description = "To Google's authorization page", headers(("Location" = String, description = "The authorization URL"))),
-        (status = 503, description = "Google sign-in is not configured, or Google is unreachable", content_type = "application/problem+json"),
+        (status = 503, description = "Google sign-in is not configured, or Google is unreachable"),
     )
 )]
 async fn google_start(State(state): State<AuthState>) -> Result<Response, AuthError> {
@@ -353,9 +402,9 @@ struct CallbackQuery {
     params(CallbackQuery),
     responses(
         (status = 200, body = TokenResponse),
-        (status = 400, description = "Missing, unknown, expired or reused state; code refused; sign-in declined", content_type = "application/problem+json"),
-        (status = 401, description = "The Google identity token did not verify", content_type = "application/problem+json"),
-        (status = 503, description = "Google sign-in is not configured, or Google is unreachable", content_type = "application/problem+json"),
+        (status = 400, description = "Missing, unknown, expired or reused state; code refused; sign-in declined"),
+        (status = 401, description = "The Google identity token did not verify"),
+        (status = 503, description = "Google sign-in is not configured, or Google is unreachable"),
     )
 )]
 async fn google_callback(

@@ -123,8 +123,8 @@ fn if_absent(owner: &Owner) -> IfAbsent {
     ),
     responses(
         (status = 200, body = CartView, description = "The cart", headers(("X-Cart-Token" = String, description = "The guest cart's token (guest carts only)"))),
-        (status = 401, description = "The bearer token is invalid or expired", content_type = "application/problem+json"),
-        (status = 404, description = "No live cart has this cart token (never issued, expired or merged)", content_type = "application/problem+json"),
+        (status = 401, description = "The bearer token is invalid or expired"),
+        (status = 404, description = "No live cart has this cart token (never issued, expired or merged)"),
     )
 )]
 async fn get_cart(State(ctx): State<Context>, shopper: Shopper) -> Result<CartResponse, CartError> {
@@ -167,10 +167,10 @@ pub struct AddCartItem {
     request_body = AddCartItem,
     responses(
         (status = 200, body = CartView, description = "The cart after the change", headers(("X-Cart-Token" = String, description = "The guest cart's token (guest carts only)"))),
-        (status = 400, description = "Quantity outside 1..=99, or the line would exceed 99 (field `quantity`)", content_type = "application/problem+json"),
-        (status = 401, description = "The bearer token is invalid or expired", content_type = "application/problem+json"),
-        (status = 404, description = "No such product, or no live cart has this cart token", content_type = "application/problem+json"),
-        (status = 409, description = "The cart holds 50 different products already, the product is priced in another currency, or the cart kept changing concurrently", content_type = "application/problem+json"),
+        (status = 400, description = "Quantity outside 1..=99, or the line would exceed 99 (field `quantity`)"),
+        (status = 401, description = "The bearer token is invalid or expired"),
+        (status = 404, description = "No such product, or no live cart has this cart token"),
+        (status = 409, description = "The cart holds 50 different products already, the product is priced in another currency, or the cart kept changing concurrently"),
     )
 )]
 async fn add_item(
@@ -218,10 +218,10 @@ pub struct UpdateCartItem {
     request_body = UpdateCartItem,
     responses(
         (status = 200, body = CartView, description = "The cart after the change", headers(("X-Cart-Token" = String, description = "The guest cart's token (guest carts only)"))),
-        (status = 400, description = "Quantity outside 0..=99 (field `quantity`)", content_type = "application/problem+json"),
-        (status = 401, description = "The bearer token is invalid or expired", content_type = "application/problem+json"),
-        (status = 404, description = "The cart holds no line for this product, or no live cart has this cart token", content_type = "application/problem+json"),
-        (status = 409, description = "The cart kept changing concurrently", content_type = "application/problem+json"),
+        (status = 400, description = "Quantity outside 0..=99 (field `quantity`)"),
+        (status = 401, description = "The bearer token is invalid or expired"),
+        (status = 404, description = "The cart holds no line for this product, or no live cart has this cart token"),
+        (status = 409, description = "The cart kept changing concurrently"),
     )
 )]
 async fn update_item(
@@ -251,9 +251,9 @@ async fn update_item(
     ),
     responses(
         (status = 200, body = CartView, description = "The cart after the change", headers(("X-Cart-Token" = String, description = "The guest cart's token (guest carts only)"))),
-        (status = 401, description = "The bearer token is invalid or expired", content_type = "application/problem+json"),
-        (status = 404, description = "The cart holds no line for this product, or no live cart has this cart token", content_type = "application/problem+json"),
-        (status = 409, description = "The cart kept changing concurrently", content_type = "application/problem+json"),
+        (status = 401, description = "The bearer token is invalid or expired"),
+        (status = 404, description = "The cart holds no line for this product, or no live cart has this cart token"),
+        (status = 409, description = "The cart kept changing concurrently"),
     )
 )]
 async fn remove_item(
@@ -281,10 +281,9 @@ async fn remove_item(
     security(("bearer" = [])),
     responses(
         (status = 200, body = CartView, description = "The signed-in shopper's cart after the merge"),
-        (status = 400, description = "No `X-Cart-Token` header", content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", content_type = "application/problem+json"),
-        (status = 404, description = "No live cart has this cart token (never issued, expired or merged already)", content_type = "application/problem+json"),
-        (status = 409, description = "The merged cart would hold more than 50 different products or mix currencies (nothing changes), or the carts kept changing concurrently", content_type = "application/problem+json"),
+        (status = 400, description = "No `X-Cart-Token` header"),
+        (status = 404, description = "No live cart has this cart token (never issued, expired or merged already)"),
+        (status = 409, description = "The merged cart would hold more than 50 different products or mix currencies (nothing changes), or the carts kept changing concurrently"),
     )
 )]
 async fn merge(

@@ -81,17 +81,150 @@ pub enum Sort {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductInput {
+    /// 1 to 32 letters, digits or inner hyphens; stored upper-case, so
+    /// `lap-001` and `LAP-001` are the same sku.
+    #[schema(schema_with = schema::sku, example = "LAP-NW-AERO14-001")]
     pub sku: String,
+    #[schema(schema_with = schema::name, example = "Aero 14 Laptop")]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = schema::description)]
     pub description: String,
+    #[schema(schema_with = schema::category, example = "laptops")]
     pub category: String,
+    #[schema(schema_with = schema::brand, example = "Northwind")]
     pub brand: String,
+    #[schema(schema_with = schema::price)]
     pub price: Money,
     #[serde(default)]
+    #[schema(schema_with = schema::images)]
     pub images: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::attributes)]
     pub attributes: BTreeMap<String, String>,
+}
+
+/// The schemas of product fields, built from the numbers the parsers below
+/// check.
+pub mod schema {
+    use super::{CATALOG_CURRENCY, MAX_ATTRIBUTES, MAX_IMAGES, MAX_PRICE};
+    use lite_http::schema::{integer, or_null, trimmed, trimmed_text, Chars};
+    use utoipa::openapi::schema::{
+        AdditionalProperties, ArrayBuilder, Object, ObjectBuilder, Schema, SchemaType, Type,
+    };
+    use utoipa::openapi::{Array, RefOr};
+
+    pub fn sku() -> Object {
+        lite_http::schema::sku()
+    }
+
+    pub fn name() -> Object {
+        trimmed_text(1, 200, Chars::NoControlsButNewlines)
+    }
+
+    pub fn description() -> Object {
+        let mut o = trimmed_text(0, 5000, Chars::NoControlsButNewlines);
+        o.default = Some("".into());
+        o
+    }
+
+    pub fn brand() -> Object {
+        trimmed_text(1, 100, Chars::NoControlsButNewlines)
+    }
+
+    /// A lower-case slug (`parse_category`).
+    pub fn category() -> Object {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .description(Some("Lower-case slug, e.g. `smart-home`"))
+            .pattern(Some(trimmed("[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?")))
+            .build()
+    }
+
+    /// A price bound of a listing or search: minor units, `0..=MAX_PRICE`.
+    pub fn price_bound() -> Object {
+        let mut o = integer(0, MAX_PRICE);
+        o.description = Some("Minor units, inclusive; `maxPrice` must not be below `minPrice`".into());
+        o
+    }
+
+    /// A product's price: minor units in the catalog's one currency.
+    pub fn price() -> Object {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Object))
+            .property("amount", price_bound())
+            .required("amount")
+            .property(
+                "currency",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::String))
+                    .enum_values(Some([CATALOG_CURRENCY.as_str()])),
+            )
+            .required("currency")
+            .build()
+    }
+
+    pub fn images() -> Array {
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::String))
+                    .pattern(Some(r"^https://\S*$"))
+                    .max_length(Some(2048)),
+            )
+            .max_items(Some(MAX_IMAGES))
+            .default(Some(serde_json::json!([])))
+            .build()
+    }
+
+    pub fn attributes() -> Object {
+        let mut o = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Object))
+            .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::String))
+                    .max_length(Some(500))
+                    .build(),
+            )))))
+            .max_properties(Some(MAX_ATTRIBUTES))
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::String))
+                    .pattern(Some("^[A-Za-z0-9]{1,50}$")),
+            ))
+            .default(Some(serde_json::json!({})))
+            .build();
+        o.description = Some("Up to 50 `key: value` pairs; keys are letters or digits".into());
+        o
+    }
+
+    // `PATCH` reads `null` as "unchanged".
+    pub fn name_patch() -> Object {
+        or_null(name())
+    }
+    pub fn description_patch() -> Object {
+        or_null(trimmed_text(0, 5000, Chars::NoControlsButNewlines))
+    }
+    pub fn category_patch() -> Object {
+        or_null(category())
+    }
+    pub fn brand_patch() -> Object {
+        or_null(brand())
+    }
+    pub fn price_patch() -> Object {
+        or_null(price())
+    }
+    pub fn images_patch() -> Array {
+        let mut a = images();
+        a.schema_type = SchemaType::from_iter([Type::Array, Type::Null]);
+        a.default = None;
+        a
+    }
+    pub fn attributes_patch() -> Object {
+        let mut o = or_null(attributes());
+        o.default = None;
+        o
+    }
 }
 
 /// A product to create, every field parsed.
@@ -113,19 +246,27 @@ pub struct Fields {
     pub attributes: BTreeMap<String, String>,
 }
 
-/// The body of `PATCH /v1/products/{id}`: only the fields to change.
+/// The body of `PATCH /v1/products/{id}`: only the fields to change
+/// (`null` is the same as absent). The sku is immutable: sending one is a
+/// 400.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductPatch {
-    /// Skus are immutable; sending one is an error.
-    #[schema(value_type = Option<String>)]
+    #[schema(ignore)]
     pub sku: Option<serde_json::Value>,
+    #[schema(schema_with = schema::name_patch)]
     pub name: Option<String>,
+    #[schema(schema_with = schema::description_patch)]
     pub description: Option<String>,
+    #[schema(schema_with = schema::category_patch)]
     pub category: Option<String>,
+    #[schema(schema_with = schema::brand_patch)]
     pub brand: Option<String>,
+    #[schema(schema_with = schema::price_patch)]
     pub price: Option<Money>,
+    #[schema(schema_with = schema::images_patch)]
     pub images: Option<Vec<String>>,
+    #[schema(schema_with = schema::attributes_patch)]
     pub attributes: Option<BTreeMap<String, String>>,
 }
 

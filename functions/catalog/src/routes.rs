@@ -7,7 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use lite_core::{Problem, Violations};
-use lite_http::{Access, Admin, Context, Json, Query, RouteSpec, TableAccess};
+use lite_http::paging::{DEFAULT_PAGE, MAX_PAGE};
+use lite_http::{Access, Admin, Json, Query, RouteSpec, TableAccess};
+use lite_ports::Context;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
@@ -74,15 +76,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Category slug, e.g. `laptops`.
+    #[param(schema_with = crate::domain::schema::category)]
     category: Option<String>,
     /// Lowest price, inclusive, in minor units.
+    #[param(schema_with = crate::domain::schema::price_bound)]
     min_price: Option<i64>,
-    /// Highest price, inclusive, in minor units.
+    /// Highest price, inclusive, in minor units; not below `minPrice`.
+    #[param(schema_with = crate::domain::schema::price_bound)]
     max_price: Option<i64>,
     /// `newest` (default), `price_asc`, `price_desc` or `rating`.
     #[param(inline)]
     sort: Option<Sort>,
     /// Page size, 1..=100 (default 20).
+    #[param(schema_with = lite_http::paging::limit_schema)]
     limit: Option<u32>,
     /// Opaque cursor from a previous page's `nextCursor`.
     cursor: Option<String>,
@@ -107,9 +113,9 @@ impl ListQuery {
                 v.add("maxPrice", "must not be below minPrice");
             }
         }
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            v.add("limit", "must be 1 to 100");
+        let limit = self.limit.map_or(DEFAULT_PAGE, |l| l as usize);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            v.add("limit", format!("must be 1 to {MAX_PAGE}"));
         }
         v.into_result()?;
         Ok(ListParams {
@@ -117,7 +123,7 @@ impl ListQuery {
             min_price: self.min_price,
             max_price: self.max_price,
             sort: self.sort.unwrap_or_default(),
-            limit: limit as usize,
+            limit,
             cursor: self.cursor,
         })
     }
@@ -142,7 +148,7 @@ fn parse_id(raw: &str) -> Result<ProductId, CatalogError> {
     params(ListQuery),
     responses(
         (status = 200, body = ProductPage),
-        (status = 400, description = "Invalid parameter or cursor", content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameter or cursor, or `maxPrice` below `minPrice`"),
     )
 )]
 async fn list_products(
@@ -160,7 +166,7 @@ async fn list_products(
     params(("id" = String, Path, description = "Product id")),
     responses(
         (status = 200, body = ProductView),
-        (status = 404, description = "No such product", content_type = "application/problem+json"),
+        (status = 404, description = "No such product"),
     )
 )]
 async fn get_product(
@@ -177,10 +183,7 @@ async fn get_product(
     security(("bearer" = [])),
     responses(
         (status = 201, body = ProductView, headers(("Location" = String, description = "The product's URL"))),
-        (status = 400, description = "Invalid product", content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 403, description = "Not an administrator", content_type = "application/problem+json"),
-        (status = 409, description = "Sku already used", content_type = "application/problem+json"),
+        (status = 409, description = "The sku belongs to another product"),
     )
 )]
 async fn create_product(
@@ -204,11 +207,8 @@ async fn create_product(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ProductView),
-        (status = 400, description = "Invalid fields", content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 403, description = "Not an administrator", content_type = "application/problem+json"),
-        (status = 404, description = "No such product", content_type = "application/problem+json"),
-        (status = 409, description = "Concurrent changes; retry", content_type = "application/problem+json"),
+        (status = 404, description = "No such product"),
+        (status = 409, description = "Concurrent changes; retry"),
     )
 )]
 async fn update_product(
@@ -229,9 +229,7 @@ async fn update_product(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 403, description = "Not an administrator", content_type = "application/problem+json"),
-        (status = 404, description = "No such product", content_type = "application/problem+json"),
+        (status = 404, description = "No such product"),
     )
 )]
 async fn delete_product(

@@ -45,8 +45,7 @@ pub struct NotificationPage {
     security(("bearer" = [])),
     responses(
         (status = 200, body = NotificationPage),
-        (status = 400, description = "Invalid limit or cursor", content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
+        (status = 400, description = "Invalid limit or cursor"),
     )
 )]
 async fn list_notifications(

@@ -23,12 +23,12 @@ pub struct PlaceOrderBody {
     /// One of the caller's saved addresses. Give this or `address`; with
     /// neither, the default address is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "adr_01JD3Z8Q4N5V2W6X7Y8Z9A0B1C")]
+    #[schema(nullable, example = "adr_01JD3Z8Q4N5V2W6X7Y8Z9A0B1C")]
     pub address_id: Option<String>,
     /// A one-off shipping address (the fields of an address-book entry;
     /// `label` optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = shipping_address_schema)]
     pub address: Option<serde_json::Map<String, serde_json::Value>>,
     pub payment: PaymentInput,
 }
@@ -36,13 +36,57 @@ pub struct PlaceOrderBody {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentInput {
-    /// `card`.
-    #[schema(example = "card")]
+    #[schema(schema_with = payment_method_schema)]
     pub method: String,
     /// The payment provider's token (sandbox: `tok_visa`,
-    /// `tok_chargeDeclined`, `tok_insufficientFunds`, `tok_noWebhook`).
-    #[schema(example = "tok_visa")]
+    /// `tok_chargeDeclined`, `tok_insufficientFunds`, `tok_noWebhook`):
+    /// 1 to 200 visible ASCII characters.
+    #[schema(schema_with = payment_token_schema, example = "tok_visa")]
     pub token: String,
+}
+
+/// The one payment method.
+const CARD: &str = "card";
+
+fn payment_method_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .enum_values(Some([CARD]))
+        .build()
+}
+
+/// `PlaceOrder::parse`: trimmed, then 1 to 200 visible ASCII characters.
+fn payment_token_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(lite_http::schema::trimmed("[!-~]{1,200}")))
+        .build()
+}
+
+/// An address-book entry's fields, `label` optional (it defaults to
+/// `Shipping`) and `isDefault` ignored; `null` is the same as absent.
+fn shipping_address_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    use utoipa::PartialSchema;
+    let mut address = match users::AddressInput::schema() {
+        RefOr::T(Schema::Object(o)) => o,
+        _ => Default::default(),
+    };
+    address.required.retain(|f| f != "label");
+    // `AddressFields::parse` names unknown fields.
+    address.additional_properties = Some(Box::new(
+        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+    ));
+    let ignored = utoipa::openapi::schema::ObjectBuilder::new()
+        .description(Some("Ignored"))
+        .build();
+    address
+        .properties
+        .insert("isDefault".to_owned(), RefOr::T(Schema::Object(ignored)));
+    lite_http::schema::or_null(address)
 }
 
 enum Destination {
@@ -60,7 +104,7 @@ pub struct PlaceOrder {
 impl PlaceOrder {
     pub fn parse(body: PlaceOrderBody) -> Result<Self, OrdersError> {
         let mut v = Violations::new();
-        if body.payment.method != "card" {
+        if body.payment.method != CARD {
             v.add("payment.method", "the only method is `card`");
         }
         let token = body.payment.token.trim();
@@ -222,6 +266,11 @@ pub async fn place(
     request_hash: &str,
     correlation_id: &str,
 ) -> Result<Response, OrdersError> {
+    // While the payment provider's circuit is open, checkout is paused:
+    // refuse before anything is written (no order, no hold, cart as it was).
+    payments::breaker::admit_checkout(ctx)
+        .await
+        .map_err(|paused| OrdersError::from(paused.problem()))?;
     let store = ctx.store.as_ref();
     let cart = cart::checkout::load(store, ctx.clock.as_ref(), user_id)
         .await?
@@ -274,7 +323,6 @@ pub async fn place(
         repo::create(&order, &input.payment_token),
         lite_events::outbox::put(&events::created(ctx, &order, correlation_id)),
     ];
-    let cart_ops_at = ops.len();
     ops.extend(cart::checkout::checked_out_ops(
         ctx,
         user_id,
@@ -288,20 +336,15 @@ pub async fn place(
             Ok(saved.respond())
         }
         // Another request with this key won the race: answer as it did.
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+        Err(e) if e.failed_on(idempotency::OP_NAME) => {
             match idempotency::lookup(store, ctx.clock.now(), user_id, idem).await? {
                 Some(earlier) => earlier.replay(request_hash),
                 None => Err(StoreError::Contention.into()),
             }
         }
-        Err(StoreError::TransactionCanceled { failed })
-            if failed.iter().any(|i| *i >= cart_ops_at) =>
-        {
-            Err(OrdersError::Conflict(
-                "Your cart changed while the order was being placed; review it and try again."
-                    .into(),
-            ))
-        }
+        Err(e) if e.failed_on(cart::checkout::CART_OP) => Err(OrdersError::Conflict(
+            "Your cart changed while the order was being placed; review it and try again.".into(),
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -31,7 +31,11 @@ pub const ROUTES: &[RouteSpec] = &[
 type AppState = Arc<Payments>;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(utoipa_routes!(webhook, get_order_payment))
+    // One `routes!` per path: the macro mounts every handler it is given on
+    // the first handler's path.
+    OpenApiRouter::new()
+        .routes(utoipa_routes!(webhook))
+        .routes(utoipa_routes!(get_order_payment))
 }
 
 pub fn router(payments: Arc<Payments>) -> axum::Router {
@@ -54,9 +58,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     request_body(content = WebhookEvent, content_type = "application/json"),
     responses(
         (status = 200, body = Received, description = "Accepted: applied, a replay of an event already applied (no second effect), or an event that no longer changes anything"),
-        (status = 400, description = "Missing, malformed, stale or wrong signature (`invalid_signature`), or a malformed event (`bad_request`); nothing changed", content_type = "application/problem+json"),
-        (status = 413, description = "Body over 256 KiB", content_type = "application/problem+json"),
-        (status = 503, description = "A dependency is down; the provider redelivers", content_type = "application/problem+json"),
+        (status = 400, description = "Missing, malformed, stale or wrong signature (`invalid_signature`), or a malformed event (`bad_request`); nothing changed"),
+        (status = 503, description = "A dependency is down; the provider redelivers"),
     )
 )]
 async fn webhook(
@@ -81,8 +84,7 @@ async fn webhook(
     security(("bearer" = [])),
     responses(
         (status = 200, body = PaymentView),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 404, description = "No such order, not yours, or no payment asked for yet", content_type = "application/problem+json"),
+        (status = 404, description = "No such order, not yours, or no payment asked for yet"),
     )
 )]
 async fn get_order_payment(

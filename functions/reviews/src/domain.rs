@@ -85,21 +85,85 @@ pub struct Review {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReviewInput {
-    /// 1..=5.
+    /// Stars, 1..=5.
+    #[schema(schema_with = schema::rating)]
     pub rating: i64,
-    /// 1 to 120 characters.
+    #[schema(schema_with = schema::title)]
     pub title: String,
-    /// 1 to 5000 characters.
+    #[schema(schema_with = schema::body)]
     pub body: String,
 }
 
-/// The body of `PATCH /v1/reviews/{id}`: only the fields to change.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+/// The body of `PATCH /v1/reviews/{id}`: only the fields to change
+/// (`null` is the same as absent); at least one must be given.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReviewPatch {
     pub rating: Option<i64>,
     pub title: Option<String>,
     pub body: Option<String>,
+}
+
+impl utoipa::ToSchema for ReviewPatch {}
+
+/// `{rating?, title?, body?}`, closed, and `anyOf` "this field is given and
+/// not `null`" for each: what `ReviewPatch::apply` accepts.
+impl utoipa::PartialSchema for ReviewPatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AdditionalProperties, AllOfBuilder, AnyOfBuilder, ObjectBuilder, SchemaType, Type,
+        };
+        let fields = [
+            ("rating", schema::rating_patch(), Type::Integer),
+            ("title", schema::title_patch(), Type::String),
+            ("body", schema::body_patch(), Type::String),
+        ];
+        let mut shape = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Object))
+            .additional_properties(Some(AdditionalProperties::<utoipa::openapi::Schema>::FreeForm(false)));
+        let mut given = AnyOfBuilder::new();
+        for (name, schema, kind) in fields {
+            shape = shape.property(name, schema);
+            given = given.item(
+                ObjectBuilder::new()
+                    .property(name, ObjectBuilder::new().schema_type(SchemaType::Type(kind)))
+                    .required(name),
+            );
+        }
+        AllOfBuilder::new()
+            .item(shape)
+            .item(given)
+            .description(Some(
+                "Only the fields to change (`null` is the same as absent); at least one must be given.",
+            ))
+            .into()
+    }
+}
+
+/// The schemas of a review's fields, from the rules `Content::parse` checks.
+mod schema {
+    use super::{MAX_BODY, MAX_TITLE};
+    use lite_http::schema::{integer, or_null, trimmed_text, Chars};
+    use utoipa::openapi::schema::Object;
+
+    pub fn rating() -> Object {
+        integer(1, 5)
+    }
+    pub fn title() -> Object {
+        trimmed_text(1, MAX_TITLE, Chars::NoControls)
+    }
+    pub fn body() -> Object {
+        trimmed_text(1, MAX_BODY, Chars::NoControlsButNewlines)
+    }
+    pub fn rating_patch() -> Object {
+        or_null(rating())
+    }
+    pub fn title_patch() -> Object {
+        or_null(title())
+    }
+    pub fn body_patch() -> Object {
+        or_null(body())
+    }
 }
 
 /// A review's content, parsed.

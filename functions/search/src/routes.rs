@@ -1,10 +1,12 @@
 //! `GET /v1/search` and `GET /v1/search/suggest`.
 
 use crate::error::RouteError;
-use crate::index::{FacetCount, SearchDoc, SearchIndex, SearchQuery, Sort};
+use crate::index::{FacetCount, SearchDoc, SearchError, SearchIndex, SearchQuery, Sort};
 use axum::extract::State;
 use lite_core::{CursorError, Problem, Violations};
-use lite_http::{Access, Context, Json, Query, RouteSpec, TableAccess};
+use lite_http::paging::{DEFAULT_PAGE, MAX_PAGE};
+use lite_http::{Access, Json, Query, RouteSpec, TableAccess};
+use lite_ports::Context;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +19,8 @@ pub const ROUTES: &[RouteSpec] = &[
         service: "search",
         function: "search-query",
         auth: Access::Public,
-        table: TableAccess::None,
+        // Reads the catalog listing when the engine is down.
+        table: TableAccess::Read,
     },
     RouteSpec {
         method: "GET",
@@ -52,25 +55,61 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 pub const MAX_QUERY_CHARS: usize = 200;
 /// The catalog's own price bound (minor units).
-const MAX_PRICE: i64 = 100_000_000;
+const MAX_PRICE: i64 = catalog::MAX_PRICE;
+/// Suggestions a request may ask for, and how many it gets by default.
+pub const MAX_SUGGESTIONS: usize = 20;
+pub const DEFAULT_SUGGESTIONS: usize = 8;
+
+/// The schemas of the parameters, from the numbers the parsers check.
+mod schema {
+    use super::{DEFAULT_SUGGESTIONS, MAX_QUERY_CHARS, MAX_SUGGESTIONS};
+    use lite_http::schema::{trimmed_text, Chars};
+    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+
+    /// Free text: blank is the same as absent.
+    pub fn query() -> Object {
+        trimmed_text(0, MAX_QUERY_CHARS, Chars::Any)
+    }
+
+    pub fn required_query() -> Object {
+        trimmed_text(1, MAX_QUERY_CHARS, Chars::Any)
+    }
+
+    pub fn sort() -> Object {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(super::SORTS))
+            .default(Some("relevance".into()))
+            .build()
+    }
+
+    pub fn suggest_limit() -> Object {
+        lite_http::paging::bounded_limit(MAX_SUGGESTIONS, DEFAULT_SUGGESTIONS)
+    }
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct SearchParams {
     /// Free text (at most 200 characters); typo tolerant.
+    #[param(schema_with = schema::query)]
     q: Option<String>,
     /// Category slug, exact.
     category: Option<String>,
     /// Brand, exact (as the brand facet shows it).
     brand: Option<String>,
     /// Lowest price, inclusive, in minor units.
+    #[param(schema_with = catalog::schema::price_bound)]
     min_price: Option<i64>,
-    /// Highest price, inclusive, in minor units.
+    /// Highest price, inclusive, in minor units; not below `minPrice`.
+    #[param(schema_with = catalog::schema::price_bound)]
     max_price: Option<i64>,
     /// `relevance` (default), `price_asc`, `price_desc`, `rating` or `newest`.
+    #[param(schema_with = schema::sort)]
     sort: Option<String>,
     /// Page size, 1..=100 (default 20).
+    #[param(schema_with = lite_http::paging::limit_schema)]
     limit: Option<u32>,
     /// Opaque cursor from a previous page's `nextCursor`.
     cursor: Option<String>,
@@ -79,6 +118,8 @@ struct SearchParams {
 fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
+
+const SORTS: [&str; 5] = ["relevance", "price_asc", "price_desc", "rating", "newest"];
 
 fn parse_sort(raw: &str) -> Option<Sort> {
     Some(match raw {
@@ -121,9 +162,9 @@ impl SearchParams {
                 Sort::Relevance
             }),
         };
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            v.add("limit", "must be 1 to 100");
+        let limit = self.limit.map_or(DEFAULT_PAGE, |l| l as usize);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            v.add("limit", format!("must be 1 to {MAX_PAGE}"));
         }
         v.into_result()?;
         let query = SearchQuery {
@@ -133,7 +174,7 @@ impl SearchParams {
             min_price: self.min_price,
             max_price: self.max_price,
             sort,
-            limit: limit as usize,
+            limit,
             after: None,
         };
         Ok((query, self.cursor))
@@ -247,8 +288,8 @@ pub struct SearchPage {
     params(SearchParams),
     responses(
         (status = 200, body = SearchPage),
-        (status = 400, description = "Invalid parameter or cursor", content_type = "application/problem+json"),
-        (status = 503, description = "Search unavailable", content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameter or cursor, or `maxPrice` below `minPrice`"),
+        (status = 503, description = "Search unavailable"),
     )
 )]
 async fn search(
@@ -259,9 +300,29 @@ async fn search(
     let codec = state.ctx.cursors.get().await?;
     let scope = cursor_scope(&query);
     if let Some(c) = cursor {
-        query.after = Some(codec.decode(&scope, &c).map_err(cursor_problem)?);
+        match codec.decode(&scope, &c) {
+            Ok(after) => query.after = Some(after),
+            // Not a search cursor: a browse continues the catalog listing
+            // it started on while the engine was down (a foreign or forged
+            // cursor is refused there, by name).
+            Err(e) => match browse_params(&query, Some(c)) {
+                Some(params) => return browse_catalog(&state.ctx, params).await,
+                None => return Err(cursor_problem(e).into()),
+            },
+        }
     }
-    let results = state.index.search(&query).await?;
+    let results = match state.index.search(&query).await {
+        Ok(results) => results,
+        Err(SearchError::Unavailable(why)) => match browse_params(&query, None) {
+            // The first page of a plain browse: the catalog can answer it.
+            Some(params) if query.after.is_none() => {
+                tracing::warn!(error = %why, "search engine unavailable: browsing from the catalog");
+                return browse_catalog(&state.ctx, params).await;
+            }
+            _ => return Err(SearchError::Unavailable(why).into()),
+        },
+        Err(e) => return Err(e.into()),
+    };
     Ok(Json(SearchPage {
         items: results.hits.into_iter().map(SearchItem::from).collect(),
         total: results.total,
@@ -273,14 +334,95 @@ async fn search(
     }))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+/// The catalog listing that answers `query` when the engine cannot: plain
+/// browsing only (no text, no brand: the listing has neither), with the
+/// category, price range and sort carried over. Without text, relevance
+/// ranks by rating, then recency (`relevance::TIE_BREAKERS`), which is the
+/// catalog's `rating` order.
+fn browse_params(query: &SearchQuery, cursor: Option<String>) -> Option<catalog::ListParams> {
+    if query.text.is_some() || query.brand.is_some() {
+        return None;
+    }
+    let sort = match query.sort {
+        Sort::Relevance | Sort::Rating => catalog::Sort::Rating,
+        Sort::PriceAsc => catalog::Sort::PriceAsc,
+        Sort::PriceDesc => catalog::Sort::PriceDesc,
+        Sort::Newest => catalog::Sort::Newest,
+    };
+    Some(catalog::ListParams {
+        category: query.category.clone(),
+        min_price: query.min_price,
+        max_price: query.max_price,
+        sort,
+        limit: query.limit,
+        cursor,
+    })
+}
+
+/// A search page from the catalog listing: the same items, no facets, and
+/// `total` counting this page only (the listing does not count matches).
+/// Its `nextCursor` continues the listing (see the cursor handling above).
+async fn browse_catalog(
+    ctx: &Context,
+    params: catalog::ListParams,
+) -> Result<Json<SearchPage>, RouteError> {
+    let (views, next_cursor) = catalog::list(ctx, &params)
+        .await
+        .map_err(|e| RouteError::Invalid(lite_http::ApiError::from(e).0))?;
+    let items: Vec<SearchItem> = views
+        .iter()
+        .map(|v| SearchItem::from(SearchDoc::from(&v.product)))
+        .collect();
+    Ok(Json(SearchPage {
+        total: items.len() as u64,
+        items,
+        facets: FacetsView {
+            category: Vec::new(),
+            brand: Vec::new(),
+        },
+        next_cursor,
+    }))
+}
+
+/// `q` is an `Option` so that its absence is the handler's field-named
+/// 400, not serde's; the document says it is required.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 struct SuggestParams {
-    /// What the shopper has typed so far (1..=200 characters).
     q: Option<String>,
-    /// How many suggestions, 1..=20 (default 8).
     limit: Option<u32>,
+}
+
+impl IntoParams for SuggestParams {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::Required;
+        let param = |name: &str, description: &str, required, schema| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .description(Some(description))
+                .required(required)
+                .schema(Some(schema))
+                .build()
+        };
+        vec![
+            param(
+                "q",
+                "What the shopper has typed so far (1..=200 characters).",
+                Required::True,
+                schema::required_query(),
+            ),
+            param(
+                "limit",
+                "How many suggestions, 1..=20 (default 8).",
+                Required::False,
+                schema::suggest_limit(),
+            ),
+        ]
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -295,8 +437,8 @@ pub struct Suggestions {
     params(SuggestParams),
     responses(
         (status = 200, body = Suggestions),
-        (status = 400, description = "Missing or invalid parameter", content_type = "application/problem+json"),
-        (status = 503, description = "Search unavailable", content_type = "application/problem+json"),
+        (status = 400, description = "Missing or invalid parameter"),
+        (status = 503, description = "Search unavailable"),
     )
 )]
 async fn suggest(
@@ -312,12 +454,12 @@ async fn suggest(
         }
         Some(_) => {}
     }
-    let limit = params.limit.unwrap_or(8);
-    if !(1..=20).contains(&limit) {
-        v.add("limit", "must be 1 to 20");
+    let limit = params.limit.map_or(DEFAULT_SUGGESTIONS, |l| l as usize);
+    if !(1..=MAX_SUGGESTIONS).contains(&limit) {
+        v.add("limit", format!("must be 1 to {MAX_SUGGESTIONS}"));
     }
     v.into_result()?;
     let q = q.unwrap_or_default();
-    let suggestions = state.index.suggest(&q, limit as usize).await?;
+    let suggestions = state.index.suggest(&q, limit).await?;
     Ok(Json(Suggestions { suggestions }))
 }

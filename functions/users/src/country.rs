@@ -20,6 +20,17 @@ impl CountryCode {
         Ok(CountryCode([b[0], b[1]]))
     }
 
+    /// The schema of a country field: the assigned codes, nothing else.
+    pub fn schema() -> utoipa::openapi::Object {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(ASSIGNED))
+            .description(Some("ISO 3166-1 alpha-2, upper case"))
+            .examples([serde_json::json!("US")])
+            .build()
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII upper-case letters ever get in (see `parse`).
         std::str::from_utf8(&self.0).unwrap_or("ZZ")

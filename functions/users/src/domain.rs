@@ -141,6 +141,42 @@ impl Language {
 }
 string_newtype!(Language);
 
+/// The schemas of body fields, from the bounds the parsers below check.
+mod schema {
+    use lite_http::schema::{or_null, trimmed, trimmed_text, Chars};
+    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+
+    pub fn name() -> Object {
+        trimmed_text(1, 100, Chars::NoControls)
+    }
+    pub fn label() -> Object {
+        trimmed_text(1, 50, Chars::NoControls)
+    }
+    pub fn line1() -> Object {
+        trimmed_text(1, 200, Chars::NoControls)
+    }
+    /// Optional text: blank and `null` mean none.
+    pub fn line2() -> Object {
+        or_null(trimmed_text(0, 200, Chars::NoControls))
+    }
+    pub fn city() -> Object {
+        trimmed_text(1, 100, Chars::NoControls)
+    }
+    pub fn region() -> Object {
+        or_null(trimmed_text(0, 100, Chars::NoControls))
+    }
+    /// `postal_code` below: the trimmed code is 1 to 20 ASCII letters,
+    /// digits, spaces or hyphens.
+    pub fn postal_code() -> Object {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some(trimmed(
+                "[A-Za-z0-9-](?:[A-Za-z0-9 -]{0,18}[A-Za-z0-9-])?",
+            )))
+            .build()
+    }
+}
+
 /// A postal code: 1 to 20 letters, digits, spaces or hyphens (trimmed).
 fn postal_code(raw: &str) -> Result<String, &'static str> {
     let t = raw.trim();
@@ -201,8 +237,7 @@ impl From<Profile> for ProfileView {
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)] // Documentation only: bodies are read by `ProfileChanges::parse`.
 pub struct ProfilePatch {
-    /// 1 to 100 characters.
-    #[schema(nullable = false, min_length = 1, max_length = 100)]
+    #[schema(schema_with = schema::name)]
     name: Option<String>,
     /// E.164 (`+` and 8 to 15 digits); `null` clears it.
     #[schema(example = "+14155550123", pattern = r"^\+[1-9][0-9]{7,14}$")]
@@ -293,28 +328,23 @@ pub struct AddressView {
 #[schema(rename_all = "camelCase")]
 #[allow(dead_code)] // Documentation only: bodies are read by `AddressFields::parse`.
 pub struct AddressInput {
-    #[schema(min_length = 1, max_length = 50, example = "Home")]
+    #[schema(schema_with = schema::label, example = "Home")]
     label: String,
-    #[schema(min_length = 1, max_length = 200, example = "1 Infinite Loop")]
+    #[schema(schema_with = schema::line1, example = "1 Infinite Loop")]
     line1: String,
     /// Up to 200 characters; blank or `null` means none.
-    #[schema(max_length = 200)]
+    #[schema(schema_with = schema::line2)]
     line2: Option<String>,
-    #[schema(min_length = 1, max_length = 100, example = "Cupertino")]
+    #[schema(schema_with = schema::city, example = "Cupertino")]
     city: String,
     /// State, province or county; up to 100 characters.
-    #[schema(max_length = 100, example = "CA")]
+    #[schema(schema_with = schema::region, example = "CA")]
     region: Option<String>,
     /// 1 to 20 letters, digits, spaces or hyphens.
-    #[schema(
-        min_length = 1,
-        max_length = 20,
-        pattern = "^[A-Za-z0-9 -]+$",
-        example = "95014"
-    )]
+    #[schema(schema_with = schema::postal_code, example = "95014")]
     postal_code: String,
     /// ISO 3166-1 alpha-2, upper case.
-    #[schema(pattern = "^[A-Z]{2}$", example = "US")]
+    #[schema(schema_with = CountryCode::schema, example = "US")]
     country: String,
     /// Make this the default address (default `false`). The first address
     /// is the default whatever this says; on `PUT`, `false` for the current
@@ -443,7 +473,11 @@ pub struct Preferences {
     #[schema(value_type = String, example = "USD", pattern = "^[A-Z]{3}$")]
     pub currency: Currency,
     /// BCP 47 language tag: `en`, `en-US`, `es-419`, `zh-Hant-TW`.
-    #[schema(value_type = String, example = "en-US")]
+    #[schema(
+        value_type = String,
+        example = "en-US",
+        pattern = "^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$"
+    )]
     pub language: Language,
 }
 

@@ -107,8 +107,7 @@ fn parse_address_id(raw: &str) -> Result<AddressId, UsersError> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = ProfileView),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 404, description = "The account has no profile", content_type = "application/problem+json"),
+        (status = 404, description = "The account has no profile"),
     )
 )]
 async fn get_me(
@@ -128,9 +127,8 @@ async fn get_me(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ProfileView),
-        (status = 400, description = "Invalid, unknown or unchangeable fields, each named", content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 404, description = "The account has no profile", content_type = "application/problem+json"),
+        (status = 400, description = "Invalid, unknown or unchangeable fields, each named"),
+        (status = 404, description = "The account has no profile"),
     )
 )]
 async fn update_me(
@@ -152,8 +150,7 @@ async fn update_me(
     security(("bearer" = [])),
     responses(
         (status = 200, body = AddressList),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 404, description = "The account has no profile", content_type = "application/problem+json"),
+        (status = 404, description = "The account has no profile"),
     )
 )]
 async fn list_addresses(
@@ -175,10 +172,8 @@ async fn list_addresses(
     security(("bearer" = [])),
     responses(
         (status = 201, body = AddressView, headers(("Location" = String, description = "The address's URL"))),
-        (status = 400, description = "Invalid fields, each named", content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 404, description = "The account has no profile", content_type = "application/problem+json"),
-        (status = 409, description = "The address book already holds 20 addresses", content_type = "application/problem+json"),
+        (status = 404, description = "The account has no profile"),
+        (status = 409, description = "The address book already holds 20 addresses"),
     )
 )]
 async fn create_address(
@@ -204,10 +199,8 @@ async fn create_address(
     security(("bearer" = [])),
     responses(
         (status = 200, body = AddressView),
-        (status = 400, description = "Invalid fields, each named", content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 404, description = "No such address of the caller", content_type = "application/problem+json"),
-        (status = 409, description = "It is the default address and isDefault is false", content_type = "application/problem+json"),
+        (status = 404, description = "No such address of the caller"),
+        (status = 409, description = "It is the default address and isDefault is false"),
     )
 )]
 async fn replace_address(
@@ -233,9 +226,8 @@ async fn replace_address(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 404, description = "No such address of the caller", content_type = "application/problem+json"),
-        (status = 409, description = "Concurrent changes to the address book; retry", content_type = "application/problem+json"),
+        (status = 404, description = "No such address of the caller"),
+        (status = 409, description = "Concurrent changes to the address book; retry"),
     )
 )]
 async fn delete_address(
@@ -254,8 +246,7 @@ async fn delete_address(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Preferences),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 404, description = "The account has no profile", content_type = "application/problem+json"),
+        (status = 404, description = "The account has no profile"),
     )
 )]
 async fn get_preferences(
@@ -274,9 +265,8 @@ async fn get_preferences(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Preferences),
-        (status = 400, description = "Missing, invalid or unknown fields, each named", content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", content_type = "application/problem+json"),
-        (status = 404, description = "The account has no profile", content_type = "application/problem+json"),
+        (status = 400, description = "Missing, invalid or unknown fields, each named"),
+        (status = 404, description = "The account has no profile"),
     )
 )]
 async fn put_preferences(

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod layers;
 pub mod paging;
+pub mod schema;
 pub mod routes;
 pub mod telemetry;
 

@@ -3,6 +3,7 @@
 
 use lite_core::Problem;
 use serde::Deserialize;
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::IntoParams;
 
 pub const DEFAULT_PAGE: usize = 20;
@@ -12,7 +13,8 @@ pub const MAX_PAGE: usize = 100;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// 1..=100, default 20.
+    /// Page size, 1..=100 (default 20).
+    #[param(schema_with = limit_schema)]
     pub limit: Option<usize>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -31,6 +33,24 @@ impl PageParams {
             ))
         }
     }
+}
+
+/// The schema of a `limit` parameter: an integer 1..=`max`, `default` when
+/// absent. Built from the constants the parsers check, so the document
+/// cannot drift from them.
+pub fn bounded_limit(max: usize, default: usize) -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .minimum(Some(1))
+        .maximum(Some(max))
+        .default(Some(default.into()))
+        .description(Some(format!("1 to {max}, default {default}")))
+        .build()
+}
+
+/// The schema of a listing's `limit`: 1..=[`MAX_PAGE`], default [`DEFAULT_PAGE`].
+pub fn limit_schema() -> Object {
+    bounded_limit(MAX_PAGE, DEFAULT_PAGE)
 }
 
 #[cfg(test)]
