@@ -5,7 +5,7 @@
 use inventory::reservations::{self, CommitOutcome, ReserveOutcome};
 use lite_core::Money;
 use lite_events::contracts::{FailureReason, ReleaseReason, StockLine};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_saga::TaskError;
 use payments::checkout::{AuthorizeTask, Payments, VoidReason};
 use serde::Deserialize;
@@ -245,9 +245,10 @@ fn release_reason(r: FailureReason) -> ReleaseReason {
 }
 
 fn inventory_error(e: inventory::InventoryError) -> TaskError {
-    match &e {
-        inventory::InventoryError::Store(s) if s.is_retryable() => transient(e),
-        _ => failed(e),
+    if e.is_transient() {
+        transient(e)
+    } else {
+        failed(e)
     }
 }
 

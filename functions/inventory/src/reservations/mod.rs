@@ -24,6 +24,7 @@ mod low_stock;
 mod model;
 mod release;
 mod reserve;
+mod settle;
 mod sweeper;
 
 pub use commit::{commit, CommitOutcome};
@@ -34,7 +35,7 @@ pub use reserve::{reserve, reserve_with, ReserveOutcome, MAX_HOLD};
 pub use sweeper::{release_expired, run_sweeper, SWEEP_REASON};
 
 use crate::InventoryError;
-use lite_http::Context;
+use lite_ports::Context;
 
 /// The reservation of `order_id`, if any (read consistently).
 pub async fn find(ctx: &Context, order_id: &str) -> Result<Option<Reservation>, InventoryError> {

@@ -6,7 +6,7 @@ use crate::{stock, InventoryError};
 use lite_core::Sku;
 use lite_events::contracts::{InventoryReservedV1, StockLine};
 use lite_events::Envelope;
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::{Condition, StoreError, TxOp, Update};
 use std::time::Duration;
 
@@ -21,6 +21,9 @@ pub enum ReserveOutcome {
     /// the order's reservation was already released.
     OutOfStock { skus: Vec<Sku> },
 }
+
+/// The reservation item's op (absent until the first reserve).
+const RESERVATION: &str = "reservation";
 
 /// Longest hold a checkout may ask for.
 pub const MAX_HOLD: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -85,11 +88,11 @@ pub async fn reserve_with(
         },
     );
     let mut ops: Vec<TxOp> = lines.iter().map(|l| take(l, now)).collect();
-    let reservation_op = ops.len();
-    ops.push(TxOp::Put {
-        item: model::held_item(order_id, &lines, now + hold, now),
-        condition: Some(Condition::NotExists),
-    });
+    ops.push(
+        TxOp::put(model::held_item(order_id, &lines, now + hold, now))
+            .when(Condition::NotExists)
+            .named(RESERVATION),
+    );
     ops.push(lite_events::outbox::put(&event));
 
     match ctx.store.transact(ops).await {
@@ -103,13 +106,14 @@ pub async fn reserve_with(
             low_stock::report(ctx, &model::skus(&lines), thresholds, correlation_id).await;
             Ok(ReserveOutcome::Reserved)
         }
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&reservation_op) => {
-            existing(ctx, order_id, &lines).await
-        }
-        Err(StoreError::TransactionCanceled { failed })
-            if failed.iter().all(|&i| i < reservation_op) =>
-        {
-            let skus: Vec<Sku> = failed.iter().map(|&i| lines[i].sku.clone()).collect();
+        Err(e) if e.failed_on(RESERVATION) => existing(ctx, order_id, &lines).await,
+        // Only stock ops failed (each is named by its sku).
+        Err(e @ StoreError::TransactionCanceled { .. }) => {
+            let skus: Vec<Sku> = lines
+                .iter()
+                .filter(|l| e.failed_on(l.sku.as_str()))
+                .map(|l| l.sku.clone())
+                .collect();
             tracing::info!(order_id, correlation_id, ?skus, "out of stock");
             Ok(ReserveOutcome::OutOfStock { skus })
         }
@@ -121,16 +125,18 @@ pub async fn reserve_with(
 /// that many are free and the product is still sold.
 fn take(line: &StockLine, now: chrono::DateTime<chrono::Utc>) -> TxOp {
     let q = i64::from(line.quantity);
-    TxOp::Update {
-        key: stock::key(&line.sku),
-        updates: vec![
+    TxOp::update(
+        stock::key(&line.sku),
+        vec![
             Update::add("available", -q),
             Update::add("reserved", q),
             Update::set("updatedAt", lite_core::rfc3339(now)),
         ],
-        // `available` missing (never stocked) fails `>=` too.
-        condition: Some(Condition::ge("available", q).and(Condition::ne("discontinued", true))),
-    }
+    )
+    // `available` missing (never stocked) fails `>=` too.
+    .when(Condition::ge("available", q).and(Condition::ne("discontinued", true)))
+    // Named by its sku: a cancellation tells which lines lacked units.
+    .named(line.sku.as_str().to_owned())
 }
 
 /// The answer for an order that already has a reservation.
