@@ -200,10 +200,7 @@ async fn the_binary_relays_a_stream_batch_to_the_bus() {
         .clone();
     store
         .transact(vec![
-            TxOp::Put {
-                item: product.clone(),
-                condition: None,
-            },
+            TxOp::put(product.clone()),
             lite_events::outbox::put(&event),
         ])
         .await

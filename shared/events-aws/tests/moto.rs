@@ -442,10 +442,7 @@ async fn an_outbox_event_reaches_its_consumer_exactly_once() {
     let updated = envelope("product.updated", "corr-other");
     b.store
         .transact(vec![
-            TxOp::Put {
-                item: state_item("PRODUCT#1"),
-                condition: None,
-            },
+            TxOp::put(state_item("PRODUCT#1")),
             lite_events::outbox::put(&created),
         ])
         .await
@@ -639,10 +636,7 @@ async fn the_relay_reports_the_first_record_it_could_not_publish() {
     let e = envelope("product.created", "corr-unpublished");
     b.store
         .transact(vec![
-            TxOp::Put {
-                item: state_item("PRODUCT#2"),
-                condition: None,
-            },
+            TxOp::put(state_item("PRODUCT#2")),
             lite_events::outbox::put(&e),
         ])
         .await

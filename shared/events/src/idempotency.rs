@@ -201,7 +201,7 @@ async fn mark_done(
                 );
                 return Ok(());
             }
-            Err(e) if e.is_retryable() => last = Some(e),
+            Err(e) if e.is_transient() => last = Some(e),
             Err(e) => return Err(store_failure(e)),
         }
     }

@@ -30,12 +30,14 @@ pub fn item(event: &Envelope) -> Item {
     item
 }
 
+/// The name of the op [`put`] makes.
+pub const OP_NAME: &str = "outbox";
+
 /// The transaction op that records `event` (never overwrites an event).
 pub fn put(event: &Envelope) -> TxOp {
-    TxOp::Put {
-        item: item(event),
-        condition: Some(Condition::NotExists),
-    }
+    TxOp::put(item(event))
+        .when(Condition::NotExists)
+        .named(OP_NAME)
 }
 
 #[cfg(test)]

@@ -178,15 +178,9 @@ pub async fn save(
     let result = if new_tokens.is_empty() {
         store.put(item, Some(condition)).await
     } else {
-        let mut ops = vec![TxOp::Put {
-            item,
-            condition: Some(condition),
-        }];
+        let mut ops = vec![TxOp::put(item).when(condition)];
         for t in new_tokens {
-            ops.push(TxOp::Put {
-                item: token_item(t, &exec.name, now),
-                condition: Some(Condition::NotExists),
-            });
+            ops.push(TxOp::put(token_item(t, &exec.name, now)).when(Condition::NotExists));
         }
         store.transact(ops).await
     };

@@ -23,6 +23,10 @@ pub const CRASH_BEFORE_RELAY: &str = "crash-before-relay";
 /// The exit code of the crash.
 pub const CRASH_EXIT_CODE: i32 = 86;
 
+/// The name of the op that marks the outbox item published (consumer
+/// names, which name the delivery ops, have no spaces).
+const OUTBOX_OP: &str = "outbox item";
+
 /// Outbox items read per query.
 const PAGE: usize = 100;
 /// Rounds of "some deliveries already exist: publish the rest".
@@ -111,40 +115,33 @@ impl Relay {
                     now_ms,
                     &created_at,
                 );
-                let op = TxOp::Put {
-                    item,
-                    condition: Some(Condition::NotExists),
-                };
+                // Named by its consumer: a cancellation tells which
+                // consumers have the event already.
+                let op = TxOp::put(item).when(Condition::NotExists).named(h.name());
                 (h.name(), op)
             })
             .collect();
         for _ in 0..PUBLISH_ROUNDS {
             let mut ops: Vec<TxOp> = deliveries.iter().map(|(_, op)| op.clone()).collect();
-            let outbox_op = ops.len();
-            ops.push(TxOp::Update {
-                key: key.clone(),
-                updates: mark.clone(),
-                condition: Some(pending.clone()),
-            });
+            ops.push(
+                TxOp::update(key.clone(), mark.clone())
+                    .when(pending.clone())
+                    .named(OUTBOX_OP),
+            );
             match self.store.transact(ops).await {
                 Ok(()) => {
                     let consumers: Vec<&str> = deliveries.iter().map(|(c, _)| *c).collect();
                     tracing::debug!(event_id = %event.id, %detail_type, ?consumers, "event published");
                     return Ok(true);
                 }
-                Err(StoreError::TransactionCanceled { failed }) => {
-                    if failed.contains(&outbox_op) {
+                Err(e @ StoreError::TransactionCanceled { .. }) => {
+                    if e.failed_on(OUTBOX_OP) {
                         return Ok(false);
                     }
                     // Those consumers have the event queued already (a
                     // delivery written by an earlier publish): publish the
                     // rest.
-                    let mut index = 0;
-                    deliveries.retain(|_| {
-                        let keep = !failed.contains(&index);
-                        index += 1;
-                        keep
-                    });
+                    deliveries.retain(|(consumer, _)| !e.failed_on(consumer));
                 }
                 Err(e) => return Err(e),
             }

@@ -200,10 +200,7 @@ async fn emit(store: &dyn Store, event: &Envelope) {
     state.insert("entity".into(), "thing".into());
     store
         .transact(vec![
-            TxOp::Put {
-                item: state,
-                condition: Some(lite_store::Condition::NotExists),
-            },
+            TxOp::put(state).when(lite_store::Condition::NotExists),
             outbox::put(event),
         ])
         .await
