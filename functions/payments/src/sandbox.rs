@@ -62,7 +62,19 @@ fn answer(token: &str) -> Option<Answer> {
     }
 }
 
-/// Redelivery schedule of one webhook.
+/// Longest wait for one webhook POST (connect, send, answer). Our webhook
+/// route answers in milliseconds; one that has not answered in 3 s is
+/// stuck, and the next attempt is a better bet.
+pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest wait for the TCP (and TLS) connection of one POST.
+pub const WEBHOOK_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Redelivery schedule of one webhook. The default (4 attempts, 250 ms
+/// doubling: 250, 500, 1000 ms) ends within 4 × [`WEBHOOK_TIMEOUT`] +
+/// 1.75 s ≈ 14 s, inside the authorize step's own limit
+/// ([`crate::breaker::CALL_TIMEOUT`], 20 s) when delivery is inline; a
+/// checkout whose webhook never arrives times out in the saga and is
+/// compensated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Deliveries tried in all (at least 1).
@@ -74,7 +86,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            attempts: 5,
+            attempts: 4,
             first_backoff: Duration::from_millis(250),
         }
     }
@@ -103,7 +115,8 @@ impl SandboxProvider {
     /// [`set_webhook_url`](Self::set_webhook_url) is called.
     pub fn new(secret: WebhookSecret, delivery: Delivery) -> Self {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+            .timeout(WEBHOOK_TIMEOUT)
+            .connect_timeout(WEBHOOK_CONNECT_TIMEOUT)
             .build()
             .unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "cannot build the webhook HTTP client with a timeout; using defaults");
@@ -312,5 +325,29 @@ impl PaymentProvider for SandboxProvider {
             amount,
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inline delivery runs inside `authorize`: its worst case (every POST
+    /// timing out) must end before the authorize step's own limit, or a
+    /// webhook endpoint that hangs would count against the provider.
+    #[test]
+    fn default_redelivery_ends_inside_the_authorize_limit() {
+        let p = RetryPolicy::default();
+        let mut worst = WEBHOOK_TIMEOUT * p.attempts;
+        let mut backoff = p.first_backoff;
+        for _ in 1..p.attempts {
+            worst += backoff;
+            backoff *= 2;
+        }
+        assert!(
+            worst < crate::breaker::CALL_TIMEOUT,
+            "{worst:?} is not inside {:?}",
+            crate::breaker::CALL_TIMEOUT
+        );
     }
 }

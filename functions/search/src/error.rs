@@ -26,13 +26,12 @@ impl From<RouteError> for ApiError {
             RouteError::Search(SearchError::Invalid(m)) => {
                 Problem::field("cursor", format!("{m}; start again without it"))
             }
-            RouteError::Search(SearchError::Unavailable(m)) => {
-                tracing::error!(error = %m, "search engine failure");
-                Problem::new(
-                    ErrorCode::Unavailable,
-                    "Search is unavailable; retry shortly.",
-                )
-            }
+            RouteError::Search(SearchError::Unavailable(m)) => Problem::new(
+                ErrorCode::Unavailable,
+                "Search is unavailable; retry shortly.",
+            )
+            .with_retry_after(crate::guard::RETRY_AFTER_SECS)
+            .with_cause(format!("search engine failure: {m}")),
         })
     }
 }
