@@ -1,5 +1,6 @@
 use lite_core::{ErrorCode, Problem};
 use lite_http::ApiError;
+use lite_store::optimistic::Exhausted;
 use lite_store::StoreError;
 
 /// Everything the orders routes and saga steps can answer besides success.
@@ -25,10 +26,18 @@ pub enum OrdersError {
 
 impl OrdersError {
     /// Whether repeating the call may succeed (saga steps raise
-    /// `Checkout.Transient` for these).
+    /// `Checkout.Transient` for these): the store's one definition.
     pub fn is_transient(&self) -> bool {
-        matches!(self, OrdersError::Store(e) if e.is_retryable())
-            || matches!(self, OrdersError::Store(StoreError::ConditionFailed))
+        matches!(self, OrdersError::Store(e) if e.is_transient())
+    }
+}
+
+/// An order that kept changing under a status move: contention, so
+/// transient (a saga step retries; a request answers 503 with
+/// `Retry-After`).
+impl From<Exhausted> for OrdersError {
+    fn from(e: Exhausted) -> Self {
+        OrdersError::Store(e.into())
     }
 }
 
@@ -53,14 +62,7 @@ impl From<OrdersError> for ApiError {
                 ErrorCode::IdempotencyConflict,
                 "This Idempotency-Key was used with a different request; use a new key for a new order.",
             ),
-            OrdersError::Store(e) => {
-                tracing::error!(error = %e, "orders store failure");
-                if e.is_retryable() {
-                    Problem::new(ErrorCode::Unavailable, "Try again in a moment.")
-                } else {
-                    Problem::internal()
-                }
-            }
+            OrdersError::Store(e) => e.into(),
         })
     }
 }

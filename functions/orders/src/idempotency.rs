@@ -115,6 +115,9 @@ pub async fn lookup(
     }))
 }
 
+/// The name of the op [`save`] makes.
+pub const OP_NAME: &str = "idempotency-key";
+
 /// The op that saves `saved` under the key (refused while an unexpired
 /// record holds it).
 pub fn save(user_id: &str, idem: &IdempotencyKey, saved: &Saved, now: DateTime<Utc>) -> TxOp {
@@ -131,13 +134,12 @@ pub fn save(user_id: &str, idem: &IdempotencyKey, saved: &Saved, now: DateTime<U
         attr::EXPIRES_AT.into(),
         (now.timestamp() + RETENTION_SECS).into(),
     );
-    TxOp::Put {
-        item,
-        condition: Some(Condition::Or(vec![
+    TxOp::put(item)
+        .when(Condition::Or(vec![
             Condition::NotExists,
             Condition::le(attr::EXPIRES_AT, now.timestamp()),
-        ])),
-    }
+        ]))
+        .named(OP_NAME)
 }
 
 #[cfg(test)]

@@ -70,13 +70,14 @@ pub fn purchase_ops(order: &Order, by: i64) -> Vec<lite_store::TxOp> {
     products.dedup();
     products
         .into_iter()
-        .map(|p| lite_store::TxOp::Update {
-            key: purchase(&order.user_id, p),
-            updates: vec![
-                lite_store::Update::set("entity", "purchase"),
-                lite_store::Update::add("orders", by),
-            ],
-            condition: None,
+        .map(|p| {
+            lite_store::TxOp::update(
+                purchase(&order.user_id, p),
+                vec![
+                    lite_store::Update::set("entity", "purchase"),
+                    lite_store::Update::add("orders", by),
+                ],
+            )
         })
         .collect()
 }

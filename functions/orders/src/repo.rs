@@ -5,7 +5,11 @@ use crate::domain::{Order, OrderId, Transition};
 use crate::keys;
 use crate::OrdersError;
 use lite_events::Envelope;
+use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{Condition, Store, StoreError, TxOp};
+
+/// The order item's op: conditioned on the version read (or on absence).
+const ORDER: &str = "order";
 
 /// An order and, while PENDING, its payment token.
 #[derive(Debug, Clone)]
@@ -28,10 +32,9 @@ pub async fn get(store: &dyn Store, id: &OrderId) -> Result<Option<Stored>, Stor
 
 /// The op that writes a new order.
 pub fn create(order: &Order, payment_token: &str) -> TxOp {
-    TxOp::Put {
-        item: keys::item(order, Some(payment_token)),
-        condition: Some(Condition::NotExists),
-    }
+    TxOp::put(keys::item(order, Some(payment_token)))
+        .when(Condition::NotExists)
+        .named(ORDER)
 }
 
 /// What [`transition`] did.
@@ -48,7 +51,7 @@ pub enum Transitioned {
 /// `NotFound` when there is no such order, `Conflict` when `t` is not
 /// allowed from its status.
 pub async fn transition(
-    ctx: &lite_http::Context,
+    ctx: &lite_ports::Context,
     id: &OrderId,
     t: Transition,
     reason: Option<String>,
@@ -57,16 +60,17 @@ pub async fn transition(
     extra: impl Fn(&Order) -> Vec<TxOp>,
 ) -> Result<Transitioned, OrdersError> {
     let (store, clock) = (ctx.store.as_ref(), ctx.clock.as_ref());
-    for _ in 0..5 {
+    let (t, reason, change, event, extra) = (&t, &reason, &change, &event, &extra);
+    optimistic::retry(&POLICY, move |_| async move {
         let Some(stored) = get(store, id).await? else {
             return Err(OrdersError::NotFound);
         };
         let current = stored.order;
         if current.status == t.target() {
-            return Ok(Transitioned::Already(current));
+            return Ok(Attempt::Done(Transitioned::Already(current)));
         }
         let mut next = current
-            .transitioned(&t, clock.now(), reason.clone())
+            .transitioned(t, clock.now(), reason.clone())
             .map_err(|e| {
                 OrdersError::Conflict(format!(
                     "The order is {} and cannot become {}.",
@@ -82,18 +86,17 @@ pub async fn transition(
             _ => None,
         };
         let mut ops = vec![
-            TxOp::Put {
-                item: keys::item(&next, token),
-                condition: Some(Condition::eq("version", current.version)),
-            },
+            TxOp::put(keys::item(&next, token))
+                .when(Condition::eq("version", current.version))
+                .named(ORDER),
             lite_events::outbox::put(&event(&next)),
         ];
         ops.extend(extra(&next));
         match store.transact(ops).await {
-            Ok(()) => return Ok(Transitioned::Moved(next)),
-            Err(StoreError::TransactionCanceled { .. }) | Err(StoreError::Contention) => continue,
-            Err(e) => return Err(e.into()),
+            Ok(()) => Ok(Attempt::Done(Transitioned::Moved(next))),
+            Err(e) if lost_race(&e, &[ORDER]) => Ok(Attempt::Retry),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(StoreError::Contention.into())
+    })
+    .await
 }
