@@ -1,5 +1,6 @@
-use lite_core::{ErrorCode, Problem};
+use lite_core::Problem;
 use lite_http::ApiError;
+use lite_store::optimistic::Exhausted;
 use lite_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,12 @@ pub enum CatalogError {
     Store(#[from] StoreError),
 }
 
+impl From<Exhausted> for CatalogError {
+    fn from(_: Exhausted) -> Self {
+        CatalogError::Contended
+    }
+}
+
 impl From<CatalogError> for ApiError {
     fn from(e: CatalogError) -> Self {
         ApiError(match e {
@@ -25,17 +32,7 @@ impl From<CatalogError> for ApiError {
             CatalogError::Contended => {
                 Problem::conflict("The product was changed concurrently; retry.")
             }
-            CatalogError::Store(StoreError::Throttled | StoreError::Contention) => {
-                tracing::warn!(error = %e, "catalog store busy");
-                Problem {
-                    retry_after: Some(1),
-                    ..Problem::new(ErrorCode::Unavailable, "Busy; retry shortly.")
-                }
-            }
-            CatalogError::Store(e) => {
-                tracing::error!(error = %e, "catalog store failure");
-                Problem::internal()
-            }
+            CatalogError::Store(e) => e.into(),
         })
     }
 }

@@ -3,9 +3,10 @@
 //! so late, repeated or out-of-order decisions never roll it back.
 
 use crate::domain::{Product, ProductId, Rating};
-use crate::repo::{self, WRITE_ATTEMPTS};
+use crate::repo;
 use crate::CatalogError;
-use lite_http::Context;
+use lite_ports::Context;
+use lite_store::optimistic::{self, Attempt, POLICY};
 
 /// What [`set_rating`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,23 +39,24 @@ pub async fn set_rating(
         average: one_decimal(average),
         count,
     };
-    for _ in 0..WRITE_ATTEMPTS {
-        let Some(loaded) = repo::load(ctx, &id).await? else {
-            return Ok(RatingOutcome::Gone);
+    let (id, rating) = (&id, &rating);
+    optimistic::retry(&POLICY, move |_| async move {
+        let Some(loaded) = repo::load(ctx, id).await? else {
+            return Ok(Attempt::Done(RatingOutcome::Gone));
         };
         if loaded.rating_version >= rating_version {
-            return Ok(RatingOutcome::Stale);
+            return Ok(Attempt::Done(RatingOutcome::Stale));
         }
         let updated = Product {
             rating: rating.clone(),
             updated_at: ctx.clock.now().max(loaded.product.updated_at),
             ..loaded.product.clone()
         };
-        if repo::replace(ctx, &loaded, &updated, rating_version).await? {
-            return Ok(RatingOutcome::Applied(Box::new(updated)));
-        }
-    }
-    Err(CatalogError::Contended)
+        Ok(repo::replace(ctx, &loaded, &updated, rating_version)
+            .await?
+            .map(|()| RatingOutcome::Applied(Box::new(updated))))
+    })
+    .await
 }
 
 /// 0..=5 with one decimal; anything else (NaN included) is clamped.

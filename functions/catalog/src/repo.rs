@@ -6,12 +6,15 @@ use crate::domain::{
     Fields, NewProduct, Product, ProductId, ProductPatch, ProductView, Rating, Sort, StockView,
 };
 use crate::{events, keys, CatalogError};
-use lite_http::Context;
+use lite_ports::Context;
+use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{Condition, Index, Query, SkCondition, StoreError, TxOp};
 use std::collections::HashSet;
 
-/// Optimistic-concurrency attempts before a write gives up with 409.
-pub(crate) const WRITE_ATTEMPTS: usize = 5;
+/// The product item's op: conditioned on the version read (or on absence).
+const PRODUCT: &str = "product";
+/// The sku claim's op: a product owns its sku.
+const SKU: &str = "sku";
 
 pub async fn create(ctx: &Context, new: NewProduct) -> Result<Product, CatalogError> {
     let now = ctx.clock.now();
@@ -31,29 +34,18 @@ pub async fn create(ctx: &Context, new: NewProduct) -> Result<Product, CatalogEr
         updated_at: now,
     };
     let mut ops = vec![
-        TxOp::Put {
-            item: keys::product_item(&product, 1, 0),
-            condition: Some(Condition::NotExists),
-        },
-        TxOp::Put {
-            item: keys::sku_item(&product),
-            condition: Some(Condition::NotExists),
-        },
+        TxOp::put(keys::product_item(&product, 1, 0))
+            .when(Condition::NotExists)
+            .named(PRODUCT),
+        TxOp::put(keys::sku_item(&product))
+            .when(Condition::NotExists)
+            .named(SKU),
     ];
-    ops.extend(
-        keys::listing_items(&product)
-            .into_iter()
-            .map(|item| TxOp::Put {
-                item,
-                condition: None,
-            }),
-    );
+    ops.extend(keys::listing_items(&product).into_iter().map(TxOp::put));
     ops.push(lite_events::outbox::put(&events::created(ctx, &product)));
     match ctx.store.transact(ops).await {
         Ok(()) => Ok(product),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {
-            Err(CatalogError::SkuTaken)
-        }
+        Err(e) if e.failed_on(SKU) => Err(CatalogError::SkuTaken),
         Err(e) => Err(e.into()),
     }
 }
@@ -94,12 +86,13 @@ pub async fn update(
     id: &ProductId,
     patch: ProductPatch,
 ) -> Result<Product, CatalogError> {
-    for _ in 0..WRITE_ATTEMPTS {
+    let patch = &patch;
+    optimistic::retry(&POLICY, move |_| async move {
         let loaded = load(ctx, id).await?.ok_or(CatalogError::NotFound)?;
         let current = &loaded.product;
         let fields = patch.clone().apply(current)?;
         if fields == fields_of(current) {
-            return Ok(loaded.product);
+            return Ok(Attempt::Done(loaded.product));
         }
         let updated = Product {
             name: fields.name,
@@ -113,88 +106,75 @@ pub async fn update(
             ..current.clone()
         };
         let rating_version = loaded.rating_version;
-        if replace(ctx, &loaded, &updated, rating_version).await? {
-            return Ok(updated);
-        }
-    }
-    Err(CatalogError::Contended)
+        Ok(replace(ctx, &loaded, &updated, rating_version)
+            .await?
+            .map(|()| updated))
+    })
+    .await
 }
 
 /// Replaces `loaded` with `updated` in one transaction: the product item
 /// (conditional on its version), its listing entries (moved when their
-/// keys change) and `product.updated.v1`. `Ok(false)` when the product
-/// changed since it was loaded (the caller reloads and tries again).
+/// keys change) and `product.updated.v1`. [`Attempt::Retry`] when the
+/// product changed since it was loaded (the caller reloads and decides
+/// again).
 pub(crate) async fn replace(
     ctx: &Context,
     loaded: &Loaded,
     updated: &Product,
     rating_version: u64,
-) -> Result<bool, CatalogError> {
-    let mut ops = vec![TxOp::Put {
-        item: keys::product_item(updated, loaded.version + 1, rating_version),
-        condition: Some(Condition::eq("version", loaded.version)),
-    }];
+) -> Result<Attempt<()>, CatalogError> {
+    let mut ops = vec![TxOp::put(keys::product_item(
+        updated,
+        loaded.version + 1,
+        rating_version,
+    ))
+    .when(Condition::eq("version", loaded.version))
+    .named(PRODUCT)];
     let new_items = keys::listing_items(updated);
     let new_keys: HashSet<_> = new_items
         .iter()
         .filter_map(|i| lite_store::Key::of(i).ok())
         .collect();
-    ops.extend(new_items.into_iter().map(|item| TxOp::Put {
-        item,
-        condition: None,
-    }));
+    ops.extend(new_items.into_iter().map(TxOp::put));
     ops.extend(
         keys::listing_keys(&loaded.product)
             .into_iter()
             .filter(|k| !new_keys.contains(k))
-            .map(|key| TxOp::Delete {
-                key,
-                condition: None,
-            }),
+            .map(|key| TxOp::delete(key)),
     );
     ops.push(lite_events::outbox::put(&events::updated(ctx, updated)));
     match ctx.store.transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(StoreError::TransactionCanceled { failed }) if failed == [0] => Ok(false),
-        Err(StoreError::Contention) => Ok(false),
+        Ok(()) => Ok(Attempt::Done(())),
+        Err(e) if lost_race(&e, &[PRODUCT]) => Ok(Attempt::Retry),
         Err(e) => Err(e.into()),
     }
 }
 
 pub async fn delete(ctx: &Context, id: &ProductId) -> Result<(), CatalogError> {
-    for _ in 0..WRITE_ATTEMPTS {
+    optimistic::retry(&POLICY, move |_| async move {
         let Loaded {
             product: current,
             version,
             ..
         } = load(ctx, id).await?.ok_or(CatalogError::NotFound)?;
         let mut ops = vec![
-            TxOp::Delete {
-                key: keys::product(id),
-                condition: Some(Condition::eq("version", version)),
-            },
-            TxOp::Delete {
-                key: keys::sku(&current.sku),
-                condition: Some(Condition::eq("productId", current.id.as_str())),
-            },
+            TxOp::delete(keys::product(id))
+                .when(Condition::eq("version", version))
+                .named(PRODUCT),
+            TxOp::delete(keys::sku(&current.sku))
+                .when(Condition::eq("productId", current.id.as_str()))
+                .named(SKU),
         ];
-        ops.extend(
-            keys::listing_keys(&current)
-                .into_iter()
-                .map(|key| TxOp::Delete {
-                    key,
-                    condition: None,
-                }),
-        );
+        ops.extend(keys::listing_keys(&current).into_iter().map(TxOp::delete));
         ops.push(lite_events::outbox::put(&events::deleted(ctx, &current)));
         match ctx.store.transact(ops).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => continue,
-            Err(StoreError::Contention) => continue,
-            Err(e) => return Err(e.into()),
+            Ok(()) => Ok(Attempt::Done(())),
+            Err(e) if lost_race(&e, &[PRODUCT]) => Ok(Attempt::Retry),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(CatalogError::Contended)
+    })
+    .await
 }
 
 fn fields_of(p: &Product) -> Fields {
