@@ -5,12 +5,17 @@
 //! first.
 
 use crate::keys::{self, attr, Owner, Stored};
-use crate::repo::{self, WRITE_ATTEMPTS};
+use crate::repo;
 use lite_core::{Clock, Money, Sku};
 use lite_events::contracts::{CartCheckedOutV1, LineItem};
 use lite_events::Envelope;
-use lite_http::Context;
+use lite_ports::Context;
+use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{Condition, Store, StoreError, TxOp};
+
+/// The name of the cart's op among [`checked_out_ops`]: when it fails, the
+/// cart changed since it was priced.
+pub const CART_OP: &str = "cart";
 
 /// One cart line as the checkout prices it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,18 +105,15 @@ pub async fn reprice(
     snapshot: &CartSnapshot,
     current: &[(String, Option<(String, Money)>)],
 ) -> Result<(), StoreError> {
-    let owner = Owner::User(user_id.to_owned());
-    for attempt in 0..WRITE_ATTEMPTS {
-        if attempt > 0 {
-            repo::backoff(attempt).await;
-        }
+    let owner = &Owner::User(user_id.to_owned());
+    optimistic::retry(&POLICY, move |_| async move {
         let now = clock.now();
         let Some(Stored {
             version,
             cart: Some(mut cart),
-        }) = repo::read(store, &owner, now).await?
+        }) = repo::read(store, owner, now).await?
         else {
-            return Ok(());
+            return Ok(Attempt::Done(()));
         };
         if version != snapshot.version {
             tracing::debug!(
@@ -122,19 +124,19 @@ pub async fn reprice(
             );
         }
         if !apply(&mut cart.lines, current) {
-            return Ok(());
+            return Ok(Attempt::Done(()));
         }
-        let item = keys::cart_item(&owner, &cart, version + 1, now);
+        let item = keys::cart_item(owner, &cart, version + 1, now);
         match store
             .put(item, Some(Condition::eq(attr::VERSION, version)))
             .await
         {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed | StoreError::Contention) => continue,
-            Err(e) => return Err(e),
+            Ok(()) => Ok(Attempt::Done(())),
+            Err(e) if lost_race(&e, &[]) => Ok(Attempt::Retry),
+            Err(e) => Err(e),
         }
-    }
-    Err(StoreError::Contention)
+    })
+    .await
 }
 
 /// The ops that clear `user_id`'s cart as part of the order's transaction:
@@ -176,10 +178,9 @@ pub fn checked_out_ops(
     };
     let envelope = Envelope::of(ctx.ids.as_ref(), ctx.clock.now(), correlation_id, &event);
     vec![
-        TxOp::Delete {
-            key: keys::user(user_id),
-            condition: Some(Condition::eq(attr::VERSION, snapshot.version)),
-        },
+        TxOp::delete(keys::user(user_id))
+            .when(Condition::eq(attr::VERSION, snapshot.version))
+            .named(CART_OP),
         lite_events::outbox::put(&envelope),
     ]
 }

@@ -1,6 +1,7 @@
 use crate::domain::{MAX_LINES, MAX_QUANTITY};
-use lite_core::{ErrorCode, Problem};
+use lite_core::Problem;
 use lite_http::ApiError;
+use lite_store::optimistic::Exhausted;
 use lite_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,12 @@ pub enum CartError {
     Store(#[from] StoreError),
 }
 
+impl From<Exhausted> for CartError {
+    fn from(_: Exhausted) -> Self {
+        CartError::Contended
+    }
+}
+
 impl From<Problem> for CartError {
     fn from(p: Problem) -> Self {
         CartError::Invalid(p)
@@ -64,21 +71,10 @@ impl From<CartError> for ApiError {
             ),
             CartError::Invalid(p) => p,
             CartError::Contended => Problem::conflict("The cart was changed concurrently; retry."),
-            CartError::Store(StoreError::Throttled | StoreError::Contention) => {
-                tracing::warn!(error = %e, "cart store busy");
-                Problem {
-                    retry_after: Some(1),
-                    ..Problem::new(ErrorCode::Unavailable, "Busy; retry shortly.")
-                }
-            }
             CartError::Corrupt(cause) => {
-                tracing::error!(error = %cause, "cart data inconsistent");
-                Problem::internal()
+                Problem::internal().with_cause(format!("cart data inconsistent: {cause}"))
             }
-            CartError::Store(e) => {
-                tracing::error!(error = %e, "cart store failure");
-                Problem::internal()
-            }
+            CartError::Store(e) => e.into(),
         })
     }
 }

@@ -8,14 +8,14 @@ use crate::keys::{self, attr, Owner, Stored};
 use crate::token::CartToken;
 use crate::CartError;
 use chrono::{DateTime, Utc};
-use lite_http::Context;
+use lite_ports::Context;
+use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{Condition, Store, StoreError, TxOp};
-use rand::Rng;
 
-/// Optimistic attempts of one change. A loss means another writer's change
-/// landed since this one's read, so with up to this many writers on one
-/// cart every one of them gets through.
-pub const WRITE_ATTEMPTS: usize = 10;
+/// The user cart's op in a merge.
+const MINE: &str = "mine";
+/// The guest cart's op in a merge.
+const THEIRS: &str = "theirs";
 
 /// The item at `owner`'s key, expired or not.
 pub async fn read(
@@ -57,13 +57,6 @@ pub enum IfAbsent {
     NotFound,
 }
 
-/// A short random pause before a retry, so writers that collided do not
-/// collide again in lockstep.
-pub async fn backoff(attempt: usize) {
-    let ms = rand::thread_rng().gen_range(0..=(2 * attempt as u64 + 1));
-    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-}
-
 /// Applies `change` to `owner`'s cart and writes it; the cart as written.
 pub async fn change(
     ctx: &Context,
@@ -72,10 +65,8 @@ pub async fn change(
     change: impl Fn(&mut Cart) -> Result<(), CartError>,
 ) -> Result<Cart, CartError> {
     let store = ctx.store.as_ref();
-    for attempt in 0..WRITE_ATTEMPTS {
-        if attempt > 0 {
-            backoff(attempt).await;
-        }
+    let change = &change;
+    optimistic::retry(&POLICY, move |_| async move {
         let now = ctx.clock.now();
         let current = read(store, owner, now).await?;
         let mut cart = match current.as_ref().and_then(|s| s.cart.clone()) {
@@ -89,12 +80,12 @@ pub async fn change(
             .put(item, Some(unchanged_since(current.as_ref())))
             .await
         {
-            Ok(()) => return Ok(cart),
-            Err(StoreError::ConditionFailed | StoreError::Contention) => continue,
-            Err(e) => return Err(e.into()),
+            Ok(()) => Ok(Attempt::Done(cart)),
+            Err(e) if lost_race(&e, &[]) => Ok(Attempt::Retry),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(CartError::Contended)
+    })
+    .await
 }
 
 /// Moves the guest cart `token` names into `user_id`'s cart and deletes the
@@ -102,13 +93,10 @@ pub async fn change(
 pub async fn merge(ctx: &Context, user_id: &str, token: CartToken) -> Result<Cart, CartError> {
     let store = ctx.store.as_ref();
     let user = Owner::User(user_id.to_owned());
-    let guest = Owner::Guest(token);
-    for attempt in 0..WRITE_ATTEMPTS {
-        if attempt > 0 {
-            backoff(attempt).await;
-        }
+    let (user, guest) = (&user, &Owner::Guest(token));
+    optimistic::retry(&POLICY, move |_| async move {
         let now = ctx.clock.now();
-        let (mine, theirs) = tokio::try_join!(read(store, &user, now), read(store, &guest, now))?;
+        let (mine, theirs) = tokio::try_join!(read(store, user, now), read(store, guest, now))?;
         let Some((guest_version, guest_cart)) = theirs.and_then(|s| s.cart.map(|c| (s.version, c)))
         else {
             return Err(CartError::CartNotFound);
@@ -119,20 +107,24 @@ pub async fn merge(ctx: &Context, user_id: &str, token: CartToken) -> Result<Car
             .unwrap_or_default();
         cart.merge(guest_cart.lines)?;
         let ops = vec![
-            TxOp::Put {
-                item: keys::cart_item(&user, &cart, next_version(mine.as_ref()), now),
-                condition: Some(unchanged_since(mine.as_ref())),
-            },
-            TxOp::Delete {
-                key: guest.key(),
-                condition: Some(Condition::eq(attr::VERSION, guest_version)),
-            },
+            TxOp::put(keys::cart_item(
+                user,
+                &cart,
+                next_version(mine.as_ref()),
+                now,
+            ))
+            .when(unchanged_since(mine.as_ref()))
+            .named(MINE),
+            TxOp::delete(guest.key())
+                .when(Condition::eq(attr::VERSION, guest_version))
+                .named(THEIRS),
         ];
         match store.transact(ops).await {
-            Ok(()) => return Ok(cart),
-            Err(StoreError::TransactionCanceled { .. } | StoreError::Contention) => continue,
-            Err(e) => return Err(e.into()),
+            Ok(()) => Ok(Attempt::Done(cart)),
+            // Either cart changed since it was read: read both again.
+            Err(e) if lost_race(&e, &[MINE, THEIRS]) => Ok(Attempt::Retry),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(CartError::Contended)
+    })
+    .await
 }
