@@ -1,5 +1,6 @@
-use lite_core::{ErrorCode, Problem};
+use lite_core::Problem;
 use lite_http::ApiError;
+use lite_store::optimistic::Exhausted;
 use lite_store::StoreError;
 
 use crate::domain::MAX_ADDRESSES;
@@ -42,18 +43,14 @@ impl From<UsersError> for ApiError {
             UsersError::Contended => {
                 Problem::conflict("The address book was changed concurrently; retry.")
             }
-            UsersError::Store(StoreError::Throttled | StoreError::Contention) => {
-                tracing::warn!(error = %e, "users store busy");
-                Problem {
-                    retry_after: Some(1),
-                    ..Problem::new(ErrorCode::Unavailable, "Busy; retry shortly.")
-                }
-            }
-            UsersError::Store(e) => {
-                tracing::error!(error = %e, "users store failure");
-                Problem::internal()
-            }
+            UsersError::Store(e) => e.into(),
         })
+    }
+}
+
+impl From<Exhausted> for UsersError {
+    fn from(_: Exhausted) -> Self {
+        UsersError::Contended
     }
 }
 

@@ -31,13 +31,12 @@ pub fn profile_ops(user_id: &str, email: &str, name: &str, now: DateTime<Utc>) -
         default_address_id: None,
     };
     vec![
-        TxOp::Put {
-            item: keys::profile_item(&record),
-            condition: Some(Condition::NotExists),
-        },
-        TxOp::Put {
-            item: keys::preferences_item(user_id, &Preferences::default(), now),
-            condition: Some(Condition::NotExists),
-        },
+        TxOp::put(keys::profile_item(&record)).when(Condition::NotExists),
+        TxOp::put(keys::preferences_item(
+            user_id,
+            &Preferences::default(),
+            now,
+        ))
+        .when(Condition::NotExists),
     ]
 }

@@ -10,12 +10,17 @@ use crate::domain::{
 };
 use crate::keys::{self, attr, ProfileRecord};
 use crate::UsersError;
-use lite_http::Context;
+use lite_ports::Context;
+use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{Condition, Store, StoreError, TxOp, Update};
 use serde_json::Value;
 
-/// Optimistic attempts of a delete that promotes a new default.
-const WRITE_ATTEMPTS: usize = 10;
+/// The profile's op (its ledger: count, default, version).
+const PROFILE: &str = "profile";
+/// The op on the address written or deleted.
+const ADDRESS: &str = "address";
+/// The check that the address promoted to default still exists.
+const SUCCESSOR: &str = "successor";
 /// Reads of the address book until the profile and the addresses agree.
 const READ_ATTEMPTS: usize = 3;
 
@@ -150,23 +155,23 @@ pub async fn create_address(
     let below_cap = Condition::lt(attr::ADDRESS_COUNT, MAX_ADDRESSES)
         .or(Condition::AttrNotExists(attr::ADDRESS_COUNT.into()));
     let ops = vec![
-        TxOp::Update {
-            key: keys::profile(user_id),
-            updates: vec![
+        TxOp::update(
+            keys::profile(user_id),
+            vec![
                 Update::add(attr::ADDRESS_COUNT, 1),
                 Update::add(attr::VERSION, 1),
                 default,
             ],
-            condition: Some(Condition::Exists.and(below_cap)),
-        },
-        TxOp::Put {
-            item: keys::address_item(user_id, &address),
-            condition: Some(Condition::NotExists),
-        },
+        )
+        .when(Condition::Exists.and(below_cap))
+        .named(PROFILE),
+        TxOp::put(keys::address_item(user_id, &address))
+            .when(Condition::NotExists)
+            .named(ADDRESS),
     ];
     match ctx.store.transact(ops).await {
         Ok(()) => {}
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+        Err(e) if e.failed_on(PROFILE) => {
             return Err(match load_profile(ctx.store.as_ref(), user_id).await? {
                 Some(_) => UsersError::AddressLimit,
                 None => UsersError::NoProfile,
@@ -205,37 +210,34 @@ pub async fn replace_address(
     let now = ctx.clock.now().max(current.updated_at);
     let address = fields.into_address(id.clone(), current.created_at, now);
     let profile_op = if make_default {
-        TxOp::Update {
-            key: keys::profile(user_id),
-            updates: vec![
+        TxOp::update(
+            keys::profile(user_id),
+            vec![
                 Update::set(attr::DEFAULT_ADDRESS_ID, id.as_str()),
                 Update::add(attr::VERSION, 1),
             ],
-            condition: Some(Condition::Exists),
-        }
+        )
+        .when(Condition::Exists)
     } else {
-        TxOp::Check {
-            key: keys::profile(user_id),
-            condition: Condition::ne(attr::DEFAULT_ADDRESS_ID, id.as_str()),
-        }
+        TxOp::check(
+            keys::profile(user_id),
+            Condition::ne(attr::DEFAULT_ADDRESS_ID, id.as_str()),
+        )
     };
     let ops = vec![
-        TxOp::Put {
-            item: keys::address_item(user_id, &address),
-            condition: Some(Condition::Exists),
-        },
-        profile_op,
+        TxOp::put(keys::address_item(user_id, &address))
+            .when(Condition::Exists)
+            .named(ADDRESS),
+        profile_op.named(PROFILE),
     ];
     match store.transact(ops).await {
         Ok(()) => Ok(AddressView {
             address,
             is_default: make_default,
         }),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
-            Err(UsersError::AddressNotFound)
-        }
-        Err(StoreError::TransactionCanceled { .. }) if make_default => Err(UsersError::NoProfile),
-        Err(StoreError::TransactionCanceled { .. }) => Err(UsersError::DefaultRequired),
+        Err(e) if e.failed_on(ADDRESS) => Err(UsersError::AddressNotFound),
+        Err(e) if e.failed_on(PROFILE) && make_default => Err(UsersError::NoProfile),
+        Err(e) if e.failed_on(PROFILE) => Err(UsersError::DefaultRequired),
         Err(e) => Err(e.into()),
     }
 }
@@ -250,27 +252,26 @@ pub async fn delete_address(
     id: &AddressId,
 ) -> Result<(), UsersError> {
     let store = ctx.store.as_ref();
-    for _ in 0..WRITE_ATTEMPTS {
+    optimistic::retry(&POLICY, move |_| async move {
         let profile = load_profile(store, user_id)
             .await?
             .ok_or(UsersError::AddressNotFound)?;
-        let mut ops = vec![TxOp::Delete {
-            key: keys::address(user_id, id),
-            condition: Some(Condition::Exists),
-        }];
+        let mut ops = vec![TxOp::delete(keys::address(user_id, id))
+            .when(Condition::Exists)
+            .named(ADDRESS)];
         let uncount = [
             Update::add(attr::ADDRESS_COUNT, -1),
             Update::add(attr::VERSION, 1),
         ];
         if profile.default_address_id.as_ref() != Some(id) {
-            ops.push(TxOp::Update {
-                key: keys::profile(user_id),
-                updates: uncount.to_vec(),
-                // It must not have become the default meanwhile.
-                condition: Some(
-                    Condition::Exists.and(Condition::ne(attr::DEFAULT_ADDRESS_ID, id.as_str())),
-                ),
-            });
+            ops.push(
+                TxOp::update(keys::profile(user_id), uncount.to_vec())
+                    // It must not have become the default meanwhile.
+                    .when(
+                        Condition::Exists.and(Condition::ne(attr::DEFAULT_ADDRESS_ID, id.as_str())),
+                    )
+                    .named(PROFILE),
+            );
         } else {
             let successor = load_addresses(store, user_id)
                 .await?
@@ -282,28 +283,25 @@ pub async fn delete_address(
                 Some(s) => Update::set(attr::DEFAULT_ADDRESS_ID, s.id.as_str()),
                 None => Update::remove(attr::DEFAULT_ADDRESS_ID),
             });
-            ops.push(TxOp::Update {
-                key: keys::profile(user_id),
-                updates,
-                condition: Some(Condition::eq(attr::VERSION, profile.version)),
-            });
+            ops.push(
+                TxOp::update(keys::profile(user_id), updates)
+                    .when(Condition::eq(attr::VERSION, profile.version))
+                    .named(PROFILE),
+            );
             if let Some(s) = &successor {
-                ops.push(TxOp::Check {
-                    key: keys::address(user_id, &s.id),
-                    condition: Condition::Exists,
-                });
+                ops.push(
+                    TxOp::check(keys::address(user_id, &s.id), Condition::Exists).named(SUCCESSOR),
+                );
             }
         }
         match store.transact(ops).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
-                return Err(UsersError::AddressNotFound)
-            }
-            Err(StoreError::TransactionCanceled { .. } | StoreError::Contention) => continue,
-            Err(e) => return Err(e.into()),
+            Ok(()) => Ok(Attempt::Done(())),
+            Err(e) if e.failed_on(ADDRESS) => Err(UsersError::AddressNotFound),
+            Err(e) if lost_race(&e, &[PROFILE, SUCCESSOR]) => Ok(Attempt::Retry),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(UsersError::Contended)
+    })
+    .await
 }
 
 /// The caller's preferences; the defaults when a profile exists without a
@@ -328,18 +326,12 @@ pub async fn put_preferences(
     prefs: Preferences,
 ) -> Result<Preferences, UsersError> {
     let ops = vec![
-        TxOp::Check {
-            key: keys::profile(user_id),
-            condition: Condition::Exists,
-        },
-        TxOp::Put {
-            item: keys::preferences_item(user_id, &prefs, ctx.clock.now()),
-            condition: None,
-        },
+        TxOp::check(keys::profile(user_id), Condition::Exists).named(PROFILE),
+        TxOp::put(keys::preferences_item(user_id, &prefs, ctx.clock.now())),
     ];
     match ctx.store.transact(ops).await {
         Ok(()) => Ok(prefs),
-        Err(StoreError::TransactionCanceled { .. }) => Err(UsersError::NoProfile),
+        Err(e) if e.failed_on(PROFILE) => Err(UsersError::NoProfile),
         Err(e) => Err(e.into()),
     }
 }
