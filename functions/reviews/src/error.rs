@@ -1,5 +1,6 @@
-use lite_core::{ErrorCode, Problem};
+use lite_core::Problem;
 use lite_http::ApiError;
+use lite_store::optimistic::Exhausted;
 use lite_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,18 +33,14 @@ impl From<ReviewsError> for ApiError {
             ReviewsError::Contended => {
                 Problem::conflict("The review was changed concurrently; retry.")
             }
-            ReviewsError::Store(StoreError::Throttled | StoreError::Contention) => {
-                tracing::warn!(error = %e, "reviews store busy");
-                Problem {
-                    retry_after: Some(1),
-                    ..Problem::new(ErrorCode::Unavailable, "Busy; retry shortly.")
-                }
-            }
-            ReviewsError::Store(e) => {
-                tracing::error!(error = %e, "reviews store failure");
-                Problem::internal()
-            }
+            ReviewsError::Store(e) => e.into(),
         })
+    }
+}
+
+impl From<Exhausted> for ReviewsError {
+    fn from(_: Exhausted) -> Self {
+        ReviewsError::Contended
     }
 }
 

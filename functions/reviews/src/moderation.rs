@@ -6,11 +6,12 @@
 //! approval repeated (or raced) is counted once.
 
 use crate::domain::{Review, ReviewStatus};
-use crate::repo::{self, WRITE_ATTEMPTS};
+use crate::repo;
 use crate::summary::Summary;
 use crate::{events, ReviewsError};
 use lite_events::contracts::WithdrawReason;
-use lite_http::Context;
+use lite_ports::Context;
+use lite_store::optimistic::{self, Attempt, POLICY};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -19,7 +20,7 @@ pub enum Decision {
 }
 
 pub async fn decide(ctx: &Context, id: &str, decision: Decision) -> Result<Review, ReviewsError> {
-    for _ in 0..WRITE_ATTEMPTS {
+    optimistic::retry(&POLICY, move |_| async move {
         let stored = repo::load(ctx, id).await?.ok_or(ReviewsError::NotFound)?;
         let current = &stored.review;
         let target = match decision {
@@ -27,7 +28,7 @@ pub async fn decide(ctx: &Context, id: &str, decision: Decision) -> Result<Revie
             Decision::Reject => ReviewStatus::Rejected,
         };
         if current.status == target {
-            return Ok(stored.review);
+            return Ok(Attempt::Done(stored.review));
         }
         let now = ctx.clock.now().max(current.updated_at);
         let updated = Review {
@@ -51,9 +52,7 @@ pub async fn decide(ctx: &Context, id: &str, decision: Decision) -> Result<Revie
             }
             _ => {}
         }
-        if repo::commit(ctx, ops).await? {
-            return Ok(updated);
-        }
-    }
-    Err(ReviewsError::Contended)
+        repo::commit(ctx, ops, updated).await
+    })
+    .await
 }

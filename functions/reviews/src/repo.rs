@@ -7,11 +7,14 @@ use crate::domain::{Content, Review, ReviewId, ReviewPatch, ReviewStatus};
 use crate::summary::Summary;
 use crate::{events, keys, ReviewsError};
 use lite_events::contracts::WithdrawReason;
-use lite_http::Context;
+use lite_ports::Context;
+use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{Condition, StoreError, TxOp};
 
-/// Optimistic-concurrency attempts before a write gives up with 409.
-pub(crate) const WRITE_ATTEMPTS: usize = 5;
+/// The review item's op: conditioned on the version read (or on absence).
+const REVIEW: &str = "review";
+/// The claim's op: one review per user and product.
+const CLAIM: &str = "claim";
 
 /// A review as stored, with the item version every write conditions on.
 pub(crate) struct Stored {
@@ -34,22 +37,26 @@ pub(crate) async fn load(ctx: &Context, id: &str) -> Result<Option<Stored>, Revi
     }))
 }
 
-/// Runs `ops`; `Ok(false)` when a condition failed or the write contended
-/// (the caller reloads and decides again).
-pub(crate) async fn commit(ctx: &Context, ops: Vec<TxOp>) -> Result<bool, ReviewsError> {
+/// Runs `ops`, answering `done`; [`Attempt::Retry`] when the review, its
+/// claim or the summary changed since they were read, or the write
+/// contended (the caller reloads and decides again).
+pub(crate) async fn commit<T>(
+    ctx: &Context,
+    ops: Vec<TxOp>,
+    done: T,
+) -> Result<Attempt<T>, ReviewsError> {
     match ctx.store.transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(StoreError::TransactionCanceled { .. } | StoreError::Contention) => Ok(false),
+        Ok(()) => Ok(Attempt::Done(done)),
+        Err(e) if lost_race(&e, &[REVIEW, CLAIM, Summary::OP_NAME]) => Ok(Attempt::Retry),
         Err(e) => Err(e.into()),
     }
 }
 
 /// The review item replacing `stored`, if it has not changed since.
 pub(crate) fn replace_op(stored: &Stored, updated: &Review) -> TxOp {
-    TxOp::Put {
-        item: keys::review_item(updated, stored.version + 1),
-        condition: Some(Condition::eq("version", stored.version)),
-    }
+    TxOp::put(keys::review_item(updated, stored.version + 1))
+        .when(Condition::eq("version", stored.version))
+        .named(REVIEW)
 }
 
 /// The ops that take approved `review` out of its product's summary:
@@ -96,27 +103,24 @@ pub async fn create(
         updated_at: now,
         approved_at: None,
     };
-    for _ in 0..WRITE_ATTEMPTS {
+    let review = &review;
+    optimistic::retry(&POLICY, move |_| async move {
         let ops = vec![
-            TxOp::Put {
-                item: keys::review_item(&review, 1),
-                condition: Some(Condition::NotExists),
-            },
-            TxOp::Put {
-                item: keys::claim_item(&review),
-                condition: Some(Condition::NotExists),
-            },
+            TxOp::put(keys::review_item(review, 1))
+                .when(Condition::NotExists)
+                .named(REVIEW),
+            TxOp::put(keys::claim_item(review))
+                .when(Condition::NotExists)
+                .named(CLAIM),
         ];
         match ctx.store.transact(ops).await {
-            Ok(()) => return Ok(review),
-            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {
-                return Err(ReviewsError::AlreadyReviewed)
-            }
-            Err(StoreError::Contention) => continue,
-            Err(e) => return Err(e.into()),
+            Ok(()) => Ok(Attempt::Done(review.clone())),
+            Err(e) if e.failed_on(CLAIM) => Err(ReviewsError::AlreadyReviewed),
+            Err(e) if lost_race(&e, &[]) => Ok(Attempt::Retry),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(ReviewsError::Contended)
+    })
+    .await
 }
 
 /// The author's edit: new content, back to moderation (an approved review
@@ -128,7 +132,8 @@ pub async fn update(
     user_id: &str,
     patch: ReviewPatch,
 ) -> Result<Review, ReviewsError> {
-    for _ in 0..WRITE_ATTEMPTS {
+    let patch = &patch;
+    optimistic::retry(&POLICY, move |_| async move {
         let stored = load(ctx, id).await?.ok_or(ReviewsError::NotFound)?;
         let current = &stored.review;
         if current.user_id != user_id {
@@ -139,7 +144,7 @@ pub async fn update(
             && content.title == current.title
             && content.body == current.body
         {
-            return Ok(stored.review);
+            return Ok(Attempt::Done(stored.review));
         }
         let verified_purchase =
             orders::read::has_purchased(ctx.store.as_ref(), user_id, &current.product_id).await?;
@@ -157,11 +162,9 @@ pub async fn update(
         if current.status == ReviewStatus::Approved {
             ops.extend(withdraw_ops(ctx, current, WithdrawReason::Edited).await?);
         }
-        if commit(ctx, ops).await? {
-            return Ok(updated);
-        }
-    }
-    Err(ReviewsError::Contended)
+        commit(ctx, ops, updated).await
+    })
+    .await
 }
 
 /// Deletes a review (its author's, or any for an administrator) and its
@@ -172,28 +175,24 @@ pub async fn delete(
     user_id: &str,
     is_admin: bool,
 ) -> Result<(), ReviewsError> {
-    for _ in 0..WRITE_ATTEMPTS {
+    optimistic::retry(&POLICY, move |_| async move {
         let stored = load(ctx, id).await?.ok_or(ReviewsError::NotFound)?;
         let current = &stored.review;
         if current.user_id != user_id && !is_admin {
             return Err(ReviewsError::NotFound);
         }
         let mut ops = vec![
-            TxOp::Delete {
-                key: keys::review(&current.id),
-                condition: Some(Condition::eq("version", stored.version)),
-            },
-            TxOp::Delete {
-                key: keys::claim(&current.product_id, &current.user_id),
-                condition: Some(Condition::eq("reviewId", current.id.as_str())),
-            },
+            TxOp::delete(keys::review(&current.id))
+                .when(Condition::eq("version", stored.version))
+                .named(REVIEW),
+            TxOp::delete(keys::claim(&current.product_id, &current.user_id))
+                .when(Condition::eq("reviewId", current.id.as_str()))
+                .named(CLAIM),
         ];
         if current.status == ReviewStatus::Approved {
             ops.extend(withdraw_ops(ctx, current, WithdrawReason::Deleted).await?);
         }
-        if commit(ctx, ops).await? {
-            return Ok(());
-        }
-    }
-    Err(ReviewsError::Contended)
+        commit(ctx, ops, ()).await
+    })
+    .await
 }

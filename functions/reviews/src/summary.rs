@@ -66,6 +66,9 @@ impl Summary {
         next
     }
 
+    /// The name of the op [`Summary::write_op`] makes.
+    pub const OP_NAME: &'static str = "summary";
+
     /// Writes `self` over the summary at `previous`'s version: the
     /// transaction fails if another decision got there first.
     pub fn write_op(&self, product_id: &str, previous: &Summary) -> TxOp {
@@ -81,10 +84,7 @@ impl Summary {
         } else {
             Condition::eq("version", previous.version)
         };
-        TxOp::Put {
-            item,
-            condition: Some(condition),
-        }
+        TxOp::put(item).when(condition).named(Self::OP_NAME)
     }
 
     pub fn rating(&self) -> lite_events::contracts::RatingSummary {
