@@ -12,14 +12,11 @@ use crate::secret::WebhookSecret;
 use crate::{events, resume, PaymentsError};
 use lite_core::Money;
 use lite_events::contracts::{RefundKind, RefundReason};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_saga::Saga;
+use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{StoreError, TxOp};
 use std::sync::Arc;
-
-/// How often one call re-reads after losing a race before giving up
-/// (as a transient error: the caller retries later).
-pub(crate) const ATTEMPTS: usize = 5;
 
 /// The payments service: its adapters. Also the router's state.
 #[derive(Clone)]
@@ -55,7 +52,8 @@ pub struct AuthorizeTask {
 /// resumes the saga with it.
 pub async fn authorize(p: &Payments, task: AuthorizeTask) -> Result<(), PaymentsError> {
     let store = p.ctx.store.as_ref();
-    for _ in 0..ATTEMPTS {
+    let task = &task;
+    optimistic::retry(&POLICY, move |_| async move {
         let now = p.ctx.clock.now();
         let payment = match record::get(store, &task.order_id).await? {
             None => {
@@ -71,7 +69,7 @@ pub async fn authorize(p: &Payments, task: AuthorizeTask) -> Result<(), Payments
                 );
                 match record::create(store, &payment).await {
                     Ok(()) => payment,
-                    Err(e) if e.is_condition_failure() => continue,
+                    Err(e) if lost_race(&e, &[]) => return Ok(Attempt::Retry),
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -81,7 +79,7 @@ pub async fn authorize(p: &Payments, task: AuthorizeTask) -> Result<(), Payments
                 } else {
                     match record::set_task_token(store, &existing, &task.task_token, now).await {
                         Ok(updated) => updated,
-                        Err(e) if e.is_condition_failure() => continue,
+                        Err(e) if lost_race(&e, &[]) => return Ok(Attempt::Retry),
                         Err(e) => return Err(e.into()),
                     }
                 }
@@ -89,7 +87,9 @@ pub async fn authorize(p: &Payments, task: AuthorizeTask) -> Result<(), Payments
             Some(settled) => {
                 // The outcome is known: this task gets it now.
                 tracing::info!(order_id = %task.order_id, status = %settled.status, "payment already settled; resuming at once");
-                return resume::send(p, &task.task_token, &settled).await;
+                return resume::send(p, &task.task_token, &settled)
+                    .await
+                    .map(Attempt::Done);
             }
         };
         if payment.amount != task.amount {
@@ -101,33 +101,44 @@ pub async fn authorize(p: &Payments, task: AuthorizeTask) -> Result<(), Payments
             amount: payment.amount,
             token: task.payment_token.clone(),
         };
-        return match p.provider.authorize(&request).await {
+        let asked = match p.provider.authorize(&request).await {
             Ok(()) => {
                 tracing::info!(order_id = %task.order_id, payment_id = %payment.payment_id, "authorization requested");
                 Ok(())
             }
             Err(ProviderError::Declined(reason)) => {
                 tracing::info!(order_id = %task.order_id, %reason, "the provider declined outright");
-                declined(p, payment, &task, FailureReason::from_provider(&reason)).await
+                declined(p, payment, task, FailureReason::from_provider(&reason)).await
             }
             Err(e) => Err(e.into()),
         };
-    }
-    Err(PaymentsError::Contended)
+        asked.map(Attempt::Done)
+    })
+    .await
 }
 
 /// pending → failed for a synchronous decline, then the saga hears it.
 async fn declined(
     p: &Payments,
-    mut payment: Payment,
+    payment: Payment,
     task: &AuthorizeTask,
     reason: FailureReason,
 ) -> Result<(), PaymentsError> {
     let store = p.ctx.store.as_ref();
-    for _ in 0..ATTEMPTS {
+    let read = &payment;
+    optimistic::retry(&POLICY, move |attempt| async move {
+        // The payment as read by the caller first, then as it is now.
+        let payment = match attempt {
+            0 => read.clone(),
+            _ => record::get(store, &task.order_id)
+                .await?
+                .ok_or(PaymentsError::NotFound)?,
+        };
         if payment.status != PaymentStatus::Pending {
             // A webhook settled it meanwhile: that outcome stands.
-            return resume::send(p, &task.task_token, &payment).await;
+            return resume::send(p, &task.task_token, &payment)
+                .await
+                .map(Attempt::Done);
         }
         let now = p.ctx.clock.now();
         let t = PaymentStatus::Pending
@@ -154,17 +165,15 @@ async fn declined(
                 let mut failed = payment.clone();
                 failed.status = PaymentStatus::Failed;
                 failed.failure_reason = Some(reason.as_str().to_owned());
-                return resume::send(p, &task.task_token, &failed).await;
+                resume::send(p, &task.task_token, &failed)
+                    .await
+                    .map(Attempt::Done)
             }
-            Err(e) if e.is_condition_failure() => {
-                payment = record::get(store, &task.order_id)
-                    .await?
-                    .ok_or(PaymentsError::NotFound)?;
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) if lost_race(&e, &[record::PAYMENT_OP]) => Ok(Attempt::Retry),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(PaymentsError::Contended)
+    })
+    .await
 }
 
 /// Why a payment is given back: the saga's failure reasons, or the order
@@ -221,9 +230,9 @@ pub async fn void_for_order(
     correlation_id: &str,
 ) -> Result<VoidOutcome, PaymentsError> {
     let store = p.ctx.store.as_ref();
-    for _ in 0..ATTEMPTS {
+    optimistic::retry(&POLICY, move |_| async move {
         let Some(payment) = record::get(store, order_id).await? else {
-            return Ok(VoidOutcome::NoPayment);
+            return Ok(Attempt::Done(VoidOutcome::NoPayment));
         };
         let ids = p.ctx.ids.as_ref();
         let (to, outcome, details) = match payment.status {
@@ -255,7 +264,7 @@ pub async fn void_for_order(
                 },
             ),
             settled @ (PaymentStatus::Failed | PaymentStatus::Voided | PaymentStatus::Refunded) => {
-                return Ok(VoidOutcome::NothingHeld(settled));
+                return Ok(Attempt::Done(VoidOutcome::NothingHeld(settled)));
             }
         };
         let t = payment
@@ -303,13 +312,13 @@ pub async fn void_for_order(
         match store.transact(ops).await {
             Ok(()) => {
                 tracing::info!(order_id, ?reason, from = %t.from(), to = %t.to(), "payment given back");
-                return Ok(outcome);
+                Ok(Attempt::Done(outcome))
             }
-            Err(e) if e.is_condition_failure() => continue,
-            Err(e) => return Err(e.into()),
+            Err(e) if lost_race(&e, &[record::PAYMENT_OP]) => Ok(Attempt::Retry),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(PaymentsError::Contended)
+    })
+    .await
 }
 
 fn note(reason: VoidReason) -> String {
@@ -340,14 +349,14 @@ pub async fn capture_for_order(
     correlation_id: &str,
 ) -> Result<CaptureOutcome, PaymentsError> {
     let store = p.ctx.store.as_ref();
-    for _ in 0..ATTEMPTS {
+    optimistic::retry(&POLICY, move |_| async move {
         let Some(payment) = record::get(store, order_id).await? else {
-            return Ok(CaptureOutcome::NoPayment);
+            return Ok(Attempt::Done(CaptureOutcome::NoPayment));
         };
         match payment.status {
             PaymentStatus::Authorized => {}
-            PaymentStatus::Captured => return Ok(CaptureOutcome::AlreadyCaptured),
-            other => return Ok(CaptureOutcome::NotCapturable(other)),
+            PaymentStatus::Captured => return Ok(Attempt::Done(CaptureOutcome::AlreadyCaptured)),
+            other => return Ok(Attempt::Done(CaptureOutcome::NotCapturable(other))),
         }
         let t = payment
             .status
@@ -361,11 +370,11 @@ pub async fn capture_for_order(
         match store.transact(vec![op]).await {
             Ok(()) => {
                 tracing::info!(order_id, correlation_id, "payment captured");
-                return Ok(CaptureOutcome::Captured);
+                Ok(Attempt::Done(CaptureOutcome::Captured))
             }
-            Err(e) if e.is_condition_failure() => continue,
-            Err(e) => return Err(e.into()),
+            Err(e) if lost_race(&e, &[record::PAYMENT_OP]) => Ok(Attempt::Retry),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(PaymentsError::Contended)
+    })
+    .await
 }

@@ -4,6 +4,7 @@ use crate::signature::SignatureError;
 use lite_core::{ErrorCode, Problem};
 use lite_http::ApiError;
 use lite_saga::SagaError;
+use lite_store::optimistic::Exhausted;
 use lite_store::StoreError;
 
 /// Every way a payments operation fails, for the routes (a problem), the
@@ -40,9 +41,16 @@ impl PaymentsError {
             | PaymentsError::Saga(SagaError::Unavailable(_))
             | PaymentsError::Secret(SecretError::Unavailable(_))
             | PaymentsError::Contended => true,
-            PaymentsError::Store(e) => e.is_retryable() || e.is_condition_failure(),
+            PaymentsError::Store(e) => e.is_transient(),
             _ => false,
         }
+    }
+}
+
+/// The payment kept changing under a step: transient (the caller retries).
+impl From<Exhausted> for PaymentsError {
+    fn from(_: Exhausted) -> Self {
+        PaymentsError::Contended
     }
 }
 
@@ -50,22 +58,19 @@ impl From<PaymentsError> for ApiError {
     fn from(e: PaymentsError) -> Self {
         ApiError(match e {
             PaymentsError::NotFound => Problem::not_found("No payment exists for this order."),
-            PaymentsError::InvalidSignature(reason) => {
-                tracing::warn!(%reason, "webhook refused");
-                Problem::new(
-                    ErrorCode::InvalidSignature,
-                    "The Payment-Signature header is missing, malformed, stale or does not match the body.",
-                )
-            }
+            PaymentsError::InvalidSignature(reason) => Problem::new(
+                ErrorCode::InvalidSignature,
+                "The Payment-Signature header is missing, malformed, stale or does not match the body.",
+            )
+            .with_cause(reason),
             PaymentsError::BadRequest(detail) => Problem::new(ErrorCode::BadRequest, detail),
-            e if e.is_transient() => {
-                tracing::error!(error = %e, "payments dependency unavailable");
-                Problem::new(ErrorCode::Unavailable, "Try again later.")
-            }
-            e => {
-                tracing::error!(error = %e, "payments failure");
-                Problem::internal()
-            }
+            PaymentsError::Store(e) => e.into(),
+            // A dependency other than the store is down, or the payment
+            // kept changing: the provider redelivers its webhook on a 503.
+            e if e.is_transient() => Problem::new(ErrorCode::Unavailable, "Try again later.")
+                .with_retry_after(lite_store::BUSY_RETRY_AFTER_SECS)
+                .with_cause(e),
+            e => Problem::internal().with_cause(e),
         })
     }
 }

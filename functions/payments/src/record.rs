@@ -192,6 +192,11 @@ pub async fn clear_task_token(
     }
 }
 
+/// The name of the op [`transition_op`] makes.
+pub const PAYMENT_OP: &str = "payment";
+/// The name of the op [`dedupe_op`] makes.
+pub const DEDUPE_OP: &str = "webhook-event";
+
 /// What else a status change records.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeDetails {
@@ -234,11 +239,9 @@ pub fn transition_op(
     }
     let condition =
         Condition::eq("version", p.version).and(Condition::eq("status", t.from().as_str()));
-    TxOp::Update {
-        key: key(&p.order_id),
-        updates,
-        condition: Some(condition),
-    }
+    TxOp::update(key(&p.order_id), updates)
+        .when(condition)
+        .named(PAYMENT_OP)
 }
 
 /// Remembers a webhook event id (the write fails if it was seen).
@@ -251,10 +254,7 @@ pub fn dedupe_op(event_id: &str, order_id: &str, now: DateTime<Utc>) -> TxOp {
         "expiresAt".into(),
         (now + Duration::days(DEDUPE_DAYS)).timestamp().into(),
     );
-    TxOp::Put {
-        item,
-        condition: Some(Condition::NotExists),
-    }
+    TxOp::put(item).when(Condition::NotExists).named(DEDUPE_OP)
 }
 
 /// Whether the webhook event `event_id` was already applied.

@@ -8,12 +8,13 @@
 //! holds a task token resumes it again (the second resume finds the task
 //! gone, which is fine).
 
-use crate::checkout::{Payments, ATTEMPTS};
+use crate::checkout::Payments;
 use crate::domain::{FailureReason, PaymentId, PaymentStatus};
 use crate::record::{self, ChangeDetails, Payment};
 use crate::{events, resume, signature, PaymentsError};
 use lite_core::Money;
 use lite_events::contracts::{RefundKind, RefundReason};
+use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{StoreError, TxOp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -141,20 +142,20 @@ pub async fn receive(
 
 async fn apply(p: &Payments, event: &WebhookEvent, kind: Kind) -> Result<Applied, PaymentsError> {
     let store = p.ctx.store.as_ref();
-    for _ in 0..ATTEMPTS {
+    optimistic::retry(&POLICY, move |_| async move {
         let Some(payment) = record::get(store, &event.data.order_id).await? else {
             tracing::warn!(event_id = %event.id, order_id = %event.data.order_id, "webhook for an order without a payment");
-            return Ok(Applied::UnknownPayment);
+            return Ok(Attempt::Done(Applied::UnknownPayment));
         };
         if payment.payment_id.as_str() != event.data.payment_id
             || payment.amount != event.data.amount
         {
             tracing::warn!(event_id = %event.id, order_id = %event.data.order_id, "webhook does not match the order's payment (id or amount)");
-            return Ok(Applied::UnknownPayment);
+            return Ok(Attempt::Done(Applied::UnknownPayment));
         }
         if record::seen(store, &event.id).await? {
             resume::settle_waiting_task(p, &payment).await?;
-            return Ok(Applied::Duplicate);
+            return Ok(Attempt::Done(Applied::Duplicate));
         }
         let now = p.ctx.clock.now();
         let dedupe = record::dedupe_op(&event.id, &payment.order_id, now);
@@ -207,14 +208,16 @@ async fn apply(p: &Payments, event: &WebhookEvent, kind: Kind) -> Result<Applied
         match store.transact(ops).await {
             Ok(()) => {
                 resume::settle_waiting_task(p, &after).await?;
-                return Ok(applied);
+                Ok(Attempt::Done(applied))
             }
             // Another delivery or writer got there first: look again.
-            Err(e) if e.is_condition_failure() => continue,
-            Err(e) => return Err(e.into()),
+            Err(e) if lost_race(&e, &[record::PAYMENT_OP, record::DEDUPE_OP]) => {
+                Ok(Attempt::Retry)
+            }
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(PaymentsError::Contended)
+    })
+    .await
 }
 
 /// The write moving `payment` to `to`, and the payment as it will be.
