@@ -13,7 +13,8 @@ use crate::domain::{EmailAddress, UserId};
 use crate::events;
 use chrono::{DateTime, Utc};
 use lite_core::rfc3339;
-use lite_http::{Context, Role};
+use lite_http::Role;
+use lite_ports::Context;
 use lite_store::{Condition, Item, Key, Store, StoreError, TxOp};
 
 pub fn credentials_key(id: &UserId) -> Key {
@@ -122,9 +123,9 @@ pub async fn by_id(store: &dyn Store, id: &UserId) -> Result<Option<Account>, St
     }
 }
 
-/// Index, in [`create_ops`], of the e-mail claim (its condition failing
-/// means the e-mail is taken).
-pub const EMAIL_CLAIM_OP: usize = 1;
+/// The name, in [`create_ops`], of the e-mail claim (its condition
+/// failing means the e-mail is taken).
+pub const EMAIL_CLAIM_OP: &str = "email-claim";
 
 /// The ops that create `account`: credentials, e-mail claim, the users
 /// service's profile and preferences, and `user.registered.v1`.
@@ -134,14 +135,10 @@ pub fn create_ops(ctx: &Context, account: &Account, now: DateTime<Utc>) -> Vec<T
     claim.insert("userId".into(), account.id.as_str().into());
     claim.insert("createdAt".into(), rfc3339(now).into());
     let mut ops = vec![
-        TxOp::Put {
-            item: account.to_item(now),
-            condition: Some(Condition::NotExists),
-        },
-        TxOp::Put {
-            item: claim,
-            condition: Some(Condition::NotExists),
-        },
+        TxOp::put(account.to_item(now)).when(Condition::NotExists),
+        TxOp::put(claim)
+            .when(Condition::NotExists)
+            .named(EMAIL_CLAIM_OP),
     ];
     ops.extend(users::registration::profile_ops(
         account.id.as_str(),

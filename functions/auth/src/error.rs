@@ -1,10 +1,11 @@
 use lite_core::{ErrorCode, Problem};
 use lite_http::ApiError;
+use lite_store::optimistic::Exhausted;
 use lite_store::StoreError;
 
 /// Everything an auth route can answer besides success. Causes that must
-/// not reach a client (store, keys, provider failures) are logged here and
-/// leave as generic problems.
+/// not reach a client (store, keys, provider failures) ride along as the
+/// problem's cause (logged by the renderer) and leave as generic problems.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("invalid input")]
@@ -41,6 +42,13 @@ impl From<Problem> for AuthError {
     }
 }
 
+/// The account kept changing under the admin bootstrap.
+impl From<Exhausted> for AuthError {
+    fn from(e: Exhausted) -> Self {
+        AuthError::Internal(format!("admin account: {e}"))
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         ApiError(match e {
@@ -53,13 +61,11 @@ impl From<AuthError> for ApiError {
                 ErrorCode::Unauthorized,
                 "The refresh token is invalid, expired or already used. Sign in again.",
             ),
-            AuthError::RateLimited { retry_after } => Problem {
-                retry_after: Some(retry_after),
-                ..Problem::new(
-                    ErrorCode::RateLimited,
-                    format!("Too many attempts; retry in {retry_after} seconds."),
-                )
-            },
+            AuthError::RateLimited { retry_after } => Problem::new(
+                ErrorCode::RateLimited,
+                format!("Too many attempts; retry in {retry_after} seconds."),
+            )
+            .with_retry_after(retry_after),
             AuthError::GoogleNotConfigured => Problem::new(
                 ErrorCode::Unavailable,
                 "Google sign-in is not configured on this server (GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET or GOOGLE_CLIENT_SECRET_ARN, and GOOGLE_REDIRECT_URI are unset).",
@@ -70,35 +76,20 @@ impl From<AuthError> for ApiError {
                 "Google did not accept the authorization code; start the sign-in again.",
             ),
             AuthError::IdentityRejected(why) => {
-                tracing::warn!(reason = %why, "Google identity token refused");
                 Problem::new(ErrorCode::Unauthorized, "The Google identity could not be verified.")
+                    .with_cause(format!("Google identity token refused: {why}"))
             }
-            AuthError::Provider(why) => {
-                tracing::error!(error = %why, "Google sign-in failed");
-                Problem {
-                    retry_after: Some(5),
-                    ..Problem::new(ErrorCode::Unavailable, "Google sign-in is unavailable; retry shortly.")
-                }
-            }
+            AuthError::Provider(why) => Problem::new(
+                ErrorCode::Unavailable,
+                "Google sign-in is unavailable; retry shortly.",
+            )
+            .with_retry_after(5)
+            .with_cause(format!("Google sign-in failed: {why}")),
             AuthError::Keys(why) => {
-                tracing::error!(error = %why, "signing keys unavailable");
-                Problem::internal()
+                Problem::internal().with_cause(format!("signing keys unavailable: {why}"))
             }
-            AuthError::Internal(why) => {
-                tracing::error!(error = %why, "auth failure");
-                Problem::internal()
-            }
-            AuthError::Store(StoreError::Throttled | StoreError::Contention) => {
-                tracing::warn!(error = %e, "auth store busy");
-                Problem {
-                    retry_after: Some(1),
-                    ..Problem::new(ErrorCode::Unavailable, "Busy; retry shortly.")
-                }
-            }
-            AuthError::Store(e) => {
-                tracing::error!(error = %e, "auth store failure");
-                Problem::internal()
-            }
+            AuthError::Internal(why) => Problem::internal().with_cause(format!("auth failure: {why}")),
+            AuthError::Store(e) => e.into(),
         })
     }
 }

@@ -13,7 +13,9 @@ use crate::{password, AuthError};
 use chrono::{DateTime, Utc};
 use lite_core::{Ids, Problem};
 use lite_http::auth::{AUDIENCE, ISSUER};
-use lite_http::{Claims, ClientIp, Context, Role};
+use lite_http::{Claims, ClientIp, Role};
+use lite_ports::Context;
+use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{Store, StoreError, TxOp};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -99,15 +101,10 @@ async fn open_session(
     let now = ctx.clock.now();
     let session = sessions::open(ctx.ids.as_ref(), &account.id, method, now);
     let mut ops = extra;
-    let claim_op = (!ops.is_empty()).then_some(EMAIL_CLAIM_OP);
     ops.extend(session.ops);
     match ctx.store.transact(ops).await {
         Ok(()) => {}
-        Err(StoreError::TransactionCanceled { failed })
-            if claim_op.is_some_and(|i| failed.contains(&i)) =>
-        {
-            return Err(AuthError::EmailTaken)
-        }
+        Err(e) if e.failed_on(EMAIL_CLAIM_OP) => return Err(AuthError::EmailTaken),
         Err(e) => return Err(e.into()),
     }
     issue(
@@ -279,11 +276,12 @@ pub async fn refresh(state: &AuthState, presented: &str) -> Result<TokenResponse
             now,
         ),
         // Spent by a concurrent refresh: the same token was presented twice.
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+        Err(e) if e.failed_on(sessions::SPEND_OP) => {
             reuse_detected(store, &stored.sid, now).await?;
             Err(AuthError::InvalidRefreshToken)
         }
-        Err(StoreError::TransactionCanceled { .. }) => Err(AuthError::InvalidRefreshToken),
+        // Revoked meanwhile.
+        Err(e) if e.failed_on(sessions::SESSION_OP) => Err(AuthError::InvalidRefreshToken),
         Err(e) => Err(e.into()),
     }
 }
@@ -417,23 +415,24 @@ pub async fn ensure_admin(
 ) -> Result<AdminBootstrap, AuthError> {
     let email = EmailAddress::parse(email).map_err(|m| Problem::field("email", m))?;
     let store = ctx.store.as_ref();
-    for _ in 0..5 {
+    let email = &email;
+    optimistic::retry(&POLICY, move |_| async move {
         let now = ctx.clock.now();
-        match accounts::by_email(store, &email).await? {
+        match accounts::by_email(store, email).await? {
             Some(account) if account.roles.contains(&Role::Admin) => {
-                return Ok(AdminBootstrap::Unchanged(account.id))
+                Ok(Attempt::Done(AdminBootstrap::Unchanged(account.id)))
             }
             Some(account) => {
                 let mut roles = account.roles.clone();
                 roles.push(Role::Admin);
                 match accounts::set_roles(store, &account, &account.roles, &roles, now).await {
-                    Ok(()) => return Ok(AdminBootstrap::Promoted(account.id)),
-                    Err(StoreError::ConditionFailed) => continue,
-                    Err(e) => return Err(e.into()),
+                    Ok(()) => Ok(Attempt::Done(AdminBootstrap::Promoted(account.id))),
+                    Err(e) if lost_race(&e, &[]) => Ok(Attempt::Retry),
+                    Err(e) => Err(e.into()),
                 }
             }
             None => {
-                let password = Password::new(password, Some(&email))
+                let password = Password::new(password, Some(email))
                     .map_err(|m| Problem::field("password", m))?;
                 let hash = password::hash(&password)
                     .await
@@ -450,18 +449,13 @@ pub async fn ensure_admin(
                     .transact(accounts::create_ops(ctx, &account, now))
                     .await
                 {
-                    Ok(()) => return Ok(AdminBootstrap::Created(account.id)),
-                    Err(StoreError::TransactionCanceled { failed })
-                        if failed.contains(&EMAIL_CLAIM_OP) =>
-                    {
-                        continue
-                    }
-                    Err(e) => return Err(e.into()),
+                    Ok(()) => Ok(Attempt::Done(AdminBootstrap::Created(account.id))),
+                    // Created concurrently: promote that account instead.
+                    Err(e) if lost_race(&e, &[EMAIL_CLAIM_OP]) => Ok(Attempt::Retry),
+                    Err(e) => Err(e.into()),
                 }
             }
         }
-    }
-    Err(AuthError::Internal(
-        "the admin account kept changing".into(),
-    ))
+    })
+    .await
 }

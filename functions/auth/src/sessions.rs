@@ -99,14 +99,8 @@ pub fn open(ids: &dyn Ids, user: &UserId, method: Method, now: DateTime<Utc>) ->
     session.insert("lastRefreshedAt".into(), rfc3339(now).into());
     session.insert(attr::EXPIRES_AT.into(), expires.into());
     let ops = vec![
-        TxOp::Put {
-            item: session,
-            condition: Some(Condition::NotExists),
-        },
-        TxOp::Put {
-            item: refresh_item(&refresh, user, &sid, now),
-            condition: Some(Condition::NotExists),
-        },
+        TxOp::put(session).when(Condition::NotExists),
+        TxOp::put(refresh_item(&refresh, user, &sid, now)).when(Condition::NotExists),
     ];
     NewSession { sid, refresh, ops }
 }
@@ -171,10 +165,15 @@ pub async fn is_live(
         .is_some_and(|item| is_live_item(&item, user, now)))
 }
 
+/// The name, in [`rotate`], of the op that spends the old refresh token.
+pub const SPEND_OP: &str = "spend-refresh-token";
+/// The name, in [`rotate`], of the op that extends the live session.
+pub const SESSION_OP: &str = "session";
+
 /// The ops of one rotation: spend `old` (only if still unspent and of this
-/// session), write `new`, extend the session (only if not revoked). Op 0
-/// failing means the token was spent concurrently; op 2, that the session
-/// was revoked.
+/// session), write `new`, extend the session (only if not revoked). The
+/// [`SPEND_OP`] failing means the token was spent concurrently; the
+/// session's, that the session was revoked.
 pub fn rotate(
     old: &RefreshToken,
     new: &RefreshToken,
@@ -183,30 +182,25 @@ pub fn rotate(
     now: DateTime<Utc>,
 ) -> Vec<TxOp> {
     vec![
-        TxOp::Update {
-            key: refresh_key(&old.hash()),
-            updates: vec![
+        TxOp::update(
+            refresh_key(&old.hash()),
+            vec![
                 Update::set("spent", true),
                 Update::set("spentAt", rfc3339(now)),
             ],
-            condition: Some(
-                Condition::eq("spent", false).and(Condition::eq("sessionId", sid.as_str())),
-            ),
-        },
-        TxOp::Put {
-            item: refresh_item(new, user, sid, now),
-            condition: Some(Condition::NotExists),
-        },
-        TxOp::Update {
-            key: session_key(sid),
-            updates: vec![
+        )
+        .when(Condition::eq("spent", false).and(Condition::eq("sessionId", sid.as_str())))
+        .named(SPEND_OP),
+        TxOp::put(refresh_item(new, user, sid, now)).when(Condition::NotExists),
+        TxOp::update(
+            session_key(sid),
+            vec![
                 Update::set("lastRefreshedAt", rfc3339(now)),
                 Update::set(attr::EXPIRES_AT, (now + REFRESH_TTL).timestamp()),
             ],
-            condition: Some(
-                Condition::eq("revoked", false).and(Condition::eq("userId", user.as_str())),
-            ),
-        },
+        )
+        .when(Condition::eq("revoked", false).and(Condition::eq("userId", user.as_str())))
+        .named(SESSION_OP),
     ]
 }
 
