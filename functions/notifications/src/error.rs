@@ -1,4 +1,4 @@
-use lite_core::{ErrorCode, Problem};
+use lite_core::Problem;
 use lite_http::ApiError;
 use lite_store::StoreError;
 
@@ -23,14 +23,7 @@ impl From<NotificationsError> for ApiError {
     fn from(e: NotificationsError) -> Self {
         ApiError(match e {
             NotificationsError::Invalid(p) | NotificationsError::Problem(p) => p,
-            NotificationsError::Store(e) => {
-                tracing::error!(error = %e, "notifications store failure");
-                if e.is_retryable() {
-                    Problem::new(ErrorCode::Unavailable, "Try again in a moment.")
-                } else {
-                    Problem::internal()
-                }
-            }
+            NotificationsError::Store(e) => e.into(),
         })
     }
 }
