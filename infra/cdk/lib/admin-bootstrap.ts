@@ -26,6 +26,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { PREVIOUS_SIGNING_SECRET_ENV, SIGNING_SECRET_ENV } from './auth';
 import { KIND_TAG } from './events';
 
 export const ADMIN_BOOTSTRAP_SERVICE = 'auth';
@@ -76,6 +77,13 @@ export interface AdminBootstrapProps {
   readonly architecture: lambda.Architecture;
   readonly memorySize: number;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * The token signing key's secret (and, during a rotation, the previous
+   * one's ARN): the function publishes their public halves at deploy, so
+   * the JWKS names the key before the first sign-in.
+   */
+  readonly signingSecretArn?: string;
+  readonly previousSigningSecretArn?: string;
 }
 
 export class AdminBootstrap extends Construct {
@@ -127,6 +135,8 @@ export class AdminBootstrap extends Construct {
         TABLE_NAME: props.table.tableName,
         RUST_LOG: 'info',
         [ADMIN_SECRET_ENV]: this.secret.secretArn,
+        ...(props.signingSecretArn ? { [SIGNING_SECRET_ENV]: props.signingSecretArn } : {}),
+        ...(props.previousSigningSecretArn ? { [PREVIOUS_SIGNING_SECRET_ENV]: props.previousSigningSecretArn } : {}),
       },
     });
     Tags.of(this.function).add(KIND_TAG, 'bootstrap');
@@ -137,6 +147,13 @@ export class AdminBootstrap extends Construct {
     this.function.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'AdminSecretRead', actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretArn] }),
     );
+    // The signing keys, read to publish their public halves (SIGNKEY# items).
+    const signing = [props.signingSecretArn, props.previousSigningSecretArn].filter((a): a is string => a !== undefined);
+    if (signing.length > 0) {
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({ sid: 'SigningKeyRead', actions: ['secretsmanager:GetSecretValue'], resources: signing }),
+      );
+    }
     // The account's items (EMAIL#, CREDENTIALS#, USER#, and the
     // user.registered outbox item): exactly the item actions ensure_admin
     // uses, on the table only (no index, no Query, no Delete, never Scan).

@@ -364,6 +364,8 @@ export class AmazonLiteStack extends Stack {
         architecture,
         memorySize: props.memorySize ?? 256,
         logRetention: logs.RetentionDays.ONE_MONTH,
+        signingSecretArn: this.auth.signingSecret.secretArn,
+        previousSigningSecretArn: this.auth.previousSigningSecretArn,
       });
     }
 

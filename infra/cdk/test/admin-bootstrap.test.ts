@@ -37,6 +37,15 @@ function adminSecret(): [string, CfnResource] {
   return found[0];
 }
 
+/** The token signing key's secret (lib/auth.ts). */
+function signingSecretId(): string {
+  const found = ofType(rootResources, 'AWS::SecretsManager::Secret').filter(([, s]) =>
+    String(s.Properties!.Description).includes('access token signing key'),
+  );
+  assert.equal(found.length, 1, 'one signing key secret');
+  return found[0][0];
+}
+
 function customResources(res: Record<string, CfnResource>): [string, CfnResource][] {
   return ofType(res, ADMIN_BOOTSTRAP_RESOURCE_TYPE);
 }
@@ -88,6 +97,9 @@ describe('admin bootstrap: with adminEmail', () => {
     assert.equal(tagOf(fn, 'amazon-lite:service'), 'auth');
     const env = p.Environment.Variables;
     assert.equal(refOf(env[ADMIN_SECRET_ENV]), secretId);
+    // It publishes the signing key's public half at deploy (the JWKS is
+    // never empty after a deploy).
+    assert.equal(refOf(env.AMAZON_LITE_SIGNING_SECRET_ARN), signingSecretId());
     const tableId = ofType(resources, 'AWS::DynamoDB::Table')[0][0];
     assert.equal(refOf(env.TABLE_NAME), tableId);
     // The password is never in the configuration: no dynamic reference anywhere.
@@ -102,9 +114,14 @@ describe('admin bootstrap: with adminEmail', () => {
     assert.ok(!actions.some((a) => a === '*' || a.endsWith(':*')), 'no wildcard');
     assert.ok(!actions.includes('dynamodb:Scan'), 'no Scan');
     const secretStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
-    assert.equal(secretStatements.length, 1);
-    assert.deepEqual(actionsOf(secretStatements[0]), ['secretsmanager:GetSecretValue']);
-    assert.equal(refOf(secretStatements[0].Resource), secretId, 'that secret, not a wildcard or another secret');
+    // The admin secret, and the signing key (to publish its public half).
+    assert.equal(secretStatements.length, 2);
+    for (const st of secretStatements) assert.deepEqual(actionsOf(st), ['secretsmanager:GetSecretValue']);
+    assert.deepEqual(
+      secretStatements.map((st) => refOf(st.Resource)).sort(),
+      [secretId, signingSecretId()].sort(),
+      'those secrets, not a wildcard or another secret',
+    );
     const tableId = ofType(resources, 'AWS::DynamoDB::Table')[0][0];
     const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     assert.equal(dynamo.length, 1);
