@@ -80,6 +80,24 @@ impl TestApi {
     /// [`TestApi::spawn`] with extra environment variables, which stay in
     /// force across restarts until [`TestApi::remove_env`].
     pub async fn spawn_with_env(seed: Seed, env: &[(&str, &str)]) -> TestApi {
+        let mut api = TestApi::spawn_untouched(seed, env).await;
+        if api.child.is_some() {
+            api.admin_token = api
+                .token(
+                    "/v1/auth/login",
+                    json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+                )
+                .await;
+            let customer = json!({"email": "customer@amazon-lite.test", "password": ADMIN_PASSWORD, "name": "Casey Customer"});
+            api.customer_token = api.token("/v1/auth/signup", customer).await;
+        }
+        api
+    }
+
+    /// [`TestApi::spawn_with_env`] without the sign-in and sign-up: the
+    /// server has answered nothing but its health checks, and the token
+    /// accessors return empty strings.
+    pub async fn spawn_untouched(seed: Seed, env: &[(&str, &str)]) -> TestApi {
         let binary = binary().to_path_buf();
         let data = tempfile::Builder::new()
             .prefix("amazon-lite-test-")
@@ -110,16 +128,6 @@ impl TestApi {
             data,
         };
         api.start_with(&binary).await;
-        if api.child.is_some() {
-            api.admin_token = api
-                .token(
-                    "/v1/auth/login",
-                    json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
-                )
-                .await;
-            let customer = json!({"email": "customer@amazon-lite.test", "password": ADMIN_PASSWORD, "name": "Casey Customer"});
-            api.customer_token = api.token("/v1/auth/signup", customer).await;
-        }
         api
     }
 

@@ -1,8 +1,10 @@
 //! The local API's configuration (API.md, "The local API's configuration").
 
+use crate::server::Limits;
 use lite_core::config::{optional, parse_or, ConfigError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seed {
@@ -19,6 +21,8 @@ pub struct LocalConfig {
     pub payment_webhook_secret: Option<String>,
     pub checkout_payment_timeout_secs: u64,
     pub memory: MemoryConfig,
+    /// Connection limits of the HTTP server.
+    pub limits: Limits,
 }
 
 impl LocalConfig {
@@ -51,6 +55,7 @@ impl LocalConfig {
             payment_webhook_secret: optional("PAYMENT_WEBHOOK_SECRET"),
             checkout_payment_timeout_secs: parse_or("CHECKOUT_PAYMENT_TIMEOUT_SECS", 900)?,
             memory: MemoryConfig::from_env()?,
+            limits: limits()?,
         })
     }
 
@@ -65,6 +70,9 @@ impl LocalConfig {
             checkout_payment_timeout_secs = self.checkout_payment_timeout_secs,
             store_cache_mib = self.memory.store_cache_bytes >> 20,
             search_writer_mib = self.memory.search_writer_bytes >> 20,
+            header_timeout_secs = self.limits.header_timeout.as_secs(),
+            idle_timeout_secs = self.limits.idle_timeout.as_secs(),
+            max_connections = self.limits.max_connections,
             "configuration"
         );
     }
@@ -126,4 +134,46 @@ fn mib(
         });
     }
     Ok(value << 20)
+}
+
+/// `AMAZON_LITE_HEADER_TIMEOUT_SECS`, `AMAZON_LITE_IDLE_TIMEOUT_SECS`,
+/// `AMAZON_LITE_MAX_CONNECTIONS`: each at least 1, the cap at most
+/// [`MAX_CONNECTIONS_LIMIT`].
+fn limits() -> Result<Limits, ConfigError> {
+    let defaults = Limits::default();
+    Ok(Limits {
+        header_timeout: Duration::from_secs(positive(
+            "AMAZON_LITE_HEADER_TIMEOUT_SECS",
+            defaults.header_timeout.as_secs(),
+        )?),
+        idle_timeout: Duration::from_secs(positive(
+            "AMAZON_LITE_IDLE_TIMEOUT_SECS",
+            defaults.idle_timeout.as_secs(),
+        )?),
+        max_connections: match positive(
+            "AMAZON_LITE_MAX_CONNECTIONS",
+            defaults.max_connections as u64,
+        )? {
+            n if n > MAX_CONNECTIONS_LIMIT as u64 => {
+                return Err(ConfigError {
+                    name: "AMAZON_LITE_MAX_CONNECTIONS".into(),
+                    message: format!("{n} is above {MAX_CONNECTIONS_LIMIT}"),
+                })
+            }
+            n => n as usize,
+        },
+    })
+}
+
+/// More open connections than this exhaust file descriptors long before.
+const MAX_CONNECTIONS_LIMIT: usize = 1_000_000;
+
+fn positive(name: &str, default: u64) -> Result<u64, ConfigError> {
+    match parse_or(name, default)? {
+        0 => Err(ConfigError {
+            name: name.into(),
+            message: "must be at least 1".into(),
+        }),
+        n => Ok(n),
+    }
 }

@@ -9,3 +9,4 @@ pub mod consumers;
 pub mod harness;
 pub mod malloc;
 pub mod seed;
+pub mod server;

@@ -73,6 +73,12 @@ async fn serve() -> Result<(), String> {
     let config = LocalConfig::from_env().map_err(|e| e.to_string())?;
     config.log();
     let system = System::open(&config)?;
+    // The JWKS names the signing key from the first request on, not from
+    // the first sign-in (the key files are created here on a fresh start).
+    let keys = auth::KeyProvider::data_dir(&config.data_dir)
+        .publish_now(system.ctx.store.as_ref(), system.ctx.clock.as_ref())
+        .await?;
+    tracing::info!(kid = keys.kid(), "token signing key published");
     // The listener is bound first: the sandbox payment provider needs the
     // address for its webhooks before any checkout (resumed ones included)
     // asks it for a payment.
@@ -110,13 +116,7 @@ async fn serve() -> Result<(), String> {
     let router = app::router(&system, &HttpConfig::from_env());
     tracing::info!(addr = %local, "listening");
     println!("Amazon Lite is serving on http://{local}  (try http://{local}/v1/products)");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server error: {e}"))?;
+    amazon_lite::server::serve(listener, router, config.limits, shutdown_signal()).await;
     background.shutdown().await;
     tracing::info!("stopped");
     Ok(())
