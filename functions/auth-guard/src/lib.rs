@@ -10,7 +10,8 @@
 use futures::future::BoxFuture;
 use lite_core::Clock;
 use lite_http::auth::KeySource;
-use lite_http::{Claims, Context, SessionGuard, TokenVerifier};
+use lite_http::{Claims, SessionGuard, TokenVerifier};
+use lite_ports::Context;
 use lite_store::{attr, Item, Key, Store};
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@ use crate::keys::SigningKeys;
 use crate::throttle::Limits;
 use crate::AuthError;
 use lite_core::config::optional;
-use lite_http::Context;
+use lite_ports::Context;
 use std::path::PathBuf;
 use std::sync::Arc;
 

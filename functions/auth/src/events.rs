@@ -4,7 +4,7 @@
 use crate::accounts::Account;
 use chrono::{DateTime, Utc};
 use lite_events::Envelope;
-use lite_http::Context;
+use lite_ports::Context;
 use serde_json::json;
 
 pub fn registered(ctx: &Context, account: &Account, now: DateTime<Utc>) -> Envelope {

@@ -8,7 +8,7 @@ use lite_events::contracts::{
     Contract, ProductCreatedV1, ProductDeletedV1, ProductSnapshot, ProductUpdatedV1, RatingSummary,
 };
 use lite_events::Envelope;
-use lite_http::Context;
+use lite_ports::Context;
 
 pub fn created(ctx: &Context, p: &Product) -> Envelope {
     envelope(

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use lite_events::contracts::OrderCreatedV1;
 use lite_events::{Envelope, Handler, HandlerError};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_saga::{Saga, SagaError};
 use serde_json::json;
 use std::sync::Arc;

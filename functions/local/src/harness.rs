@@ -5,7 +5,8 @@
 
 use crate::app::{self, Background, Settings, System};
 use lite_events::local::LocalEventsConfig;
-use lite_http::{Context, Cursors, HttpConfig};
+use lite_http::HttpConfig;
+use lite_ports::{Context, Cursors};
 use lite_saga::LocalSagaConfig;
 use lite_store::Store;
 use std::net::SocketAddr;

@@ -9,7 +9,7 @@
 
 use catalog::{NewProduct, ProductInput};
 use lite_core::Sku;
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::{Key, Update};
 use serde::Deserialize;
 

@@ -6,7 +6,7 @@ use lite_events::contracts::{
     OrderFailedV1, OrderShippedV1,
 };
 use lite_events::Envelope;
-use lite_http::Context;
+use lite_ports::Context;
 
 fn items(order: &Order) -> Vec<LineItem> {
     order

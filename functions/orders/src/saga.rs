@@ -7,7 +7,7 @@ use crate::repo::{self, Transitioned};
 use crate::{events, OrdersError};
 use lite_core::Money;
 use lite_events::contracts::{FailureReason, StockLine};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::StoreError;
 
 /// What the saga needs to run one checkout.

@@ -5,7 +5,7 @@ use crate::domain::Review;
 use crate::summary::Summary;
 use lite_events::contracts::{Contract, ReviewApprovedV1, ReviewWithdrawnV1, WithdrawReason};
 use lite_events::Envelope;
-use lite_http::Context;
+use lite_ports::Context;
 
 /// `review.approved.v1` with the product's summary after the approval.
 pub fn approved(ctx: &Context, r: &Review, after: &Summary) -> Envelope {

@@ -6,7 +6,7 @@
 use crate::domain::{Review, ReviewStatus};
 use crate::summary::{Summary, SummaryView};
 use crate::{keys, ReviewsError};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::{Direction, Index, Query, StoreError};
 
 pub const DEFAULT_LIMIT: usize = 20;

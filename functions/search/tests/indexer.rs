@@ -165,7 +165,7 @@ async fn malformed_events_are_poison() {
 
 #[tokio::test]
 async fn rebuild_indexes_every_catalog_product_once() {
-    let ctx = lite_http::testing::memory_context();
+    let ctx = lite_ports::testing::memory_context();
     for mut p in common::demo_raw().into_iter().take(120) {
         // Stock belongs to inventory, not to a product input.
         p.as_object_mut().unwrap().remove("stock");

@@ -5,7 +5,7 @@ use crate::CatalogError;
 use async_trait::async_trait;
 use lite_events::contracts::{RatingSummary, ReviewApprovedV1, ReviewWithdrawnV1};
 use lite_events::{Envelope, Handler, HandlerError};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::StoreError;
 
 lite_events::accepts! {

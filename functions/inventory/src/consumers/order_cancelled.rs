@@ -5,7 +5,7 @@ use crate::InventoryError;
 use async_trait::async_trait;
 use lite_events::contracts::{OrderCancelledV1, ReleaseReason};
 use lite_events::{Envelope, Handler, HandlerError};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::StoreError;
 
 lite_events::accepts! {
@@ -85,7 +85,7 @@ mod tests {
 
     fn context(store: Arc<dyn Store>) -> Context {
         let codec = lite_core::CursorCodec::new(lite_core::CursorCodec::random_key());
-        Context::new(store, lite_http::Cursors::ready(codec))
+        Context::new(store, lite_ports::Cursors::ready(codec))
     }
 
     fn order_id() -> String {

@@ -11,7 +11,7 @@ use lite_core::config::{parse_or, ConfigError};
 use lite_core::Sku;
 use lite_events::contracts::InventoryLowV1;
 use lite_events::Envelope;
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::Condition;
 use std::sync::OnceLock;
 

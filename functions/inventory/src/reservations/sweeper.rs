@@ -9,7 +9,7 @@ use super::model;
 use super::release::{release_scoped, ReleaseOutcome, Scope};
 use crate::InventoryError;
 use lite_events::contracts::ReleaseReason;
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::{Index, Query, SkCondition};
 use std::future::Future;
 use std::time::Duration;
@@ -133,7 +133,7 @@ mod tests {
             store: Arc::new(RedbStore::in_memory().unwrap()),
             clock: clock.clone(),
             ids: Arc::new(lite_core::SystemIds::default()),
-            cursors: lite_http::Cursors::ready(lite_core::CursorCodec::new(
+            cursors: lite_ports::Cursors::ready(lite_core::CursorCodec::new(
                 lite_core::CursorCodec::random_key(),
             )),
         };

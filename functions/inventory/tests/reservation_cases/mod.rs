@@ -16,7 +16,7 @@ use inventory::InventoryError;
 use lite_core::{CursorCodec, ManualClock, Sku};
 use lite_events::contracts::{ReleaseReason, StockLine};
 use lite_events::Envelope;
-use lite_http::{Context, Cursors};
+use lite_ports::{Context, Cursors};
 use lite_store::{Index, Query, Store, Update};
 use std::sync::Arc;
 use std::time::Duration;
