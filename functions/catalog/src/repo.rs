@@ -141,7 +141,7 @@ pub(crate) async fn replace(
         keys::listing_keys(&loaded.product)
             .into_iter()
             .filter(|k| !new_keys.contains(k))
-            .map(|key| TxOp::delete(key)),
+            .map(TxOp::delete),
     );
     ops.push(lite_events::outbox::put(&events::updated(ctx, updated)));
     match ctx.store.transact(ops).await {
