@@ -55,11 +55,9 @@ pub fn order_of(item: &Item) -> Option<(Order, Option<String>)> {
     Some((order, token))
 }
 
+/// Defined in `orders-read`, which readers of purchases depend on alone.
 pub fn purchase(user_id: &str, product_id: &str) -> Key {
-    Key::new(
-        format!("PURCHASE#{user_id}"),
-        format!("PRODUCT#{product_id}"),
-    )
+    orders_read::purchase_key(user_id, product_id)
 }
 
 /// The ops that count `order`'s products as bought (`by = 1`) or no longer

@@ -88,7 +88,7 @@ pub async fn create(
         .ok_or(ReviewsError::ProductNotFound)?;
     let product_id = product.id.to_string();
     let verified_purchase =
-        orders::read::has_purchased(ctx.store.as_ref(), user_id, &product_id).await?;
+        orders_read::has_purchased(ctx.store.as_ref(), user_id, &product_id).await?;
     let now = ctx.clock.now();
     let review = Review {
         id: ReviewId::generate(ctx.ids.as_ref()),
@@ -147,7 +147,7 @@ pub async fn update(
             return Ok(Attempt::Done(stored.review));
         }
         let verified_purchase =
-            orders::read::has_purchased(ctx.store.as_ref(), user_id, &current.product_id).await?;
+            orders_read::has_purchased(ctx.store.as_ref(), user_id, &current.product_id).await?;
         let updated = Review {
             rating: content.rating,
             title: content.title,
