@@ -19,9 +19,7 @@ use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, ObjectBuilder, SchemaFormat, SchemaType, Type,
 };
-use utoipa::openapi::{
-    Content, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder, Schema,
-};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder, Schema};
 
 /// The media type every error is sent as (RFC 9457).
 pub const PROBLEM_JSON: &str = "application/problem+json";

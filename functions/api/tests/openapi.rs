@@ -164,10 +164,7 @@ fn every_limit_has_the_bounds_the_server_enforces() {
             let (max, default) = if path == "/v1/search/suggest" {
                 (search::MAX_SUGGESTIONS, search::DEFAULT_SUGGESTIONS)
             } else {
-                (
-                    lite_http::paging::MAX_PAGE,
-                    lite_http::paging::DEFAULT_PAGE,
-                )
+                (lite_http::paging::MAX_PAGE, lite_http::paging::DEFAULT_PAGE)
             };
             let s = &p["schema"];
             assert_eq!(s["type"], "integer", "{method} {path}");
@@ -227,7 +224,10 @@ fn request_bodies_are_closed_and_integers_are_integers() {
     }
     let schemas = &doc["components"]["schemas"];
     let rating = &schemas["ReviewInput"]["properties"]["rating"];
-    assert_eq!((rating["minimum"].clone(), rating["maximum"].clone()), (1.into(), 5.into()));
+    assert_eq!(
+        (rating["minimum"].clone(), rating["maximum"].clone()),
+        (1.into(), 5.into())
+    );
     assert_eq!(rating["type"], "integer");
     let available = &schemas["PutStock"]["properties"]["available"];
     assert_eq!(available["type"], "integer");
@@ -262,9 +262,29 @@ fn suggest_requires_q_and_orders_require_an_idempotency_key() {
 fn trimmed_text_patterns_match_the_parsers() {
     use lite_http::schema::{trimmed_text_pattern, Chars};
     let samples = [
-        "", " ", "a", " a ", "ab", "a b", "a\nb", "a\tb", "\ta\t", "\u{3000}a", "a\u{85}",
-        "\u{a0}", "a\u{a0}b", "\u{7f}", "é", "abc", "abcd", " abcd ", "a\u{1}b", "\na\n",
-        "日本語", "\u{1c}a", "a\u{9f}",
+        "",
+        " ",
+        "a",
+        " a ",
+        "ab",
+        "a b",
+        "a\nb",
+        "a\tb",
+        "\ta\t",
+        "\u{3000}a",
+        "a\u{85}",
+        "\u{a0}",
+        "a\u{a0}b",
+        "\u{7f}",
+        "é",
+        "abc",
+        "abcd",
+        " abcd ",
+        "a\u{1}b",
+        "\na\n",
+        "日本語",
+        "\u{1c}a",
+        "a\u{9f}",
     ];
     for (min, max) in [(0, 3), (1, 3), (1, 1), (0, 1)] {
         for chars in [Chars::Any, Chars::NoControls, Chars::NoControlsButNewlines] {

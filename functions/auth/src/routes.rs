@@ -155,7 +155,10 @@ mod schema {
         const TLD: &str = "(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{0,58}[A-Za-z0-9])";
         let local = format!(r"{ATEXT}{{1,64}}(?:\.{ATEXT}{{1,63}})*");
         string()
-            .pattern(Some(trimmed(&format!(r"(?:{local})@(?:{LABEL}\.)+{TLD}"))))
+            // The lookahead bounds the local part to 64 characters.
+            .pattern(Some(trimmed(&format!(
+                r"(?=[^@]{{1,64}}@)(?:{local})@(?:{LABEL}\.)+{TLD}"
+            ))))
             .max_length(Some(MAX_EMAIL_LEN))
             .description(Some("Compared case-insensitively"))
             .build()

@@ -144,7 +144,8 @@ pub mod schema {
     /// A price bound of a listing or search: minor units, `0..=MAX_PRICE`.
     pub fn price_bound() -> Object {
         let mut o = integer(0, MAX_PRICE);
-        o.description = Some("Minor units, inclusive; `maxPrice` must not be below `minPrice`".into());
+        o.description =
+            Some("Minor units, inclusive; `maxPrice` must not be below `minPrice`".into());
         o
     }
 

@@ -120,13 +120,18 @@ impl utoipa::PartialSchema for ReviewPatch {
         ];
         let mut shape = ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::Object))
-            .additional_properties(Some(AdditionalProperties::<utoipa::openapi::Schema>::FreeForm(false)));
+            .additional_properties(Some(
+                AdditionalProperties::<utoipa::openapi::Schema>::FreeForm(false),
+            ));
         let mut given = AnyOfBuilder::new();
         for (name, schema, kind) in fields {
             shape = shape.property(name, schema);
             given = given.item(
                 ObjectBuilder::new()
-                    .property(name, ObjectBuilder::new().schema_type(SchemaType::Type(kind)))
+                    .property(
+                        name,
+                        ObjectBuilder::new().schema_type(SchemaType::Type(kind)),
+                    )
                     .required(name),
             );
         }

@@ -76,24 +76,102 @@ fn is_length_limit(e: &axum::Error) -> bool {
 }
 
 /// Parses JSON into `T`, naming the offending field on failure.
+///
+/// JSON has one number type, and JSON Schema (which the OpenAPI document
+/// is written in) counts `2.0` as the integer 2: a whole number written
+/// with a fraction is read as that integer wherever one is expected. A key
+/// given twice in one object is refused, not "last one wins".
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(de);
-    result.map_err(|err| {
-        let inner = err.inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return Problem::new(
-                ErrorCode::BadRequest,
-                format!("The body is not valid JSON: {inner}"),
-            );
+    let read: Result<JsonValue, _> = serde_path_to_error::deserialize(de);
+    let value = read.map_err(|err| json_problem(&err))?.0;
+    let result: Result<T, _> = serde_path_to_error::deserialize(value);
+    result.map_err(|err| json_problem(&err))
+}
+
+fn json_problem(err: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let inner = err.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return Problem::new(
+            ErrorCode::BadRequest,
+            format!("The body is not valid JSON: {inner}"),
+        );
+    }
+    let path = err.path().to_string();
+    let message = strip_position(&inner.to_string());
+    Problem::validation(vec![FieldError::new(
+        field_name(&path, &message, "body"),
+        message,
+    )])
+}
+
+/// A JSON value read the way [`parse_json`] describes.
+struct JsonValue(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for JsonValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor).map(JsonValue)
+    }
+}
+
+struct JsonVisitor;
+
+/// Integers up to 2^53 are exact as floats; past it `2.0`-style spellings
+/// are not integers anyone meant.
+const EXACT_FLOAT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        if v.fract() == 0.0 && v.abs() <= EXACT_FLOAT_INTEGER {
+            Ok((v as i64).into())
+        } else {
+            Ok(v.into())
         }
-        let path = err.path().to_string();
-        let message = strip_position(&inner.to_string());
-        Problem::validation(vec![FieldError::new(
-            field_name(&path, &message, "body"),
-            message,
-        )])
-    })
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(JsonValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            let JsonValue(v) = map.next_value()?;
+            object.insert(key, v);
+        }
+        Ok(serde_json::Value::Object(object))
+    }
 }
 
 /// Query-string parameters, parsed into `T` with field-named 400s.
@@ -209,6 +287,32 @@ mod tests {
             parse_json::<Body>(br#"{"name":"a","price":{"amount":1},"kind":"car"}"#).unwrap_err();
         assert_eq!(p.errors[0].field, "kind");
         assert!(p.errors[0].message.contains("unknown variant"));
+    }
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        #[derive(Debug, Deserialize)]
+        struct N {
+            n: i64,
+            items: Vec<u8>,
+            price: Price,
+        }
+        let n: N =
+            parse_json(br#"{"n": 12.0, "items": [1.0, 2], "price": {"amount": -5.0}}"#).unwrap();
+        assert_eq!((n.n, n.items, n.price.amount), (12, vec![1, 2], -5));
+        let p = parse_json::<N>(br#"{"n": 1.5, "items": [], "price": {"amount": 1}}"#).unwrap_err();
+        assert_eq!(p.errors[0].field, "n");
+        let f: f64 = parse_json(b"2.5").unwrap();
+        assert_eq!(f, 2.5);
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_and_named() {
+        let p =
+            parse_json::<Body>(br#"{"name":"a","price":{"amount":1,"amount":2},"kind":"book"}"#)
+                .unwrap_err();
+        assert_eq!(p.code, ErrorCode::ValidationFailed);
+        assert_eq!(p.errors[0].field, "price.amount");
     }
 
     #[derive(Debug, Deserialize)]

@@ -39,7 +39,11 @@ pub fn trimmed_text_pattern(min: usize, max: usize, chars: Chars) -> String {
     } else {
         format!("{edge}(?:{inner}{{0,{}}}{edge})?", max - 2)
     };
-    let body = if min == 0 { format!("(?:{body})?") } else { body };
+    let body = if min == 0 {
+        format!("(?:{body})?")
+    } else {
+        body
+    };
     trimmed(&body)
 }
 
@@ -80,7 +84,9 @@ pub fn or_null(mut schema: Object) -> Object {
 pub fn sku() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
-        .pattern(Some(trimmed("[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?")))
+        .pattern(Some(trimmed(
+            "[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?",
+        )))
         .description(Some(
             "1 to 32 letters, digits or inner hyphens; upper-cased, so `lap-001` is `LAP-001`",
         ))
