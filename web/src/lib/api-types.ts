@@ -1274,10 +1274,7 @@ export interface components {
             /** @description 1 to 120 characters after trimming white space; no control characters */
             title: string;
         };
-        /**
-         * @description The body of `PATCH /v1/reviews/{id}`: only the fields to change
-         *     (`null` is the same as absent); at least one must be given.
-         */
+        /** @description Only the fields to change (`null` is the same as absent); at least one must be given. */
         ReviewPatch: {
             /** @description 1 to 5000 characters after trimming white space; no control characters but line feeds */
             body?: string | null;
@@ -1285,7 +1282,13 @@ export interface components {
             rating?: number | null;
             /** @description 1 to 120 characters after trimming white space; no control characters */
             title?: string | null;
-        };
+        } & ({
+            rating: number;
+        } | {
+            title: string;
+        } | {
+            body: string;
+        });
         /** @description A page of the moderation queue. */
         ReviewQueue: {
             items: components["schemas"]["Review"][];
