@@ -16,7 +16,6 @@
 //! criterion's report this prints each median and the comparisons; it
 //! never fails on them.
 
-use lite_service::Service;
 use auth::{AuthConfig, Limits, SigningKeys};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -26,6 +25,7 @@ use http_body_util::BodyExt;
 use lite_core::CursorCodec;
 use lite_http::{HttpConfig, TokenVerifier};
 use lite_ports::{Context, Cursors};
+use lite_service::Service;
 use lite_store::redb_store::RedbStore;
 use serde_json::{json, Value};
 use std::path::PathBuf;

@@ -2,7 +2,6 @@
 //! store, with products created through the catalog's own functions and a
 //! clock the tests move.
 
-use lite_service::Service;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use chrono::{DateTime, Duration, Utc};
@@ -10,6 +9,7 @@ use http_body_util::BodyExt;
 use lite_core::ManualClock;
 use lite_http::testing::{customer_token, mint, TokenSpec};
 use lite_ports::Context;
+use lite_service::Service;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tower::ServiceExt;

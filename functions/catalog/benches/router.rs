@@ -18,7 +18,6 @@
 //! vCPU. `taskset -c 0 cargo bench …` pins the run to one CPU for a
 //! steadier comparison (see load/README.md for both figures).
 
-use lite_service::Service;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -28,6 +27,7 @@ use http_body_util::BodyExt;
 use lite_core::{CursorCodec, Sku};
 use lite_http::{HttpConfig, TokenVerifier};
 use lite_ports::{Context, Cursors};
+use lite_service::Service;
 use lite_store::redb_store::RedbStore;
 use std::path::PathBuf;
 use std::sync::Arc;

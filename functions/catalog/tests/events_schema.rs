@@ -3,13 +3,13 @@
 //! against `events/schemas/<detail-type>.json` and decode as their
 //! contract types.
 
-use lite_service::Service;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use lite_events::contracts::{self, ProductCreatedV1, ProductDeletedV1, ProductUpdatedV1};
 use lite_events::Envelope;
 use lite_http::testing::admin_token;
+use lite_service::Service;
 use lite_store::{Index, Query, Store};
 use serde_json::{json, Value};
 use std::path::Path;

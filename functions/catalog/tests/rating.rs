@@ -2,7 +2,6 @@
 //! only from a newer summary version, with their listing entries and
 //! `product.updated.v1` in the same write.
 
-use lite_service::Service;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use catalog::consumers::RatingSync;
@@ -10,6 +9,7 @@ use http_body_util::BodyExt;
 use lite_events::contracts::{RatingSummary, ReviewApprovedV1, ReviewWithdrawnV1, WithdrawReason};
 use lite_events::{Envelope, Handler, HandlerError};
 use lite_ports::Context;
+use lite_service::Service;
 use lite_store::{Index, Query};
 use serde_json::{json, Value};
 use tower::ServiceExt;

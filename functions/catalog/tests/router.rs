@@ -2,13 +2,13 @@
 //! store: what the table holds after each write, and the route table's
 //! promises about auth.
 
-use lite_service::Service;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use lite_core::Sku;
 use lite_http::testing::{admin_token, customer_token};
 use lite_http::Access;
+use lite_service::Service;
 use lite_store::{Index, Key, Query, SkCondition, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;

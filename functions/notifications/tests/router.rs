@@ -3,17 +3,19 @@
 
 mod support;
 
-use lite_service::Service;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use lite_http::testing::customer_token;
+use lite_service::Service;
 use serde_json::Value;
 use support::*;
 use tower::ServiceExt;
 
 async fn get(w: &World, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let router = lite_http::testing::finish_for_tests(notifications::Notifications::new(w.ctx.clone(), w.notifier.clone()).router());
+    let router = lite_http::testing::finish_for_tests(
+        notifications::Notifications::new(w.ctx.clone(), w.notifier.clone()).router(),
+    );
     let mut req = Request::builder().uri(uri);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));

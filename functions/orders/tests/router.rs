@@ -2,13 +2,13 @@
 //! on the in-memory redb store; the saga's confirm/fail steps called as the
 //! checkout tasks call them.
 
-use lite_service::Service;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use lite_events::contracts::FailureReason;
 use lite_http::testing::{admin_token, customer_token};
 use lite_ports::Context;
+use lite_service::Service;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 

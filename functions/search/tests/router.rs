@@ -2,10 +2,10 @@
 
 mod common;
 
-use lite_service::Service;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use lite_service::Service;
 use search::index::SearchIndex;
 use serde_json::Value;
 use std::sync::Arc;

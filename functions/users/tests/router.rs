@@ -2,11 +2,11 @@
 //! store: every route's bodies, who may see what, and the address book's
 //! invariants under concurrency.
 
-use lite_service::Service;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use lite_http::testing::customer_token;
+use lite_service::Service;
 use lite_store::{Key, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;

@@ -4,7 +4,6 @@
 
 #![allow(dead_code)] // Each test binary uses a part.
 
-use lite_service::Service;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -17,6 +16,7 @@ use lite_events::contracts::{
 };
 use lite_events::Envelope;
 use lite_ports::Context;
+use lite_service::Service;
 use notifications::{Message, Notifier, NotifyError};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -66,7 +66,8 @@ impl World {
 
     /// Replaces `user_id`'s preferences through the users API.
     pub async fn preferences(&self, user_id: &str, order_updates: bool, language: &str) {
-        let router = lite_http::testing::finish_for_tests(users::Users::new(self.ctx.clone()).router());
+        let router =
+            lite_http::testing::finish_for_tests(users::Users::new(self.ctx.clone()).router());
         let body = json!({
             "marketingEmails": false, "orderUpdates": order_updates,
             "currency": "USD", "language": language

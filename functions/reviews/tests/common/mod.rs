@@ -3,11 +3,11 @@
 //! with `oneshot`, and products created through the catalog's functions.
 #![allow(dead_code)]
 
-use lite_service::Service;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use lite_ports::Context;
+use lite_service::Service;
 use lite_store::{Index, Query};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -24,7 +24,8 @@ pub struct App {
 pub fn app() -> App {
     let ctx = lite_ports::testing::memory_context();
     let router = lite_http::testing::finish_for_tests(
-        reviews::Reviews::new(ctx.clone()).router()
+        reviews::Reviews::new(ctx.clone())
+            .router()
             .merge(orders::Orders::new(ctx.clone()).router())
             .merge(cart::Cart::new(ctx.clone()).router()),
     );
