@@ -3,7 +3,7 @@
 //! machine routes on (`infra/checkout.asl.json`).
 
 use inventory::reservations::{self, CommitOutcome, ReserveOutcome};
-use lite_core::Money;
+use lite_core::{Money, OrderId};
 use lite_events::contracts::{FailureReason, ReleaseReason, StockLine};
 use lite_ports::Context;
 use lite_saga::TaskError;
@@ -22,13 +22,13 @@ use std::time::Duration;
 )]
 pub enum Task {
     ReserveStock {
-        order_id: String,
+        order_id: OrderId,
         items: Vec<StockLine>,
         hold_seconds: u64,
         correlation_id: String,
     },
     AuthorizePayment {
-        order_id: String,
+        order_id: OrderId,
         user_id: String,
         amount: Money,
         payment_token: String,
@@ -36,26 +36,26 @@ pub enum Task {
         correlation_id: String,
     },
     CommitStock {
-        order_id: String,
+        order_id: OrderId,
         correlation_id: String,
     },
     ConfirmOrder {
-        order_id: String,
+        order_id: OrderId,
         payment_id: String,
         correlation_id: String,
     },
     VoidPayment {
-        order_id: String,
+        order_id: OrderId,
         reason: FailureReason,
         correlation_id: String,
     },
     ReleaseStock {
-        order_id: String,
+        order_id: OrderId,
         reason: FailureReason,
         correlation_id: String,
     },
     FailOrder {
-        order_id: String,
+        order_id: OrderId,
         reason: FailureReason,
         #[serde(default)]
         detail: Option<String>,
@@ -125,7 +125,7 @@ impl Tasks {
             } => {
                 let outcome = reservations::reserve(
                     ctx,
-                    &order_id,
+                    order_id.as_str(),
                     &items,
                     Duration::from_secs(hold_seconds),
                     &correlation_id,
@@ -135,7 +135,7 @@ impl Tasks {
                 let reserved = match outcome {
                     ReserveOutcome::Reserved => true,
                     ReserveOutcome::OutOfStock { skus } => {
-                        tracing::info!(order_id, ?skus, "out of stock");
+                        tracing::info!(%order_id, ?skus, "out of stock");
                         false
                     }
                 };
@@ -168,7 +168,7 @@ impl Tasks {
                 order_id,
                 correlation_id,
             } => {
-                let outcome = reservations::commit(ctx, &order_id, &correlation_id)
+                let outcome = reservations::commit(ctx, order_id.as_str(), &correlation_id)
                     .await
                     .map_err(inventory_error)?;
                 let committed = matches!(
@@ -182,7 +182,7 @@ impl Tasks {
                 payment_id,
                 correlation_id,
             } => {
-                orders::saga::confirm(ctx, &order_id, &payment_id, &correlation_id)
+                orders::saga::confirm(ctx, order_id.as_str(), &payment_id, &correlation_id)
                     .await
                     .map_err(orders_error)?;
                 Ok(json!({}))
@@ -207,9 +207,14 @@ impl Tasks {
                 reason,
                 correlation_id,
             } => {
-                reservations::release(ctx, &order_id, release_reason(reason), &correlation_id)
-                    .await
-                    .map_err(inventory_error)?;
+                reservations::release(
+                    ctx,
+                    order_id.as_str(),
+                    release_reason(reason),
+                    &correlation_id,
+                )
+                .await
+                .map_err(inventory_error)?;
                 Ok(json!({}))
             }
             Task::FailOrder {
@@ -218,7 +223,7 @@ impl Tasks {
                 detail,
                 correlation_id,
             } => {
-                orders::saga::fail(ctx, &order_id, reason, detail, &correlation_id)
+                orders::saga::fail(ctx, order_id.as_str(), reason, detail, &correlation_id)
                     .await
                     .map_err(orders_error)?;
                 Ok(json!({}))
@@ -275,17 +280,22 @@ mod tests {
     #[test]
     fn payloads_of_the_definition_parse() {
         let t: Task = serde_json::from_value(json!({
-            "task": "reserveStock", "orderId": "ord_1", "items": [{"sku": "LAP-1", "quantity": 2}],
+            "task": "reserveStock", "orderId": "ord_01JD3Z8Q4N5V2W6X7Y8Z9A0B1C", "items": [{"sku": "LAP-1", "quantity": 2}],
             "holdSeconds": 960, "correlationId": "c"
         }))
         .unwrap();
         assert_eq!(t.name(), "reserveStock");
         let t: Task = serde_json::from_value(json!({
-            "task": "failOrder", "orderId": "ord_1", "reason": "payment_declined",
+            "task": "failOrder", "orderId": "ord_01JD3Z8Q4N5V2W6X7Y8Z9A0B1C", "reason": "payment_declined",
             "detail": "card_declined", "correlationId": "c"
         }))
         .unwrap();
         assert_eq!(t.name(), "failOrder");
         assert!(serde_json::from_value::<Task>(json!({"task": "dance"})).is_err());
+        // The order id is parsed here, once: a malformed one never reaches a step.
+        assert!(serde_json::from_value::<Task>(json!({
+            "task": "commitStock", "orderId": "ord_1", "correlationId": "c"
+        }))
+        .is_err());
     }
 }

@@ -6,7 +6,7 @@ use lite_events::contracts::{CancelledBy, FailureReason};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-lite_core::define_id!(OrderId, "ord");
+pub use lite_core::OrderId;
 
 /// Where an order is. The only moves are those of [`Transition`]:
 /// PENDING → CONFIRMED → SHIPPED → DELIVERED, PENDING → FAILED,

@@ -315,7 +315,7 @@ async fn with_payment(
     ctx: &Context,
     order: crate::domain::Order,
 ) -> Result<OrderView, OrdersError> {
-    let status = match payments::read::status(ctx.store.as_ref(), order.id.as_str()).await? {
+    let status = match payments::read::status(ctx.store.as_ref(), &order.id).await? {
         Some(s) => s,
         None if order.status == OrderStatus::Pending => "pending".to_owned(),
         None => "none".to_owned(),

@@ -10,7 +10,7 @@ use crate::provider::{AuthorizeRequest, PaymentProvider, ProviderError};
 use crate::record::{self, ChangeDetails, Payment};
 use crate::secret::WebhookSecret;
 use crate::{events, resume, PaymentsError};
-use lite_core::Money;
+use lite_core::{Money, OrderId};
 use lite_events::contracts::{RefundKind, RefundReason};
 use lite_ports::Context;
 use lite_saga::Saga;
@@ -31,7 +31,7 @@ pub struct Payments {
 /// The `authorizePayment` task of the checkout definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizeTask {
-    pub order_id: String,
+    pub order_id: OrderId,
     pub user_id: String,
     pub amount: Money,
     /// The shopper's payment method token (sandbox: `tok_visa`, ...).
@@ -97,7 +97,7 @@ pub async fn authorize(p: &Payments, task: AuthorizeTask) -> Result<(), Payments
         }
         let request = AuthorizeRequest {
             payment_id: payment.payment_id.to_string(),
-            order_id: payment.order_id.clone(),
+            order_id: payment.order_id.to_string(),
             amount: payment.amount,
             token: task.payment_token.clone(),
         };
@@ -225,7 +225,7 @@ pub enum VoidOutcome {
 /// otherwise nothing. Idempotent.
 pub async fn void_for_order(
     p: &Payments,
-    order_id: &str,
+    order_id: &OrderId,
     reason: VoidReason,
     correlation_id: &str,
 ) -> Result<VoidOutcome, PaymentsError> {
@@ -311,7 +311,7 @@ pub async fn void_for_order(
         ];
         match store.transact(ops).await {
             Ok(()) => {
-                tracing::info!(order_id, ?reason, from = %t.from(), to = %t.to(), "payment given back");
+                tracing::info!(%order_id, ?reason, from = %t.from(), to = %t.to(), "payment given back");
                 Ok(Attempt::Done(outcome))
             }
             Err(e) if lost_race(&e, &[record::PAYMENT_OP]) => Ok(Attempt::Retry),
@@ -345,7 +345,7 @@ pub enum CaptureOutcome {
 /// authorized → captured (the provider takes the money). Idempotent.
 pub async fn capture_for_order(
     p: &Payments,
-    order_id: &str,
+    order_id: &OrderId,
     correlation_id: &str,
 ) -> Result<CaptureOutcome, PaymentsError> {
     let store = p.ctx.store.as_ref();
@@ -369,7 +369,7 @@ pub async fn capture_for_order(
         let op = record::transition_op(&payment, t, &ChangeDetails::default(), now);
         match store.transact(vec![op]).await {
             Ok(()) => {
-                tracing::info!(order_id, correlation_id, "payment captured");
+                tracing::info!(%order_id, correlation_id, "payment captured");
                 Ok(Attempt::Done(CaptureOutcome::Captured))
             }
             Err(e) if lost_race(&e, &[record::PAYMENT_OP]) => Ok(Attempt::Retry),

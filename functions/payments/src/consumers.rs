@@ -6,6 +6,7 @@
 use crate::checkout::{self, CaptureOutcome, Payments, VoidReason};
 use crate::PaymentsError;
 use async_trait::async_trait;
+use lite_core::OrderId;
 use lite_events::contracts::{OrderCancelledV1, OrderShippedV1};
 use lite_events::{Envelope, Handler, HandlerError};
 use std::sync::Arc;
@@ -60,14 +61,18 @@ impl Handler for OrderCancelled {
 
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         let CancelledFeed::V1(cancelled) = CancelledFeed::decode(event)?;
-        let outcome = checkout::void_for_order(
-            &self.payments,
-            &cancelled.order_id,
-            VoidReason::OrderCancelled,
-            &event.correlation_id,
-        )
-        .await
-        .map_err(handler_error)?;
+        // An order id that is not well formed cannot have a payment.
+        let outcome = match OrderId::parse(&cancelled.order_id) {
+            Some(order_id) => checkout::void_for_order(
+                &self.payments,
+                &order_id,
+                VoidReason::OrderCancelled,
+                &event.correlation_id,
+            )
+            .await
+            .map_err(handler_error)?,
+            None => checkout::VoidOutcome::NoPayment,
+        };
         tracing::info!(order_id = %cancelled.order_id, ?outcome, "cancelled order's payment settled");
         Ok(())
     }
@@ -98,10 +103,14 @@ impl Handler for OrderShipped {
 
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         let ShippedFeed::V1(shipped) = ShippedFeed::decode(event)?;
-        let outcome =
-            checkout::capture_for_order(&self.payments, &shipped.order_id, &event.correlation_id)
-                .await
-                .map_err(handler_error)?;
+        let outcome = match OrderId::parse(&shipped.order_id) {
+            Some(order_id) => {
+                checkout::capture_for_order(&self.payments, &order_id, &event.correlation_id)
+                    .await
+                    .map_err(handler_error)?
+            }
+            None => CaptureOutcome::NoPayment,
+        };
         match outcome {
             CaptureOutcome::Captured | CaptureOutcome::AlreadyCaptured => {
                 tracing::info!(order_id = %shipped.order_id, ?outcome, "shipped order's payment captured");

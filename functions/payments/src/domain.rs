@@ -203,11 +203,3 @@ mod tests {
         );
     }
 }
-
-lite_core::define_id!(OrderIdRef, "ord");
-
-/// Whether `s` is shaped like an order id (`ord_<ULID>`). The orders
-/// service owns the type; payments only refuses what cannot be one.
-pub fn is_order_id(s: &str) -> bool {
-    OrderIdRef::parse(s).is_some()
-}

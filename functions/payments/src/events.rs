@@ -11,7 +11,7 @@ use lite_events::Envelope;
 pub fn authorized(ids: &dyn Ids, now: DateTime<Utc>, p: &Payment) -> Envelope {
     let data = PaymentAuthorizedV1 {
         payment_id: p.payment_id.to_string(),
-        order_id: p.order_id.clone(),
+        order_id: p.order_id.to_string(),
         amount: p.amount,
         provider: p.provider.clone(),
     };
@@ -27,7 +27,7 @@ pub fn failed(
 ) -> Envelope {
     let data = PaymentFailedV1 {
         payment_id: p.payment_id.to_string(),
-        order_id: p.order_id.clone(),
+        order_id: p.order_id.to_string(),
         amount: p.amount,
         provider: p.provider.clone(),
         reason: reason.to_event(),
@@ -45,7 +45,7 @@ pub fn refunded(
 ) -> Envelope {
     let data = PaymentRefundedV1 {
         payment_id: p.payment_id.to_string(),
-        order_id: p.order_id.clone(),
+        order_id: p.order_id.to_string(),
         amount: p.amount,
         provider: p.provider.clone(),
         kind,

@@ -3,7 +3,7 @@
 use crate::domain::PaymentStatus;
 use crate::record;
 use chrono::{DateTime, Utc};
-use lite_core::Money;
+use lite_core::{Money, OrderId};
 use lite_store::{Store, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -25,7 +25,7 @@ pub struct PaymentView {
 /// The payment of `order_id` and the user it belongs to.
 pub async fn payment(
     store: &dyn Store,
-    order_id: &str,
+    order_id: &OrderId,
 ) -> Result<Option<(PaymentView, String)>, StoreError> {
     Ok(record::get(store, order_id).await?.map(|p| {
         let view = PaymentView {
@@ -41,7 +41,7 @@ pub async fn payment(
 
 /// The status (`pending`, `authorized`, ...) of `order_id`'s payment, if
 /// one was ever asked for.
-pub async fn status(store: &dyn Store, order_id: &str) -> Result<Option<String>, StoreError> {
+pub async fn status(store: &dyn Store, order_id: &OrderId) -> Result<Option<String>, StoreError> {
     Ok(record::get(store, order_id)
         .await?
         .map(|p| p.status.as_str().to_owned()))

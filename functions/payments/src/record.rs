@@ -6,7 +6,7 @@
 
 use crate::domain::{FailureReason, PaymentId, PaymentStatus, Transition};
 use chrono::{DateTime, Duration, Utc};
-use lite_core::Money;
+use lite_core::{Money, OrderId};
 use lite_store::{Condition, Item, Key, Store, StoreError, TxOp, Update};
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +30,7 @@ pub struct HistoryEntry {
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     pub payment_id: PaymentId,
-    pub order_id: String,
+    pub order_id: OrderId,
     pub user_id: String,
     pub amount: Money,
     /// The provider adapter's name, e.g. `sandbox`.
@@ -68,7 +68,7 @@ mod time {
     }
 }
 
-pub fn key(order_id: &str) -> Key {
+pub fn key(order_id: &OrderId) -> Key {
     Key::new(format!("PAYMENT#{order_id}"), "PAYMENT")
 }
 
@@ -81,7 +81,7 @@ impl Payment {
     #[allow(clippy::too_many_arguments)]
     pub fn pending(
         payment_id: PaymentId,
-        order_id: &str,
+        order_id: &OrderId,
         user_id: &str,
         amount: Money,
         provider: &str,
@@ -91,7 +91,7 @@ impl Payment {
     ) -> Self {
         Self {
             payment_id,
-            order_id: order_id.to_owned(),
+            order_id: order_id.clone(),
             user_id: user_id.to_owned(),
             amount,
             provider: provider.to_owned(),
@@ -133,7 +133,7 @@ impl Payment {
 }
 
 /// The payment of `order_id`, if one was ever asked for.
-pub async fn get(store: &dyn Store, order_id: &str) -> Result<Option<Payment>, StoreError> {
+pub async fn get(store: &dyn Store, order_id: &OrderId) -> Result<Option<Payment>, StoreError> {
     store
         .get(&key(order_id))
         .await?
@@ -174,7 +174,7 @@ pub async fn set_task_token(
 /// removed: a newer one stored meanwhile stays.
 pub async fn clear_task_token(
     store: &dyn Store,
-    order_id: &str,
+    order_id: &OrderId,
     token: &str,
 ) -> Result<(), StoreError> {
     let updates = [Update::remove("taskToken"), Update::add("version", 1)];
@@ -245,10 +245,10 @@ pub fn transition_op(
 }
 
 /// Remembers a webhook event id (the write fails if it was seen).
-pub fn dedupe_op(event_id: &str, order_id: &str, now: DateTime<Utc>) -> TxOp {
+pub fn dedupe_op(event_id: &str, order_id: &OrderId, now: DateTime<Utc>) -> TxOp {
     let mut item = dedupe_key(event_id).to_item();
     item.insert("entity".into(), "payment-event".into());
-    item.insert("orderId".into(), order_id.into());
+    item.insert("orderId".into(), order_id.as_str().into());
     item.insert("receivedAt".into(), lite_core::rfc3339(now).into());
     item.insert(
         "expiresAt".into(),

@@ -93,9 +93,7 @@ async fn get_order_payment(
     Path(id): Path<String>,
 ) -> Result<Json<PaymentView>, PaymentsError> {
     // An id that is not an order id cannot have a payment.
-    if !crate::domain::is_order_id(&id) {
-        return Err(PaymentsError::NotFound);
-    }
+    let id = lite_core::OrderId::parse(&id).ok_or(PaymentsError::NotFound)?;
     match crate::read::payment(p.ctx.store.as_ref(), &id).await? {
         Some((view, owner)) if owner == claims.sub || claims.has_role(Role::Admin) => {
             Ok(Json(view))

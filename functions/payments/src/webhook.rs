@@ -143,7 +143,12 @@ pub async fn receive(
 async fn apply(p: &Payments, event: &WebhookEvent, kind: Kind) -> Result<Applied, PaymentsError> {
     let store = p.ctx.store.as_ref();
     optimistic::retry(&POLICY, move |_| async move {
-        let Some(payment) = record::get(store, &event.data.order_id).await? else {
+        // An order id that is not well formed cannot have a payment.
+        let payment = match lite_core::OrderId::parse(&event.data.order_id) {
+            Some(order_id) => record::get(store, &order_id).await?,
+            None => None,
+        };
+        let Some(payment) = payment else {
             tracing::warn!(event_id = %event.id, order_id = %event.data.order_id, "webhook for an order without a payment");
             return Ok(Attempt::Done(Applied::UnknownPayment));
         };

@@ -324,7 +324,7 @@ async fn the_consumers_void_cancelled_and_capture_shipped_orders() {
             .await;
     }
     let cancel = OrderCancelledV1 {
-        order_id: a.order_id.clone(),
+        order_id: a.order_id.to_string(),
         user_id: "usr_1".into(),
         items: vec![],
         total: usd(2_500),
@@ -339,7 +339,7 @@ async fn the_consumers_void_cancelled_and_capture_shipped_orders() {
     );
 
     let ship = OrderShippedV1 {
-        order_id: b.order_id.clone(),
+        order_id: b.order_id.to_string(),
         user_id: "usr_1".into(),
     };
     shipped.handle(&envelope(&ship)).await.unwrap();

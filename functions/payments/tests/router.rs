@@ -80,7 +80,7 @@ async fn orders_without_a_payment_and_malformed_ids_are_404() {
     let h = Harness::new();
     let token = customer_token("usr_1");
     for id in [
-        order_id(),
+        order_id().to_string(),
         "not-an-order".to_owned(),
         "pay_01JAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
     ] {
@@ -114,7 +114,7 @@ fn route_table_and_openapi_agree() {
 async fn the_webhook_is_public_and_the_payment_route_is_not() {
     let h = Harness::new();
     for r in payments::ROUTES {
-        let path = r.path.replace("{id}", &order_id());
+        let path = r.path.replace("{id}", order_id().as_str());
         let method = Method::from_bytes(r.method.as_bytes()).unwrap();
         let (s, body) = h.call(method, &path, None, &[], Some("{}".into())).await;
         match r.auth {

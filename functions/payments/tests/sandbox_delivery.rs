@@ -74,7 +74,7 @@ fn request(token: &str) -> AuthorizeRequest {
             "pay_{}",
             lite_core::Ids::next(&lite_core::SystemIds::default())
         ),
-        order_id: order_id(),
+        order_id: order_id().to_string(),
         amount: usd(4_200),
         token: token.to_owned(),
     }

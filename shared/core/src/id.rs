@@ -70,6 +70,10 @@ macro_rules! define_id {
     };
 }
 
+// The order id crosses services (payments, inventory, checkout carry it), so
+// it is defined here rather than in orders, which re-exports it.
+define_id!(OrderId, "ord");
+
 #[cfg(test)]
 mod tests {
     use super::*;

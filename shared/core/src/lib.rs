@@ -15,7 +15,7 @@ pub mod sku;
 
 pub use clock::{rfc3339, Clock, ManualClock, SystemClock};
 pub use cursor::{CursorCodec, CursorError};
-pub use id::{Ids, SystemIds};
+pub use id::{Ids, OrderId, SystemIds};
 pub use money::{Currency, Money, MoneyError};
 pub use problem::{ErrorCode, FieldError, Problem, Violations};
 pub use sku::{Sku, SkuError};

@@ -4,15 +4,15 @@
 //! webhooks through the finished router.
 #![allow(dead_code)]
 
-use lite_service::Service;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use lite_core::{Ids, Money, SystemIds};
+use lite_core::{Money, OrderId, SystemIds};
 use lite_http::testing::finish_for_tests;
 use lite_ports::testing::memory_context;
 use lite_saga::{Saga, SagaError, Started};
+use lite_service::Service;
 use lite_store::{Index, Query};
 use payments::record::{self, Payment};
 use payments::{AuthorizeTask, Delivery, Payments, SandboxProvider, SecretKey, WebhookSecret};
@@ -114,13 +114,13 @@ impl Harness {
 
     pub fn task(
         &self,
-        order_id: &str,
+        order_id: &OrderId,
         user_id: &str,
         token: &str,
         task_token: &str,
     ) -> AuthorizeTask {
         AuthorizeTask {
-            order_id: order_id.to_owned(),
+            order_id: order_id.clone(),
             user_id: user_id.to_owned(),
             amount: usd(2_500),
             payment_token: token.to_owned(),
@@ -141,7 +141,7 @@ impl Harness {
         self.payment(&order).await.expect("a pending payment")
     }
 
-    pub async fn payment(&self, order_id: &str) -> Option<Payment> {
+    pub async fn payment(&self, order_id: &OrderId) -> Option<Payment> {
         record::get(self.p.ctx.store.as_ref(), order_id)
             .await
             .unwrap()
@@ -226,8 +226,8 @@ pub fn usd(amount: i64) -> Money {
     Money::new(amount, lite_core::Currency::USD)
 }
 
-pub fn order_id() -> String {
-    format!("ord_{}", SystemIds::default().next())
+pub fn order_id() -> OrderId {
+    OrderId::generate(&SystemIds::default())
 }
 
 pub fn now() -> i64 {
