@@ -3,7 +3,8 @@
 use crate::record::{self, Notification};
 use crate::NotificationsError;
 use axum::extract::State;
-use lite_http::{Access, Authenticated, Context, Json, PageParams, Query, RouteSpec, TableAccess};
+use lite_http::{Access, Authenticated, Json, PageParams, Query, RouteSpec, TableAccess};
+use lite_ports::Context;
 use lite_store::{Index, Query as StoreQuery, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;

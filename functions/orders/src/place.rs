@@ -11,7 +11,7 @@ use crate::{events, repo, OrdersError};
 use axum::response::Response;
 use cart::checkout::{CartLine, CartSnapshot};
 use lite_core::{Money, Problem, Violations};
-use lite_http::Context;
+use lite_ports::Context;
 use lite_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -11,8 +11,8 @@ pub mod error;
 pub mod extract;
 pub mod layers;
 pub mod paging;
-pub mod schema;
 pub mod routes;
+pub mod schema;
 pub mod telemetry;
 
 #[cfg(feature = "testing")]
@@ -25,6 +25,3 @@ pub use extract::{created, Json, Query};
 pub use layers::{finish, HttpConfig, BODY_LIMIT};
 pub use paging::PageParams;
 pub use routes::{Access, RouteSpec, TableAccess};
-
-mod context;
-pub use context::{Context, Cursors};

@@ -74,16 +74,6 @@ pub fn test_verifier() -> TokenVerifier {
     v
 }
 
-/// A context on a fresh in-memory store with a random cursor key, for
-/// router tests.
-pub fn memory_context() -> crate::Context {
-    let store = std::sync::Arc::new(
-        lite_store::redb_store::RedbStore::in_memory().expect("an in-memory store opens"),
-    );
-    let codec = lite_core::CursorCodec::new(lite_core::CursorCodec::random_key());
-    crate::Context::new(store, crate::Cursors::ready(codec))
-}
-
 /// `router` finished with every shared layer, trusting only the test key.
 pub fn finish_for_tests(router: axum::Router) -> axum::Router {
     crate::finish(
