@@ -54,9 +54,13 @@ impl Handler for CheckoutStarter {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         let created: OrderCreatedV1 = lite_events::contracts::decode(event)
             .map_err(|e| HandlerError::Poison(e.to_string()))?;
-        let input = orders::saga::checkout_input(&self.ctx, &created.order_id)
-            .await
-            .map_err(|e| HandlerError::Retry(e.to_string()))?;
+        // An order id that is not well formed names no pending order.
+        let input = match orders::domain::OrderId::parse(&created.order_id) {
+            Some(id) => orders::saga::checkout_input(&self.ctx, &id)
+                .await
+                .map_err(|e| HandlerError::Retry(e.to_string()))?,
+            None => None,
+        };
         let Some(input) = input else {
             tracing::info!(order_id = %created.order_id, "order no longer pending; no checkout to start");
             return Ok(());

@@ -182,7 +182,7 @@ impl Tasks {
                 payment_id,
                 correlation_id,
             } => {
-                orders::saga::confirm(ctx, order_id.as_str(), &payment_id, &correlation_id)
+                orders::saga::confirm(ctx, &order_id, &payment_id, &correlation_id)
                     .await
                     .map_err(orders_error)?;
                 Ok(json!({}))
@@ -223,7 +223,7 @@ impl Tasks {
                 detail,
                 correlation_id,
             } => {
-                orders::saga::fail(ctx, order_id.as_str(), reason, detail, &correlation_id)
+                orders::saga::fail(ctx, &order_id, reason, detail, &correlation_id)
                     .await
                     .map_err(orders_error)?;
                 Ok(json!({}))

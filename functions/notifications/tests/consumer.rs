@@ -181,9 +181,15 @@ async fn a_payment_failure_during_checkout_is_left_to_the_orders_failure() {
     let outcome = w.deliver(&payment).await.unwrap();
     assert!(matches!(outcome, Outcome::Skipped(_)), "{outcome:?}");
     // FAILED: order.failed has come (or will), with the payment reason.
-    orders::saga::fail(&w.ctx, &order, FailureReason::PaymentDeclined, None, "c")
-        .await
-        .unwrap();
+    orders::saga::fail(
+        &w.ctx,
+        &orders::domain::OrderId::parse(&order).unwrap(),
+        FailureReason::PaymentDeclined,
+        None,
+        "c",
+    )
+    .await
+    .unwrap();
     let outcome = w.deliver(&payment).await.unwrap();
     assert!(matches!(outcome, Outcome::Skipped(_)), "{outcome:?}");
     w.deliver(&w.event(&failed(&ada, &order, FailureReason::PaymentDeclined)))
@@ -206,9 +212,14 @@ async fn a_payment_failure_after_checkout_is_sent_to_the_orders_owner() {
     let w = world();
     let ada = w.user("Ada").await;
     let order = w.pending_order(&ada).await;
-    orders::saga::confirm(&w.ctx, &order, &new_id("pay"), "c")
-        .await
-        .unwrap();
+    orders::saga::confirm(
+        &w.ctx,
+        &orders::domain::OrderId::parse(&order).unwrap(),
+        &new_id("pay"),
+        "c",
+    )
+    .await
+    .unwrap();
     let outcome = w.deliver(&w.event(&payment_failed(&order))).await.unwrap();
     assert!(matches!(outcome, Outcome::Sent(_)), "{outcome:?}");
     let sent = w.notifier.sent();

@@ -24,12 +24,9 @@ pub struct CheckoutInput {
 /// no longer PENDING, or has no payment token.
 pub async fn checkout_input(
     ctx: &Context,
-    order_id: &str,
+    id: &OrderId,
 ) -> Result<Option<CheckoutInput>, StoreError> {
-    let Some(id) = OrderId::parse(order_id) else {
-        return Ok(None);
-    };
-    let Some(stored) = repo::get(ctx.store.as_ref(), &id).await? else {
+    let Some(stored) = repo::get(ctx.store.as_ref(), id).await? else {
         return Ok(None);
     };
     let (order, Some(token)) = (stored.order, stored.payment_token) else {
@@ -54,21 +51,16 @@ pub async fn checkout_input(
     }))
 }
 
-fn parse(order_id: &str) -> Result<OrderId, OrdersError> {
-    OrderId::parse(order_id).ok_or(OrdersError::NotFound)
-}
-
 /// PENDING → CONFIRMED with the payment that paid it.
 pub async fn confirm(
     ctx: &Context,
-    order_id: &str,
+    id: &OrderId,
     payment_id: &str,
     correlation_id: &str,
 ) -> Result<Transitioned, OrdersError> {
-    let id = parse(order_id)?;
     repo::transition(
         ctx,
-        &id,
+        id,
         Transition::Confirm,
         None,
         |o| o.payment_id = Some(payment_id.to_owned()),
@@ -82,18 +74,17 @@ pub async fn confirm(
 /// compensated by the saga).
 pub async fn fail(
     ctx: &Context,
-    order_id: &str,
+    id: &OrderId,
     reason: FailureReason,
     detail: Option<String>,
     correlation_id: &str,
 ) -> Result<Transitioned, OrdersError> {
-    let id = parse(order_id)?;
     let label = serde_json::to_value(reason)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned));
     repo::transition(
         ctx,
-        &id,
+        id,
         Transition::Fail(reason),
         label,
         |o| {

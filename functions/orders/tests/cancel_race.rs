@@ -85,7 +85,7 @@ async fn twenty_parallel_cancels_give_one_200_and_nineteen_409s() {
     )
     .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{placed}");
-    let id = placed["id"].as_str().unwrap().to_owned();
+    let id = orders::domain::OrderId::parse(placed["id"].as_str().unwrap()).unwrap();
     orders::saga::confirm(&ctx, &id, "pay_01JPAY00000000000000000000", "c")
         .await
         .unwrap();

@@ -171,7 +171,7 @@ async fn an_order_is_placed_once_per_key_and_seen_only_by_its_owner_and_admins()
     assert_eq!(placed["status"], "PENDING");
     assert_eq!(placed["total"], json!({"amount": 5_000, "currency": "USD"}));
     assert_eq!(placed["payment"]["status"], "pending");
-    let id = placed["id"].as_str().unwrap().to_owned();
+    let id = orders::domain::OrderId::parse(placed["id"].as_str().unwrap()).unwrap();
 
     let (s, again) = app.place(&ann, "once", order_body()).await;
     assert_eq!((s, &again["id"]), (StatusCode::ACCEPTED, &placed["id"]));
@@ -269,7 +269,7 @@ async fn saga_steps_move_the_order_once_and_count_the_purchase() {
     let p = app.product("ORD-SAGA-001", 900).await;
     app.fill_cart(&ann, &p, 1).await;
     let (_, placed) = app.place(&ann, "saga", order_body()).await;
-    let id = placed["id"].as_str().unwrap().to_owned();
+    let id = orders::domain::OrderId::parse(placed["id"].as_str().unwrap()).unwrap();
     let store = app.ctx.store.as_ref();
 
     let input = orders::saga::checkout_input(&app.ctx, &id)
@@ -329,7 +329,7 @@ async fn a_failed_order_keeps_its_reason() {
     let p = app.product("ORD-FAIL-001", 900).await;
     app.fill_cart(&ann, &p, 1).await;
     let (_, placed) = app.place(&ann, "fail", order_body()).await;
-    let id = placed["id"].as_str().unwrap().to_owned();
+    let id = orders::domain::OrderId::parse(placed["id"].as_str().unwrap()).unwrap();
     orders::saga::fail(
         &app.ctx,
         &id,

@@ -48,9 +48,14 @@ async fn a_confirmed_order_makes_the_review_a_verified_purchase() {
         .await;
     assert_eq!(b["verifiedPurchase"], false);
 
-    orders::saga::confirm(&app.ctx, order_id, "pay_01JD3Z8Q4N5V2W6X7Y8Z9A0B1C", "corr")
-        .await
-        .unwrap();
+    orders::saga::confirm(
+        &app.ctx,
+        &orders::domain::OrderId::parse(order_id).unwrap(),
+        "pay_01JD3Z8Q4N5V2W6X7Y8Z9A0B1C",
+        "corr",
+    )
+    .await
+    .unwrap();
     // The edit looks again.
     let (s, b) = app
         .call(
