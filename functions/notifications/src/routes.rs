@@ -4,8 +4,8 @@ use crate::record::{self, Notification};
 use crate::NotificationsError;
 use axum::extract::State;
 use lite_http::{Access, Authenticated, Json, PageParams, Query, RouteSpec, TableAccess};
+use lite_ports::paging::newest_first;
 use lite_ports::Context;
-use lite_store::{Index, Query as StoreQuery, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
@@ -57,24 +57,18 @@ async fn list_notifications(
     let limit = params.limit()?;
     // Bound to the caller: another user's cursor is a 400, not their page.
     let scope = format!("notifications|{}", claims.sub);
-    let after = ctx.cursors.resume(&scope, params.cursor.as_deref()).await?;
-    let page = ctx
-        .store
-        .query(
-            &StoreQuery::new(Index::Gsi1, record::user_notifications(&claims.sub))
-                .backward()
-                .limit(limit)
-                .after(after),
-        )
-        .await?;
-    let items = page
-        .items
-        .iter()
-        .map(|i| {
-            record::notification_of(i)
-                .ok_or_else(|| StoreError::Invalid("notification item does not parse".into()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = ctx.cursors.next_cursor(&scope, page.next.as_ref()).await?;
-    Ok(Json(NotificationPage { items, next_cursor }))
+    let page = newest_first::<_, NotificationsError>(
+        &ctx,
+        &scope,
+        record::user_notifications(&claims.sub),
+        limit,
+        params.cursor.as_deref(),
+        "notification",
+        record::notification_of,
+    )
+    .await?;
+    Ok(Json(NotificationPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
 }

@@ -10,8 +10,8 @@ use lite_events::contracts::CancelledBy;
 use lite_http::{
     Access, Admin, Authenticated, Claims, Json, PageParams, Query, Role, RouteSpec, TableAccess,
 };
+use lite_ports::paging::newest_first;
 use lite_ports::Context;
-use lite_store::{Index, Query as StoreQuery, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
@@ -143,27 +143,20 @@ async fn list_orders(
 ) -> Result<Json<OrderPage>, OrdersError> {
     let limit = params.limit()?;
     let scope = format!("orders|{}", claims.sub);
-    let after = ctx.cursors.resume(&scope, params.cursor.as_deref()).await?;
-    let page = ctx
-        .store
-        .query(
-            &StoreQuery::new(Index::Gsi1, keys::user_orders(&claims.sub))
-                .backward()
-                .limit(limit)
-                .after(after),
-        )
-        .await?;
-    let items = page
-        .items
-        .iter()
-        .map(|i| {
-            keys::order_of(i)
-                .map(|(o, _)| OrderView::of(o, None))
-                .ok_or_else(|| StoreError::Invalid("order item does not parse".into()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = ctx.cursors.next_cursor(&scope, page.next.as_ref()).await?;
-    Ok(Json(OrderPage { items, next_cursor }))
+    let page = newest_first::<_, OrdersError>(
+        &ctx,
+        &scope,
+        keys::user_orders(&claims.sub),
+        limit,
+        params.cursor.as_deref(),
+        "order",
+        |i| keys::order_of(i).map(|(o, _)| OrderView::of(o, None)),
+    )
+    .await?;
+    Ok(Json(OrderPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// The order, if the caller owns it or is an administrator (404 otherwise:

@@ -4,6 +4,8 @@
 //! transport, so the write and read sides of a service can share it without
 //! dragging either in.
 
+pub mod paging;
+
 use futures::future::BoxFuture;
 use lite_core::{Clock, CursorCodec, CursorError, Ids, Problem};
 use lite_store::{Position, Store};
