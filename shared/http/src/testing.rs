@@ -82,3 +82,166 @@ pub fn finish_for_tests(router: axum::Router) -> axum::Router {
         &crate::HttpConfig::default(),
     )
 }
+
+/// Calls a finished router in process (`oneshot`, no socket): the one way
+/// router tests send requests and read answers.
+#[derive(Clone)]
+pub struct TestClient {
+    router: axum::Router,
+}
+
+/// What a [`TestClient`] request answered: the status, the headers and the
+/// body parsed as JSON (`Null` when empty, a string when not JSON).
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    pub status: http::StatusCode,
+    pub headers: http::HeaderMap,
+    pub json: serde_json::Value,
+}
+
+/// A request being built by a [`TestClient`]; `send` runs it.
+pub struct TestRequest {
+    router: axum::Router,
+    builder: http::request::Builder,
+    body: Option<serde_json::Value>,
+}
+
+impl TestClient {
+    /// `router` as it is: finish it first (e.g. [`finish_for_tests`]) to go
+    /// through the shared layers.
+    pub fn new(router: axum::Router) -> Self {
+        Self { router }
+    }
+
+    pub fn request(&self, method: http::Method, uri: &str) -> TestRequest {
+        TestRequest {
+            router: self.router.clone(),
+            builder: http::Request::builder().method(method).uri(uri),
+            body: None,
+        }
+    }
+
+    pub fn get(&self, uri: &str) -> TestRequest {
+        self.request(http::Method::GET, uri)
+    }
+
+    pub fn post(&self, uri: &str) -> TestRequest {
+        self.request(http::Method::POST, uri)
+    }
+
+    pub fn put(&self, uri: &str) -> TestRequest {
+        self.request(http::Method::PUT, uri)
+    }
+
+    pub fn patch(&self, uri: &str) -> TestRequest {
+        self.request(http::Method::PATCH, uri)
+    }
+
+    pub fn delete(&self, uri: &str) -> TestRequest {
+        self.request(http::Method::DELETE, uri)
+    }
+}
+
+impl TestRequest {
+    /// `Authorization: Bearer <token>` when `token` is given.
+    pub fn bearer(mut self, token: Option<&str>) -> Self {
+        if let Some(t) = token {
+            self.builder = self
+                .builder
+                .header(http::header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    /// A JSON body (with its content type).
+    pub fn json(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    pub async fn send(self) -> TestResponse {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let (builder, body) = match self.body {
+            Some(b) => (
+                self.builder
+                    .header(http::header::CONTENT_TYPE, "application/json"),
+                axum::body::Body::from(b.to_string()),
+            ),
+            None => (self.builder, axum::body::Body::empty()),
+        };
+        let request = builder.body(body).expect("a well-formed test request");
+        let response = self
+            .router
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("the body reads")
+            .to_bytes();
+        let json = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned())
+            })
+        };
+        TestResponse {
+            status,
+            headers,
+            json,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::{get, post};
+
+    fn client() -> TestClient {
+        let router = axum::Router::new()
+            .route(
+                "/echo",
+                post(|body: axum::Json<serde_json::Value>| async move { body }),
+            )
+            .route(
+                "/auth",
+                get(|h: http::HeaderMap| async move {
+                    h.get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned()
+                }),
+            );
+        TestClient::new(router)
+    }
+
+    #[tokio::test]
+    async fn sends_json_and_a_bearer_token_and_reads_status_headers_and_json() {
+        let c = client();
+        let r = c
+            .post("/echo")
+            .json(serde_json::json!({"a": 1}))
+            .send()
+            .await;
+        assert_eq!(r.status, http::StatusCode::OK);
+        assert_eq!(r.json["a"], 1);
+        assert!(r.headers.contains_key(http::header::CONTENT_TYPE));
+        let r = c.get("/auth").bearer(Some("tok")).send().await;
+        assert_eq!(r.json, "Bearer tok");
+        let r = c.get("/nowhere").send().await;
+        assert_eq!(r.status, http::StatusCode::NOT_FOUND);
+        assert_eq!(r.json, serde_json::Value::Null);
+    }
+}
