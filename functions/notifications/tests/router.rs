@@ -3,33 +3,20 @@
 
 mod support;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
-use lite_http::testing::customer_token;
+use axum::http::StatusCode;
+use lite_http::testing::{customer_token, finish_for_tests, TestClient};
 use lite_service::Service;
 use serde_json::Value;
 use support::*;
-use tower::ServiceExt;
 
 async fn get(w: &World, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let router = lite_http::testing::finish_for_tests(
-        notifications::Notifications::new(w.ctx.clone(), w.notifier.clone()).router(),
-    );
-    let mut req = Request::builder().uri(uri);
-    if let Some(t) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let res = router
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let router = notifications::Notifications::new(w.ctx.clone(), w.notifier.clone()).router();
+    let r = TestClient::new(finish_for_tests(router))
+        .get(uri)
+        .bearer(token)
+        .send()
+        .await;
+    (r.status, r.json)
 }
 
 fn at(item: &Value) -> chrono::DateTime<chrono::Utc> {
