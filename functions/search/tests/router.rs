@@ -2,14 +2,12 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
+use lite_http::testing::TestClient;
 use lite_service::Service;
 use search::index::SearchIndex;
 use serde_json::Value;
 use std::sync::Arc;
-use tower::ServiceExt;
 
 async fn app() -> axum::Router {
     let index: Arc<dyn SearchIndex> = Arc::new(common::demo_index().await);
@@ -18,23 +16,13 @@ async fn app() -> axum::Router {
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value, String) {
-    let res = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let ct = res
-        .headers()
+    let r = TestClient::new(app.clone()).get(uri).send().await;
+    let ct = r
+        .headers
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-        ct,
-    )
+    (r.status, r.json, ct)
 }
 
 #[tokio::test]
