@@ -24,11 +24,14 @@
 //                                          --parameters NotificationsFromAddress=...
 //   -c searchCollectionName=my-search      or AMAZON_LITE_SEARCH_COLLECTION_NAME; the OpenSearch Serverless
 //                                          collection (default <stack name>-search)
+//   -c env=dev|staging|prod                the environment (lib/environments.ts); default dev, which keeps
+//                                          the stack name amazon-lite
 //   -c storefront=true                     or AMAZON_LITE_STOREFRONT=true; also deploys the shop (web/, OpenNext on
 //                                          Lambda + S3 + CloudFront) as stack amazon-lite-shop; build it first
 //                                          with `npm run build:open-next` in web/
 import { App } from 'aws-cdk-lib';
 import { AmazonLiteStack } from '../lib/amazon-lite-stack';
+import { environmentFor } from '../lib/environments';
 import type { GoogleSignInProps } from '../lib/auth';
 import { StorefrontStack } from '../lib/storefront';
 
@@ -69,10 +72,12 @@ if (paymentTimeout !== undefined && !/^\d+$/.test(paymentTimeout.trim())) {
   throw new Error(`checkoutPaymentTimeoutSeconds=${JSON.stringify(paymentTimeout)} is not a whole number of seconds`);
 }
 
+const environment = environmentFor(app.node.tryGetContext('env'));
+
 const api = new AmazonLiteStack(app, 'AmazonLiteStack', {
-  // CloudFormation stack name; samconfig.toml's stack_name is the same, so
-  // `cdk deploy` and `sam deploy`/`sam sync` address one stack.
-  stackName: 'amazon-lite',
+  // CloudFormation stack name (dev: amazon-lite; samconfig.toml's stack_name is
+  // the same, so `cdk deploy` and `sam deploy`/`sam sync` address one stack).
+  stackName: environment.stackName,
   description: 'Amazon Lite: serverless Rust e-commerce backend',
   // Account and region come from the CLI's credentials when deploying;
   // synth stays environment-agnostic (no AWS account needed).
@@ -90,7 +95,7 @@ const api = new AmazonLiteStack(app, 'AmazonLiteStack', {
 
 if (setting('storefront', 'AMAZON_LITE_STOREFRONT') === 'true') {
   new StorefrontStack(app, 'AmazonLiteStorefront', {
-    stackName: 'amazon-lite-shop',
+    stackName: `${environment.stackName}-shop`,
     description: 'Amazon Lite: the shop (Next.js on Lambda via OpenNext, S3, CloudFront)',
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     apiUrl: api.stage.url,
