@@ -1,8 +1,7 @@
 //! `infra/consumers.json`: the consumers CDK builds a queue, DLQ, rule and
-//! function for. Embedded at compile time so a consumer's test can check
-//! that its [`Handler`] and the file agree ([`check_handler`]).
+//! function for. Embedded at compile time, so a check reads the same file
+//! the binary was built with.
 
-use lite_events::Handler;
 use serde::Deserialize;
 
 /// The file, as compiled in.
@@ -12,13 +11,13 @@ pub const CONSUMERS_JSON: &str = include_str!("../../../infra/consumers.json");
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConsumerSpec {
-    /// The [`Handler::name`]: queue, function and idempotency records.
+    /// The [`lite_events::Handler::name`]: queue, function and idempotency records.
     pub name: String,
     /// The crate under `functions/<service>/` that builds the binary.
     pub service: String,
     /// The Lambda binary (`[[bin]]` of that crate).
     pub binary: String,
-    /// EventBridge detail-types its rule matches ([`Handler::detail_types`]).
+    /// EventBridge detail-types its rule matches ([`lite_events::Handler::detail_types`]).
     pub detail_types: Vec<String>,
 }
 
@@ -37,27 +36,6 @@ pub fn parse(json: &str) -> Result<Vec<ConsumerSpec>, String> {
 /// The consumers of `infra/consumers.json`.
 pub fn declared() -> Result<Vec<ConsumerSpec>, String> {
     parse(CONSUMERS_JSON).map_err(|e| format!("infra/consumers.json: {e}"))
-}
-
-/// Checks that `infra/consumers.json` lists `handler` under its name with
-/// exactly its detail-types (so its queue receives what it handles).
-pub fn check_handler(handler: &dyn Handler) -> Result<(), String> {
-    let consumers = declared()?;
-    let spec = consumers
-        .iter()
-        .find(|c| c.name == handler.name())
-        .ok_or_else(|| format!("infra/consumers.json does not list {}", handler.name()))?;
-    let mut declared: Vec<&str> = spec.detail_types.iter().map(String::as_str).collect();
-    let mut handled: Vec<&str> = handler.detail_types().to_vec();
-    declared.sort_unstable();
-    handled.sort_unstable();
-    if declared != handled {
-        return Err(format!(
-            "{}: infra/consumers.json routes {declared:?} but the handler accepts {handled:?}",
-            handler.name()
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
