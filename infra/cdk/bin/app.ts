@@ -2,7 +2,11 @@
 // Entry point of the CDK app (cdk.json: `npx tsx bin/app.ts`).
 //
 // Settings (context wins over environment):
-//   AMAZON_LITE_SKIP_BUNDLING=1            synth without `cargo lambda build` (placeholder assets)
+//   -c arch=arm64|x86_64                   or AMAZON_LITE_ARCH; architecture of every function (default arm64).
+//                                          The code is the prebuilt target/lambda/<binary>/bootstrap.zip of
+//                                          `scripts/build-lambdas --arch <the same>` (lib/lambda-artifacts.ts);
+//                                          a missing or other-arch artifact fails the synth
+//   AMAZON_LITE_SKIP_BUNDLING=1            synth without the artifacts (placeholder code: tests, CI, linting)
 //   -c corsOrigins=https://a,https://b     or AMAZON_LITE_CORS_ORIGINS; default: no CORS
 //   -c alarmEmail=ops@example.com          or AMAZON_LITE_ALARM_EMAIL; default: no subscription
 //   -c previousSigningSecretArn=arn:...    or AMAZON_LITE_PREVIOUS_SIGNING_SECRET_ARN; during a signing key
@@ -33,11 +37,12 @@ import { App } from 'aws-cdk-lib';
 import { AmazonLiteStack } from '../lib/amazon-lite-stack';
 import { environmentFor } from '../lib/environments';
 import type { GoogleSignInProps } from '../lib/auth';
+import { parseLambdaArch } from '../lib/lambda-artifacts';
 import { StorefrontStack } from '../lib/storefront';
 
 const app = new App();
 if (process.env.AMAZON_LITE_SKIP_BUNDLING === '1') {
-  // Bundle no stack: RustFunction assets become placeholders (tests, CI, cfn-lint).
+  // Bundle no stack: the Lambda code becomes placeholders (tests, CI, cfn-lint).
   app.node.setContext('aws:cdk:bundling-stacks', []);
 }
 
@@ -82,6 +87,7 @@ const api = new AmazonLiteStack(app, 'AmazonLiteStack', {
   // Account and region come from the CLI's credentials when deploying;
   // synth stays environment-agnostic (no AWS account needed).
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  lambdaArch: parseLambdaArch(setting('arch', 'AMAZON_LITE_ARCH')),
   corsOrigins,
   alarmEmail: setting('alarmEmail', 'AMAZON_LITE_ALARM_EMAIL'),
   adminEmail: setting('adminEmail', 'AMAZON_LITE_ADMIN_EMAIL'),

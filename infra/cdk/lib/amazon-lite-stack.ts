@@ -13,7 +13,6 @@
 // Root stack: table, API + stage + access logs, secrets, alarm topic,
 // CodeDeploy application and role, events backbone, stack-wide alarms and
 // the dashboard, and one AWS::CloudFormation::Stack per service.
-import * as path from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -25,18 +24,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-// cargo-lambda-cdk's RustFunction is exactly `lambda.Function` + this
-// `Bundling.bundle(...)` code + provided.al2023 + handler `bootstrap`. Its
-// index does not export Bundling, so it is imported from its module (the
-// package is pinned; a moved module fails every test at import).
-import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { Construct } from 'constructs';
 import { ADMIN_BOOTSTRAP_BINARY, ADMIN_BOOTSTRAP_SERVICE, AdminBootstrap } from './admin-bootstrap';
 import { CheckoutSaga } from './checkout';
 import { Auth, type GoogleSignInProps } from './auth';
 import {
   type ConsumerSpec,
-  REPO_ROOT,
   type RouteSpec,
   type TableSpec,
   loadConsumers,
@@ -45,6 +38,7 @@ import {
   servicesOf,
 } from './config';
 import { EventsBackbone, RELAY_FUNCTION } from './events';
+import { DEFAULT_LAMBDA_ARCH, type LambdaArch, LambdaArtifacts, defaultArtifactsDir } from './lambda-artifacts';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, Monitoring } from './monitoring';
 import { RESOURCE_BUDGET, enforceResourceBudget } from './limits';
 import { NotificationsWiring } from './notifications';
@@ -69,8 +63,14 @@ export interface AmazonLiteStackProps extends StackProps {
   readonly consumers?: readonly ConsumerSpec[];
   /** Table shape. Default: infra/table.json. */
   readonly table?: TableSpec;
-  /** Repository root holding functions/<service>/Cargo.toml. Default: two levels above infra/cdk. */
-  readonly repoRoot?: string;
+  /** Architecture of every function (`-c arch=`); the artifacts must be built for it. Default arm64. */
+  readonly lambdaArch?: LambdaArch;
+  /**
+   * The folder `scripts/build-lambdas` wrote (<binary>/bootstrap.zip and
+   * manifest.json). Default: $CARGO_TARGET_DIR/lambda, else <repo>/target/lambda.
+   * Not read when bundling is skipped (placeholder code).
+   */
+  readonly lambdaArtifactsDir?: string;
   /** Origins allowed by CORS (e.g. https://shop.example.com). Default: none, so no CORS configuration. */
   readonly corsOrigins?: readonly string[];
   /** Default-stage throttling. Default: 100 requests/s, burst 200. */
@@ -174,6 +174,8 @@ export class AmazonLiteStack extends Stack {
   readonly search: SearchWiring;
   /** The notification sender parameter's wiring (notifications.ts). */
   readonly notifications: NotificationsWiring;
+  /** The Lambda code: prebuilt zips or placeholders, and the binaries asked for. */
+  readonly artifacts: LambdaArtifacts;
 
   constructor(scope: Construct, id: string, props: AmazonLiteStackProps = {}) {
     super(scope, id, props);
@@ -192,8 +194,15 @@ export class AmazonLiteStack extends Stack {
     if (!STATE_MACHINE_NAME.test(stateMachineName)) {
       throw new Error(`checkoutStateMachineName ${JSON.stringify(stateMachineName)}: 1 to 80 letters, digits, '-' or '_'`);
     }
-    const repoRoot = props.repoRoot ?? REPO_ROOT;
-    const architecture = lambda.Architecture.ARM_64;
+    // Prebuilt zips (lambda-artifacts.ts); placeholders when this stack is
+    // not bundled (`aws:cdk:bundling-stacks` context: tests, CI,
+    // AMAZON_LITE_SKIP_BUNDLING=1, or a CLI run that selects another stack).
+    this.artifacts = new LambdaArtifacts({
+      arch: props.lambdaArch ?? DEFAULT_LAMBDA_ARCH,
+      dir: props.lambdaArtifactsDir ?? defaultArtifactsDir(),
+      prebuilt: this.bundlingRequired,
+    });
+    const architecture = this.artifacts.architecture;
 
     this.table = createSingleTable(this, 'Table', props.table ?? loadTableSpec());
 
@@ -259,23 +268,17 @@ export class AmazonLiteStack extends Stack {
     });
 
     // ---- Functions, one per route, one nested stack per service -----------
-    // Each service ships one artifact: one Code asset per (crate, binary)
-    // and stack, so a deploy runs one cargo build and one upload per service
-    // (identical assets share their build and their S3 object) instead of
-    // one per route. With bundling skipped (tests, CI,
-    // `AMAZON_LITE_SKIP_BUNDLING=1`) the asset is CDK's placeholder and the
-    // stack still synthesizes. The same holds for the event functions.
+    // Each binary ships one artifact (scripts/build-lambdas built them all in
+    // one pass): one Code per binary and stack, and one S3 object per binary
+    // since the Code objects of a binary share its zip's hash. The same
+    // holds for the event functions.
     const codeByBinary = new Map<string, lambda.Code>();
-    const code = (scope: Construct, service: string, binary: string): lambda.Code => {
+    const code = (scope: Construct, _service: string, binary: string): lambda.Code => {
       // A Code object binds to the stack of its first function only.
-      const key = `${Stack.of(scope).node.path}|${service}/${binary}`;
+      const key = `${Stack.of(scope).node.path}|${binary}`;
       let c = codeByBinary.get(key);
       if (!c) {
-        c = Bundling.bundle({
-          manifestPath: path.join(repoRoot, 'functions', service, 'Cargo.toml'),
-          binaryName: binary,
-          architecture,
-        });
+        c = this.artifacts.code(binary);
         codeByBinary.set(key, c);
       }
       return c;

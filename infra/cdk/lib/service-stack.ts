@@ -32,7 +32,7 @@ export interface ServiceStackProps {
   readonly service: string;
   /** The service's routes (all with `service` = this service). */
   readonly routes: readonly RouteSpec[];
-  /** The code asset of a crate's binary, for a construct in `scope`'s stack. */
+  /** The code asset of a crate's binary (its prebuilt zip), for a construct in `scope`'s stack. */
   readonly code: (scope: Construct, service: string, binary: string) => lambda.Code;
   readonly auth: Auth;
   /**
@@ -66,10 +66,9 @@ export class ServiceStack extends NestedStack {
     const wrong = props.routes.filter((r) => r.service !== props.service);
     if (wrong.length > 0) throw new Error(`${id}: routes of another service: ${wrong.map((r) => r.function).join(', ')}`);
 
-    // Each service ships one artifact: the Code asset is built once (one
-    // `cargo lambda build --release --arm64 --bin <service>`) and that
-    // same Code object is given to every function of the service, all in
-    // this stack (a Code object binds to one stack only).
+    // Each service ships one artifact, its binary's prebuilt zip
+    // (scripts/build-lambdas): one Code object for every function of the
+    // service, all in this stack (a Code object binds to one stack only).
     const code = props.code(this, props.service, props.service);
     for (const route of props.routes) {
       this.routeFunctions.push(

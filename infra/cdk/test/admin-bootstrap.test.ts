@@ -9,15 +9,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { App } from 'aws-cdk-lib';
-import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import {
   ADMIN_BOOTSTRAP_RESOURCE_TYPE,
   ADMIN_SECRET_ENV,
   parseAdminEmail,
 } from '../lib/admin-bootstrap';
 import { AmazonLiteStack } from '../lib/amazon-lite-stack';
-import { REPO_ROOT } from '../lib/config';
 import { RESOURCE_BUDGET, resourceCount } from '../lib/limits';
+import { scriptBinaries, writeFakeArtifacts } from './artifacts';
 import { type CfnResource, actionsOf, functionsOfKind, ofType, refOf, roleStatements, synth, tagOf, templatesOf } from './synth';
 
 const EMAIL = 'ops@shop.example.com';
@@ -188,42 +187,18 @@ describe('admin bootstrap: the e-mail is checked at synth', () => {
   });
 });
 
-describe('admin bootstrap: bundling (stand-in cargo lambda)', () => {
+describe('admin bootstrap: prebuilt artifact (stand-in zips)', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-lite-admin-'));
   after(() => fs.rmSync(work, { recursive: true, force: true }));
-  const log = path.join(work, 'cargo.log');
-  fs.mkdirSync(path.join(work, 'bin'));
-  fs.writeFileSync(
-    path.join(work, 'bin', 'cargo'),
-    `#!/usr/bin/env bash
-[ "$1 $2" = "lambda --version" ] && { echo "cargo-lambda 1.9.0 (fake)"; exit 0; }
-[ "$1 $2" = "lambda build" ] || exit 2
-echo "$PWD|$*" >> "${log}"
-while [ $# -gt 0 ]; do case "$1" in --lambda-dir) dir="$2"; shift ;; --bin) name="$2"; shift ;; esac; shift; done
-mkdir -p "$dir" && printf 'fake %s\\n' "$name" > "$dir/bootstrap"
-`,
-    { mode: 0o755 },
-  );
-  const savedPath = process.env.PATH;
-  process.env.PATH = `${path.join(work, 'bin')}${path.delimiter}${savedPath}`;
-  let bundled: Record<string, CfnResource>;
-  // cargo-lambda-cdk caches whether `cargo lambda` exists on its first use:
-  // the synths above (bundling skipped) ran without the stand-in on PATH.
-  Bundling.clearRunsLocallyCache();
-  try {
-    const app = new App({ outdir: path.join(work, 'cdk.out') });
-    bundled = templatesOf(new AmazonLiteStack(app, 'AmazonLiteStack', { adminEmail: EMAIL })).resources;
-  } finally {
-    process.env.PATH = savedPath;
-  }
+  writeFakeArtifacts(work, 'arm64', scriptBinaries());
+  const app = new App({ outdir: path.join(work, 'cdk.out') }); // bundling on
+  const bundled = templatesOf(new AmazonLiteStack(app, 'AmazonLiteStack', { adminEmail: EMAIL, lambdaArtifactsDir: work })).resources;
 
-  test('the auth-admin-bootstrap binary of functions/auth is built (release, arm64) and is its own asset', () => {
-    const builds = fs.readFileSync(log, 'utf-8').trim().split('\n').map((l) => l.split('|'));
-    const build = builds.find(([cwd, args]) => cwd === path.join(REPO_ROOT, 'functions', 'auth') && / --bin auth-admin-bootstrap( |$)/.test(args));
-    assert.ok(build, builds.map((b) => b[1]).join('\n'));
-    for (const flag of ['--release', '--arm64']) assert.ok(build[1].split(' ').includes(flag), flag);
+  test('the auth-admin-bootstrap binary is built by scripts/build-lambdas, arm64, and is its own asset', () => {
+    assert.ok(scriptBinaries().includes('auth-admin-bootstrap'));
     const fn = bootstrapFunction(bundled);
     assert.ok(fn);
+    assert.deepEqual(fn[1].Properties!.Architectures, ['arm64']);
     const routeKeys = new Set(functionsOfKind(bundled, 'route').map(([, f]) => f.Properties!.Code.S3Key));
     assert.ok(!routeKeys.has(fn[1].Properties!.Code.S3Key), 'not the auth route asset');
   });

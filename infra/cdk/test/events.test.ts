@@ -2,9 +2,6 @@
 // and one rule -> queue (+ DLQ) -> function per consumer of
 // infra/consumers.json; every DLQ alarms.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { type ConsumerSpec, loadConsumers, loadRoutes } from '../lib/config';
 import { CONSUMER_ENV, EVENT_BUS_NAME, MAX_RECEIVE_COUNT, RELAY_FUNCTION } from '../lib/events';
@@ -208,30 +205,19 @@ describe('consumers (infra/consumers.json)', () => {
   });
 
   test('any number of consumers, several per service (synthetic consumers)', () => {
-    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-lite-events-'));
-    try {
-      // checkout and inventory: the saga's task and sweeper binaries.
-      const crates = ['relay', 'checkout', ...new Set(['inventory', ...loadRoutes().map((r) => r.service)]), 'alpha'];
-      for (const crate of crates) {
-        fs.mkdirSync(path.join(repo, 'functions', crate), { recursive: true });
-        fs.writeFileSync(path.join(repo, 'functions', crate, 'Cargo.toml'), `[package]\nname = "${crate}"\nversion = "0.1.0"\n`);
-      }
-      const many: ConsumerSpec[] = [
-        { name: 'alpha-one', service: 'alpha', binary: 'alpha', detailTypes: ['thing.created.v1'] },
-        { name: 'alpha-two', service: 'alpha', binary: 'alpha', detailTypes: ['thing.created.v1', 'thing.deleted.v2'] },
-        { name: 'alpha-three', service: 'alpha', binary: 'alpha', detailTypes: ['other.happened.v1'] },
-      ];
-      const synthetic = synth({ consumers: many, repoRoot: repo });
-      const queueIds = many.map((spec) => assertConsumer(synthetic.resources, spec));
-      assert.equal(new Set(queueIds).size, many.length, 'a queue each');
-      assert.equal(busRules(synthetic.resources).length, many.length);
+    const many: ConsumerSpec[] = [
+      { name: 'alpha-one', service: 'alpha', binary: 'alpha', detailTypes: ['thing.created.v1'] },
+      { name: 'alpha-two', service: 'alpha', binary: 'alpha', detailTypes: ['thing.created.v1', 'thing.deleted.v2'] },
+      { name: 'alpha-three', service: 'alpha', binary: 'alpha', detailTypes: ['other.happened.v1'] },
+    ];
+    const synthetic = synth({ consumers: many });
+    const queueIds = many.map((spec) => assertConsumer(synthetic.resources, spec));
+    assert.equal(new Set(queueIds).size, many.length, 'a queue each');
+    assert.equal(busRules(synthetic.resources).length, many.length);
 
-      const none = synth({ consumers: [], repoRoot: repo });
-      assert.equal(busRules(none.resources).length, 0);
-      assert.equal(ofType(none.resources, 'AWS::SQS::Queue').length, 1, 'the relay DLQ only');
-    } finally {
-      fs.rmSync(repo, { recursive: true, force: true });
-    }
+    const none = synth({ consumers: [] });
+    assert.equal(busRules(none.resources).length, 0);
+    assert.equal(ofType(none.resources, 'AWS::SQS::Queue').length, 1, 'the relay DLQ only');
   });
 
   test('a consumer may not take a route function name', () => {

@@ -5,8 +5,6 @@
 // several times today's.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { type ConsumerSpec, ROUTES_FILE, type RouteSpec } from '../lib/config';
 import { RESOURCE_BUDGET } from '../lib/limits';
@@ -113,19 +111,6 @@ function assertUnderBudget(s: Synthesized): Record<string, number> {
   return counts;
 }
 
-/** A repository with a Cargo.toml for every crate (bundling is skipped, but the manifest must exist). */
-function fakeRepo(crates: string[]): string {
-  const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-lite-cdk-'));
-  for (const c of crates) {
-    fs.mkdirSync(path.join(repo, 'functions', c), { recursive: true });
-    fs.writeFileSync(
-      path.join(repo, 'functions', c, 'Cargo.toml'),
-      `[package]\nname = "${c}"\nversion = "0.1.0"\n\n[[bin]]\nname = "${c}"\npath = "src/main.rs"\n`,
-    );
-  }
-  return repo;
-}
-
 describe('API routes = infra/routes.json', () => {
   // Read the file directly (not through lib/config) so a loader bug cannot hide a difference.
   const routes: RouteSpec[] = JSON.parse(fs.readFileSync(ROUTES_FILE, 'utf-8')).routes;
@@ -220,35 +205,29 @@ describe('API routes = infra/routes.json', () => {
       binary: service,
       detailTypes: ['thing.created.v1'],
     }));
-    // checkout and inventory: the saga's task and sweeper binaries.
-    const repo = fakeRepo(['relay', 'checkout', 'inventory', ...services]);
-    try {
-      const many: RouteSpec[] = [];
-      const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-      const auth = ['public', 'bearer', 'admin'] as const;
-      const access = ['none', 'read', 'readWrite'] as const;
-      for (let i = 0; i < 120; i++) {
-        const service = services[i % services.length];
-        many.push({
-          method: methods[i % methods.length],
-          path: `/v1/${service}/r${i}/{id}`,
-          service,
-          function: `${service}-r${i}`,
-          auth: auth[i % 3],
-          table: access[Math.floor(i / 3) % 3],
-        });
-      }
-      assert.ok(many.some((r) => r.auth !== 'public' && r.table === 'none'), 'covers bearer/admin routes without table access');
-      const synthetic = synth({ routes: many, consumers, repoRoot: repo });
-      assertRoutesMatch(synthetic.resources, many);
-      assertOneNestedStackPerService(synthetic, many);
-      assertAuthenticatedRoutesReadTable(synthetic.resources, many);
-      const counts = assertUnderBudget(synthetic);
-      t.diagnostic(`resources per stack: ${JSON.stringify(counts)}`);
-      const codes = new Set(functionsOfKind(synthetic.resources, 'route').map(([, f]) => JSON.stringify(f.Properties!.Code)));
-      assert.equal(codes.size, services.length, 'one code asset per service');
-    } finally {
-      fs.rmSync(repo, { recursive: true, force: true });
+    const many: RouteSpec[] = [];
+    const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+    const auth = ['public', 'bearer', 'admin'] as const;
+    const access = ['none', 'read', 'readWrite'] as const;
+    for (let i = 0; i < 120; i++) {
+      const service = services[i % services.length];
+      many.push({
+        method: methods[i % methods.length],
+        path: `/v1/${service}/r${i}/{id}`,
+        service,
+        function: `${service}-r${i}`,
+        auth: auth[i % 3],
+        table: access[Math.floor(i / 3) % 3],
+      });
     }
+    assert.ok(many.some((r) => r.auth !== 'public' && r.table === 'none'), 'covers bearer/admin routes without table access');
+    const synthetic = synth({ routes: many, consumers });
+    assertRoutesMatch(synthetic.resources, many);
+    assertOneNestedStackPerService(synthetic, many);
+    assertAuthenticatedRoutesReadTable(synthetic.resources, many);
+    const counts = assertUnderBudget(synthetic);
+    t.diagnostic(`resources per stack: ${JSON.stringify(counts)}`);
+    const codes = new Set(functionsOfKind(synthetic.resources, 'route').map(([, f]) => JSON.stringify(f.Properties!.Code)));
+    assert.equal(codes.size, services.length, 'one code asset per service');
   });
 });
