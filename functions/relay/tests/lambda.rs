@@ -144,6 +144,8 @@ fn unique(tag: &str) -> String {
 
 fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
     let config = aws_sdk_sqs::Config::builder()
+        // The workspace's SDK crates have no default HTTP client.
+        .http_client(lite_aws::http_client())
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
         .region(aws_sdk_sqs::config::Region::new(REGION))
         .endpoint_url(endpoint)
@@ -160,6 +162,8 @@ fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
 
 fn eventbridge_client(endpoint: &str) -> aws_sdk_eventbridge::Client {
     let config = aws_sdk_eventbridge::Config::builder()
+        // The workspace's SDK crates have no default HTTP client.
+        .http_client(lite_aws::http_client())
         .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
         .region(aws_sdk_eventbridge::config::Region::new(REGION))
         .endpoint_url(endpoint)

@@ -23,6 +23,9 @@
 use aws_config::retry::{RetryConfig, RetryMode};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Where a client's calls run, which decides how long they may take.
@@ -121,12 +124,31 @@ pub async fn sdk_config(profile: Profile) -> SdkConfig {
         .await
 }
 
-/// `loader` with `profile`'s timeouts and retries (tests point a loader at
-/// a local endpoint and use this).
+/// `loader` with `profile`'s timeouts and retries and the process's one
+/// HTTP client (tests point a loader at a local endpoint and use this).
 pub fn configure(loader: ConfigLoader, profile: Profile) -> ConfigLoader {
     loader
+        .http_client(http_client())
         .timeout_config(profile.timeouts())
         .retry_config(profile.retries())
+}
+
+/// The HTTPS client of every AWS SDK client in the process (one connection
+/// pool): hyper 1 with rustls on ring. The SDK's default client
+/// (`default-https-client`) brings aws-lc-rs, a second crypto library next
+/// to the ring the token signing already uses, which made every Lambda zip
+/// about 1 MB larger (load/README.md, "Lambda size"); the workspace turns
+/// that feature off, so a client built without [`configure`] has no HTTP
+/// client and fails on its first call.
+pub fn http_client() -> SharedHttpClient {
+    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                .build_https()
+        })
+        .clone()
 }
 
 #[cfg(test)]
@@ -169,6 +191,50 @@ mod tests {
         // a consumer's inside half of its 30 s.
         assert!(api.operation_timeout <= Duration::from_secs(5));
         assert!(Profile::Consumer.policy().operation_timeout <= Duration::from_secs(15));
+    }
+
+    /// The workspace's SDK crates come without a default HTTP client: every
+    /// configuration this crate makes carries the shared one, and a call
+    /// through it reaches the server (here an HTTP server answering 400).
+    #[tokio::test]
+    async fn every_configuration_carries_the_shared_http_client() {
+        let config = sdk_config(Profile::Consumer).await;
+        assert!(
+            config.http_client().is_some(),
+            "sdk_config sets the HTTP client"
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let body =
+                    r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"no"}"#;
+                let head = format!(
+                    "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(body.as_bytes()).await;
+            }
+        });
+        let config = local(Profile::Api, &format!("http://{addr}")).load().await;
+        let outcome = aws_sdk_dynamodb::Client::new(&config)
+            .get_item()
+            .table_name("t")
+            .key("PK", AttributeValue::S("a".into()))
+            .send()
+            .await;
+        server.abort();
+        match outcome {
+            Err(SdkError::ServiceError(e)) => {
+                use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+                assert_eq!(e.err().message(), Some("no"));
+            }
+            other => panic!("expected the server's answer, got {other:?}"),
+        }
     }
 
     /// A server that accepts connections and never answers: the call must

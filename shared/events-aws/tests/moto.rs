@@ -40,6 +40,8 @@ fn credentials() -> aws_sdk_sqs::config::Credentials {
 
 fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
     let config = aws_sdk_sqs::Config::builder()
+        // The workspace's SDK crates have no default HTTP client.
+        .http_client(lite_aws::http_client())
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
         .region(aws_sdk_sqs::config::Region::new(REGION))
         .endpoint_url(endpoint)
@@ -50,6 +52,8 @@ fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
 
 fn events_client(endpoint: &str) -> aws_sdk_eventbridge::Client {
     let config = aws_sdk_eventbridge::Config::builder()
+        // The workspace's SDK crates have no default HTTP client.
+        .http_client(lite_aws::http_client())
         .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
         .region(aws_sdk_eventbridge::config::Region::new(REGION))
         .endpoint_url(endpoint)
@@ -60,6 +64,8 @@ fn events_client(endpoint: &str) -> aws_sdk_eventbridge::Client {
 
 fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
     let config = aws_sdk_dynamodbstreams::Config::builder()
+        // The workspace's SDK crates have no default HTTP client.
+        .http_client(lite_aws::http_client())
         .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodbstreams::config::Region::new(REGION))
         .endpoint_url(endpoint)

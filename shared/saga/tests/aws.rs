@@ -9,6 +9,8 @@ use serde_json::json;
 
 fn client(endpoint: &str) -> aws_sdk_sfn::Client {
     let config = aws_sdk_sfn::Config::builder()
+        // The workspace's SDK crates have no default HTTP client.
+        .http_client(lite_aws::http_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)

@@ -428,6 +428,8 @@ async fn moto_api(http: &reqwest::Client, endpoint: &str, path: &str, body: Valu
 
 fn sfn_client(endpoint: &str, region: &str) -> Client {
     let config = aws_sdk_sfn::Config::builder()
+        // The workspace's SDK crates have no default HTTP client.
+        .http_client(lite_aws::http_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .endpoint_url(endpoint)

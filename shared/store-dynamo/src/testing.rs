@@ -247,6 +247,8 @@ fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
 /// region us-east-1.
 pub fn client(endpoint: &str) -> Client {
     let config = aws_sdk_dynamodb::Config::builder()
+        // The workspace's SDK crates have no default HTTP client.
+        .http_client(lite_aws::http_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
