@@ -15,81 +15,107 @@
 //! client construction, router building); it does not include what AWS adds
 //! around it (downloading the package, starting the sandbox).
 //!
-//! Usage: `lambda-init [--runs N] [--timeout-ms MS] [--env K=V]... <path-to-lambda-binary>`
-//! e.g. `cargo run --release -p load --bin lambda-init -- target/release/catalog`
+//! Two modes:
+//! - one binary: `lambda-init [--runs N] [--timeout-ms MS] [--env K=V]... <binary>`
+//!   (environment: the Lambda one plus `TABLE_NAME` and the cursor secret's
+//!   ARN, plus `--env`);
+//! - every artifact: `lambda-init --manifest target/lambda/manifest.json
+//!   [--cdk-out DIR] [--runs N] ...` starts each `bootstrap` that
+//!   scripts/build-lambdas wrote, with the environment the synthesized
+//!   template gives its function (`--cdk-out`, from `cdk synth`; see
+//!   lambda_init/artifacts.rs), and prints one table: zip MB, unzipped MB,
+//!   init p50 / p90.
 //!
 //! It prints figures; it never fails on them. The exit code is non-zero only
 //! when runs fail (timeout, crash, init error) or the arguments are wrong.
 
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+#[path = "lambda_init/artifacts.rs"]
+mod artifacts;
+#[path = "lambda_init/fake_api.rs"]
+mod fake_api;
 
-const NEXT: &str = "GET /2018-06-01/runtime/invocation/next";
-const INIT_ERROR: &str = "POST /2018-06-01/runtime/init/error";
-const MAX_HEAD: usize = 16 * 1024;
+use artifacts::Artifact;
+use fake_api::FakeRuntimeApi;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Limits of the deployment (load/README.md): zip size and median init.
+const ZIP_LIMIT_MB: f64 = 5.0;
+const INIT_LIMIT_MS: f64 = 10.0;
+
+enum Target {
+    Binary(String),
+    Manifest {
+        manifest: PathBuf,
+        cdk_out: Option<PathBuf>,
+    },
+}
 
 struct Args {
     runs: usize,
     timeout: Duration,
-    binary: String,
+    target: Target,
     /// Extra `K=V` pairs added to (or replacing) the Lambda environment.
     env: Vec<(String, String)>,
 }
 
 fn usage() -> &'static str {
     "usage: lambda-init [--runs N] [--timeout-ms MS] [--env K=V]... <path-to-lambda-binary>\n\
+     \x20      lambda-init --manifest target/lambda/manifest.json [--cdk-out DIR] [--runs N] [--timeout-ms MS] [--env K=V]...\n\
      \n\
      Starts the binary N times (default 30) against a fake Lambda Runtime API on\n\
      127.0.0.1 and prints exec -> first invocation/next in ms (min / median / p90 / max).\n\
      Each run times out after MS milliseconds (default 5000). --env adds or overrides\n\
-     one variable of the Lambda environment (repeatable)."
+     one variable of the Lambda environment (repeatable).\n\
+     \n\
+     --manifest starts every artifact scripts/build-lambdas built (its unzipped bootstrap)\n\
+     and prints one table (zip MB, unzipped MB, init p50/p90). --cdk-out DIR (a `cdk synth`\n\
+     output made with those artifacts) gives each one its function's environment."
+}
+
+fn positive(flag: &str, v: &str) -> Result<u64, String> {
+    v.parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(format!("{flag}: `{v}` is not a positive number"))
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut runs = 30;
     let mut timeout = Duration::from_secs(5);
     let mut binary = None;
+    let mut manifest = None;
+    let mut cdk_out = None;
     let mut env = Vec::new();
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
-        match arg.as_str() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or(format!("{name} needs a value"))
+        };
+        match flag.as_str() {
             "-h" | "--help" => return Err(String::new()),
-            "--runs" | "-n" => {
-                let v = it.next().ok_or("--runs needs a number")?;
-                runs = v
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or(format!("--runs: `{v}` is not a positive number"))?;
-            }
+            "--runs" | "-n" => runs = positive("--runs", &value("--runs")?)? as usize,
             "--timeout-ms" => {
-                let v = it.next().ok_or("--timeout-ms needs a number")?;
-                let ms: u64 = v
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or(format!("--timeout-ms: `{v}` is not a positive number"))?;
-                timeout = Duration::from_millis(ms);
+                timeout = Duration::from_millis(positive("--timeout-ms", &value("--timeout-ms")?)?)
             }
             "--env" => {
-                let v = it.next().ok_or("--env needs K=V")?;
+                let v = value("--env")?;
                 let (k, val) = v
                     .split_once('=')
                     .filter(|(k, _)| !k.is_empty())
                     .ok_or(format!("--env: `{v}` is not K=V"))?;
                 env.push((k.to_owned(), val.to_owned()));
             }
-            s if s.starts_with("--runs=") => {
-                let v = &s["--runs=".len()..];
-                runs = v
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or(format!("--runs: `{v}` is not a positive number"))?;
-            }
+            "--manifest" => manifest = Some(PathBuf::from(value("--manifest")?)),
+            "--cdk-out" => cdk_out = Some(PathBuf::from(value("--cdk-out")?)),
             s if s.starts_with('-') => return Err(format!("unknown option `{s}`")),
             s => {
                 if binary.replace(s.to_owned()).is_some() {
@@ -98,190 +124,27 @@ fn parse_args() -> Result<Args, String> {
             }
         }
     }
-    let binary = binary.ok_or("missing the path of the Lambda binary")?;
+    let target = match (binary, manifest) {
+        (Some(b), None) if cdk_out.is_none() => Target::Binary(b),
+        (None, Some(manifest)) => Target::Manifest { manifest, cdk_out },
+        (Some(_), None) => return Err("--cdk-out goes with --manifest".into()),
+        (Some(_), Some(_)) => return Err("give a binary or --manifest, not both".into()),
+        (None, None) => return Err("missing the path of the Lambda binary (or --manifest)".into()),
+    };
     Ok(Args {
-        runs,
+        runs: runs.max(1),
         timeout,
-        binary,
+        target,
         env,
     })
 }
 
-/// What the fake Runtime API saw.
-#[derive(Debug)]
-enum Seen {
-    /// The first `invocation/next`, and when it arrived.
-    Next(Instant),
-    /// The function reported an init error (body, truncated).
-    InitError(String),
-}
-
-/// Serves connections until the process ends. Every request head is read;
-/// `invocation/next` is reported and the connection is then held open
-/// (never answered) until the child dies; anything else gets a 202.
-async fn runtime_api(listener: TcpListener, seen: mpsc::UnboundedSender<Seen>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let seen = seen.clone();
-        tokio::spawn(async move {
-            let _ = connection(stream, seen).await;
-        });
-    }
-}
-
-async fn connection(
-    mut stream: TcpStream,
-    seen: mpsc::UnboundedSender<Seen>,
-) -> std::io::Result<()> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 4096];
-    loop {
-        // One request head (and for init errors, whatever body came with it).
-        let head_end = loop {
-            if let Some(i) = find(&buf, b"\r\n\r\n") {
-                break i + 4;
-            }
-            if buf.len() > MAX_HEAD {
-                return Ok(());
-            }
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        };
-        let at = Instant::now();
-        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-        if head.starts_with(NEXT) {
-            let _ = seen.send(Seen::Next(at));
-            // Hold the connection: the benchmark kills the child now.
-            while stream.read(&mut chunk).await? != 0 {}
-            return Ok(());
-        }
-        let length = content_length(&head);
-        while buf.len() < head_end + length {
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        let body_end = (head_end + length).min(buf.len());
-        if head.starts_with(INIT_ERROR) {
-            let body = String::from_utf8_lossy(&buf[head_end..body_end]);
-            let _ = seen.send(Seen::InitError(body.chars().take(500).collect()));
-        }
-        stream
-            .write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
-            .await?;
-        buf.drain(..body_end);
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn content_length(head: &str) -> usize {
-    head.lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// The environment Lambda gives a function, pointed at the fake API. The
-/// parent's environment is not inherited (no stray AWS_* settings).
-fn spawn(binary: &str, api: &str, extra: &[(String, String)]) -> std::io::Result<Child> {
-    Command::new(binary)
-        .env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .env("LANG", "C.UTF-8")
-        .env("TZ", ":UTC")
-        .env("AWS_LAMBDA_RUNTIME_API", api)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "x")
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_LAMBDA_FUNCTION_NAME", "catalog-get-product")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "x")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "x")
-        .env("TABLE_NAME", "amazon-lite")
-        .env(
-            "AMAZON_LITE_CURSOR_SECRET_ARN",
-            "arn:aws:secretsmanager:us-east-1:000000000000:secret:cursor",
-        )
-        .envs(extra.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-}
-
-fn stop(mut child: Child) -> String {
-    let _ = child.kill();
-    let _ = child.wait();
-    let mut err = String::new();
-    if let Some(mut stderr) = child.stderr.take() {
-        use std::io::Read;
-        let _ = stderr.read_to_string(&mut err);
-    }
-    err.chars().take(2000).collect()
-}
-
-/// One start of the binary: exec → first `invocation/next`.
-async fn run_once(
-    args: &Args,
-    api: &str,
-    seen: &mut mpsc::UnboundedReceiver<Seen>,
-) -> Result<Duration, String> {
-    while seen.try_recv().is_ok() {} // nothing from an earlier child counts
-    let start = Instant::now();
-    let mut child = spawn(&args.binary, api, &args.env)
-        .map_err(|e| format!("cannot start {}: {e}", args.binary))?;
-    let deadline = start + args.timeout;
-    loop {
-        match tokio::time::timeout(Duration::from_millis(5), seen.recv()).await {
-            Ok(Some(Seen::Next(at))) if at >= start => {
-                stop(child);
-                return Ok(at - start);
-            }
-            Ok(Some(Seen::Next(_))) => {}
-            Ok(Some(Seen::InitError(body))) => {
-                let err = stop(child);
-                return Err(format!("init error reported: {body}\n{err}"));
-            }
-            Ok(None) => return Err("the fake Runtime API stopped".into()),
-            Err(_) => {}
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            // It may have asked for the next event just before exiting.
-            if let Ok(Seen::Next(at)) = seen.try_recv() {
-                if at >= start {
-                    return Ok(at - start);
-                }
-            }
-            let err = stop(child);
-            return Err(format!(
-                "exited with {status} before invocation/next\n{err}"
-            ));
-        }
-        if Instant::now() >= deadline {
-            let err = stop(child);
-            return Err(format!(
-                "no invocation/next within {:?}; killed\n{err}",
-                args.timeout
-            ));
-        }
-    }
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1_000_000.0
 }
 
 /// Nearest-rank percentile of sorted samples.
@@ -296,6 +159,222 @@ fn median(sorted: &[Duration]) -> Duration {
         sorted[n / 2]
     } else {
         (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+}
+
+/// A warm-up start, then `runs` counted starts. Sorted samples and the
+/// number of failed runs (each failure is printed), or why nothing could be
+/// measured.
+async fn measure(
+    api: &mut FakeRuntimeApi,
+    binary: &str,
+    env: &[(String, String)],
+    runs: usize,
+) -> Result<(Vec<Duration>, usize), String> {
+    api.run_once(binary, env)
+        .await
+        .map_err(|e| format!("warm-up run failed: {e}"))?;
+    let mut samples = Vec::with_capacity(runs);
+    let mut failures = 0;
+    for i in 1..=runs {
+        match api.run_once(binary, env).await {
+            Ok(d) => samples.push(d),
+            Err(e) => {
+                failures += 1;
+                eprintln!("{binary}: run {i}: {e}");
+            }
+        }
+    }
+    if samples.is_empty() {
+        return Err("every run failed".into());
+    }
+    samples.sort();
+    Ok((samples, failures))
+}
+
+/// The single-binary mode's environment besides the Lambda one: what the
+/// catalog's route functions need (a route function name, the table, the
+/// cursor key).
+fn default_env() -> Vec<(String, String)> {
+    [
+        ("AWS_LAMBDA_FUNCTION_NAME", "catalog-get-product"),
+        ("TABLE_NAME", "amazon-lite"),
+        (
+            "AMAZON_LITE_CURSOR_SECRET_ARN",
+            "arn:aws:secretsmanager:us-east-1:000000000000:secret:cursor",
+        ),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+async fn one_binary(args: &Args, binary: &str, api: &mut FakeRuntimeApi) -> ExitCode {
+    if !std::path::Path::new(binary).is_file() {
+        eprintln!("lambda-init: {binary} is not a file");
+        return ExitCode::from(2);
+    }
+    let size = std::fs::metadata(binary).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "lambda-init: {binary} ({:.1} MB), fake Runtime API on {}, {} runs (+1 warm-up), timeout {:?}",
+        mb(size),
+        api.address,
+        args.runs,
+        args.timeout
+    );
+    for (k, v) in &args.env {
+        println!("  extra environment: {k}={v}");
+    }
+    let mut env = default_env();
+    env.extend(args.env.iter().cloned());
+    let (samples, failures) = match measure(api, binary, &env, args.runs).await {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("lambda-init: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "exec -> first invocation/next over {} runs{}: min {:.1} ms / median {:.1} ms / p90 {:.1} ms / max {:.1} ms",
+        samples.len(),
+        if failures > 0 {
+            format!(" ({failures} failed)")
+        } else {
+            String::new()
+        },
+        ms(samples[0]),
+        ms(median(&samples)),
+        ms(percentile(&samples, 90.0)),
+        ms(*samples.last().expect("non-empty")),
+    );
+    if failures > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// One row of the table.
+struct Row {
+    artifact: Artifact,
+    env_from: String,
+    /// p50 and p90, or why the artifact could not be measured.
+    init: Result<(Duration, Duration), String>,
+    failures: usize,
+}
+
+async fn every_artifact(
+    args: &Args,
+    manifest: &std::path::Path,
+    cdk_out: Option<&std::path::Path>,
+    api: &mut FakeRuntimeApi,
+) -> ExitCode {
+    let artifacts = match artifacts::read_manifest(manifest) {
+        Ok(a) if !a.is_empty() => a,
+        Ok(_) => {
+            eprintln!("lambda-init: {} lists no artifact", manifest.display());
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("lambda-init: {e} (run scripts/build-lambdas first)");
+            return ExitCode::from(2);
+        }
+    };
+    let envs = match cdk_out.map(|dir| artifacts::environments(dir, &artifacts)) {
+        None => Default::default(),
+        Some(Ok(envs)) => envs,
+        Some(Err(e)) => {
+            eprintln!("lambda-init: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "lambda-init: {} artifacts of {}, fake Runtime API on {}, {} runs each (+1 warm-up), timeout {:?}",
+        artifacts.len(),
+        manifest.display(),
+        api.address,
+        args.runs,
+        args.timeout
+    );
+    let mut rows = Vec::new();
+    for artifact in artifacts {
+        let (mut env, env_from) = match envs.get(&artifact.binary) {
+            Some(env) => {
+                let name = env
+                    .iter()
+                    .find(|(k, _)| k == "AWS_LAMBDA_FUNCTION_NAME")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                (env.clone(), format!("template ({name})"))
+            }
+            None if cdk_out.is_some() => (default_env(), "no function in the template".into()),
+            None => (default_env(), "default".into()),
+        };
+        env.extend(args.env.iter().cloned());
+        let bootstrap = artifact.bootstrap();
+        let measured = measure(api, &bootstrap.to_string_lossy(), &env, args.runs).await;
+        let (init, failures) = match measured {
+            Ok((s, failures)) => (Ok((median(&s), percentile(&s, 90.0))), failures),
+            Err(e) => (Err(e), args.runs),
+        };
+        rows.push(Row {
+            artifact,
+            env_from,
+            init,
+            failures,
+        });
+    }
+    print_table(&rows);
+    if rows.iter().any(|r| r.failures > 0) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    println!();
+    println!("| function binary | arch | zip MB | unzipped MB | init p50 ms | init p90 ms | environment |");
+    println!("|---|---|---:|---:|---:|---:|---|");
+    for r in rows {
+        let a = &r.artifact;
+        let over = |over: bool| if over { " (over)" } else { "" };
+        let (p50, p90) = match &r.init {
+            Ok((p50, p90)) => (
+                format!("{:.1}{}", ms(*p50), over(ms(*p50) > INIT_LIMIT_MS)),
+                format!("{:.1}", ms(*p90)),
+            ),
+            Err(e) => {
+                eprintln!("{}: {e}", a.binary);
+                ("failed".into(), "failed".into())
+            }
+        };
+        println!(
+            "| {} | {} | {:.2}{} | {:.2} | {p50} | {p90} | {} |",
+            a.binary,
+            a.arch,
+            mb(a.zip_bytes),
+            over(mb(a.zip_bytes) > ZIP_LIMIT_MB),
+            mb(a.unzipped_bytes),
+            r.env_from
+        );
+    }
+    let largest = rows.iter().map(|r| &r.artifact).max_by_key(|a| a.zip_bytes);
+    let slowest = rows
+        .iter()
+        .filter_map(|r| r.init.as_ref().ok().map(|(p50, _)| (r, *p50)))
+        .max_by_key(|(_, p50)| *p50);
+    println!();
+    if let (Some(largest), Some((slowest, p50))) = (largest, slowest) {
+        println!(
+            "largest zip {:.2} MB ({}; limit {ZIP_LIMIT_MB} MB); slowest init p50 {:.1} ms ({}; limit {INIT_LIMIT_MS} ms); {} of {} artifacts measured",
+            mb(largest.zip_bytes),
+            largest.binary,
+            ms(p50),
+            slowest.artifact.binary,
+            rows.iter().filter(|r| r.init.is_ok()).count(),
+            rows.len()
+        );
     }
 }
 
@@ -315,71 +394,17 @@ async fn main() -> ExitCode {
             };
         }
     };
-    if !std::path::Path::new(&args.binary).is_file() {
-        eprintln!("lambda-init: {} is not a file", args.binary);
-        return ExitCode::from(2);
-    }
-    let listener = match TcpListener::bind("127.0.0.1:0").await {
-        Ok(l) => l,
+    let mut api = match FakeRuntimeApi::start(args.timeout).await {
+        Ok(api) => api,
         Err(e) => {
             eprintln!("lambda-init: cannot listen on 127.0.0.1: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let api = listener.local_addr().expect("bound address").to_string();
-    let (tx, mut seen) = mpsc::unbounded_channel();
-    tokio::spawn(runtime_api(listener, tx));
-
-    let size = std::fs::metadata(&args.binary)
-        .map(|m| m.len())
-        .unwrap_or(0);
-    println!(
-        "lambda-init: {} ({:.1} MB), fake Runtime API on {api}, {} runs (+1 warm-up), timeout {:?}",
-        args.binary,
-        size as f64 / 1_000_000.0,
-        args.runs,
-        args.timeout
-    );
-    for (k, v) in &args.env {
-        println!("  extra environment: {k}={v}");
-    }
-
-    if let Err(e) = run_once(&args, &api, &mut seen).await {
-        eprintln!("lambda-init: warm-up run failed: {e}");
-        return ExitCode::FAILURE;
-    }
-    let mut samples = Vec::with_capacity(args.runs);
-    let mut failures = 0;
-    for i in 1..=args.runs {
-        match run_once(&args, &api, &mut seen).await {
-            Ok(d) => samples.push(d),
-            Err(e) => {
-                failures += 1;
-                eprintln!("run {i}: {e}");
-            }
+    match &args.target {
+        Target::Binary(binary) => one_binary(&args, binary, &mut api).await,
+        Target::Manifest { manifest, cdk_out } => {
+            every_artifact(&args, manifest, cdk_out.as_deref(), &mut api).await
         }
-    }
-    if samples.is_empty() {
-        eprintln!("lambda-init: every run failed");
-        return ExitCode::FAILURE;
-    }
-    samples.sort();
-    println!(
-        "exec -> first invocation/next over {} runs{}: min {:.1} ms / median {:.1} ms / p90 {:.1} ms / max {:.1} ms",
-        samples.len(),
-        if failures > 0 {
-            format!(" ({failures} failed)")
-        } else {
-            String::new()
-        },
-        ms(samples[0]),
-        ms(median(&samples)),
-        ms(percentile(&samples, 90.0)),
-        ms(*samples.last().expect("non-empty")),
-    );
-    if failures > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
     }
 }
