@@ -13,9 +13,10 @@ use crate::config::LocalConfig;
 use checkout::{CheckoutTimings, LateSaga, LocalTasks, Tasks};
 use lite_core::CursorCodec;
 use lite_events::local::{LocalEvents, LocalEventsConfig};
+use lite_events::Handler;
 use lite_http::{HttpConfig, TokenVerifier};
 use lite_ports::{Context, Cursors};
-use lite_saga::{Definition, LocalSaga, LocalSagaConfig};
+use lite_saga::{Definition, LocalSaga, LocalSagaConfig, TaskInvoker};
 use lite_service::Service;
 use lite_store::redb_store::RedbStore;
 use payments::checkout::Payments;
@@ -37,6 +38,30 @@ pub struct Settings {
     pub sweep_every: Duration,
 }
 
+/// Wraps one port in another of the same kind (a decorator).
+pub type Wrap<T> = Arc<dyn Fn(Arc<T>) -> Arc<T> + Send + Sync>;
+
+/// The ports the system is assembled with besides its store and index:
+/// the notifier, and decorators around every consumer and the saga's task
+/// invoker. [`Ports::default`] is the local API's (e-mail to the log,
+/// nothing wrapped); the cost model passes counting ones.
+#[derive(Clone)]
+pub struct Ports {
+    pub notifier: Arc<dyn notifications::Notifier>,
+    pub wrap_tasks: Wrap<dyn TaskInvoker>,
+    pub wrap_consumer: Wrap<dyn Handler>,
+}
+
+impl Default for Ports {
+    fn default() -> Self {
+        Ports {
+            notifier: Arc::new(notifications::LogNotifier),
+            wrap_tasks: Arc::new(|tasks| tasks),
+            wrap_consumer: Arc::new(|consumer| consumer),
+        }
+    }
+}
+
 /// The running system's parts.
 pub struct System {
     pub ctx: Context,
@@ -52,6 +77,7 @@ pub struct System {
     /// Every service, built once from the ports above: their routers are
     /// merged into one, their consumers all run on the local bus.
     pub services: Vec<Arc<dyn Service>>,
+    ports: Ports,
 }
 
 impl System {
@@ -116,6 +142,27 @@ impl System {
         search: Arc<dyn SearchIndex>,
         settings: Settings,
     ) -> Result<System, String> {
+        System::assemble_with(
+            ctx,
+            verifier,
+            changes,
+            data_dir,
+            search,
+            settings,
+            Ports::default(),
+        )
+    }
+
+    /// [`System::assemble`] with other [`Ports`].
+    pub fn assemble_with(
+        ctx: Context,
+        verifier: TokenVerifier,
+        changes: Option<Arc<Notify>>,
+        data_dir: PathBuf,
+        search: Arc<dyn SearchIndex>,
+        settings: Settings,
+        ports: Ports,
+    ) -> Result<System, String> {
         let definition = Definition::parse(
             checkout::definition::DEFINITION,
             &checkout::definition::local_substitutions(),
@@ -142,11 +189,19 @@ impl System {
             ctx.store.clone(),
             ctx.clock.clone(),
             definition,
-            Arc::new(LocalTasks(tasks)),
+            (ports.wrap_tasks)(Arc::new(LocalTasks(tasks))),
             settings.saga,
         );
         late.set(saga.clone());
-        let services = services(&ctx, &data_dir, &payments, &saga, &search, settings.timings);
+        let services = services(
+            &ctx,
+            &data_dir,
+            &payments,
+            &saga,
+            &search,
+            &ports.notifier,
+            settings.timings,
+        );
         Ok(System {
             ctx,
             verifier: Arc::new(verifier),
@@ -158,6 +213,7 @@ impl System {
             search,
             settings,
             services,
+            ports,
         })
     }
 
@@ -191,8 +247,12 @@ impl System {
 
     /// Every service's event consumers, each its own queue and DLQ on the
     /// local bus.
-    pub fn consumers(&self) -> Vec<Arc<dyn lite_events::Handler>> {
-        self.services.iter().flat_map(|s| s.consumers()).collect()
+    pub fn consumers(&self) -> Vec<Arc<dyn Handler>> {
+        self.services
+            .iter()
+            .flat_map(|s| s.consumers())
+            .map(|c| (self.ports.wrap_consumer)(c))
+            .collect()
     }
 
     /// Starts what runs beside the routes: the search index filled from the
@@ -270,14 +330,15 @@ impl Background {
 }
 
 /// Every service, on the system's ports: the local API's auth keys are
-/// files in the data directory, notifications are logged, the saga is the
-/// local interpreter and the index is tantivy.
+/// files in the data directory, notifications go to `notifier`, the saga is
+/// the local interpreter and the index is the one given.
 fn services(
     ctx: &Context,
     data_dir: &Path,
     payments: &Arc<Payments>,
     saga: &Arc<LocalSaga>,
     search: &Arc<dyn SearchIndex>,
+    notifier: &Arc<dyn notifications::Notifier>,
     timings: CheckoutTimings,
 ) -> Vec<Arc<dyn Service>> {
     vec![
@@ -297,7 +358,7 @@ fn services(
         Arc::new(reviews::Reviews::new(ctx.clone())),
         Arc::new(notifications::Notifications::new(
             ctx.clone(),
-            Arc::new(notifications::LogNotifier),
+            notifier.clone(),
         )),
     ]
 }
