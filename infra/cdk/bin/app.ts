@@ -8,7 +8,8 @@
 //                                          a missing or other-arch artifact fails the synth
 //   AMAZON_LITE_SKIP_BUNDLING=1            synth without the artifacts (placeholder code: tests, CI, linting)
 //   -c corsOrigins=https://a,https://b     or AMAZON_LITE_CORS_ORIGINS; default: no CORS
-//   -c alarmEmail=ops@example.com          or AMAZON_LITE_ALARM_EMAIL; default: no subscription
+//   -c alarmEmail=ops@example.com,b@x.org  or AMAZON_LITE_ALARM_EMAIL; each address gets an e-mail subscription to
+//                                          the alarm topic (confirm it from SNS's message); default: none
 //   -c previousSigningSecretArn=arn:...    or AMAZON_LITE_PREVIOUS_SIGNING_SECRET_ARN; during a signing key
 //                                          rotation only (README "Rotating the signing key")
 //   -c googleClientSecretArn=arn:...       or AMAZON_LITE_GOOGLE_CLIENT_SECRET_ARN; turns Google sign-in on,
@@ -28,8 +29,10 @@
 //                                          --parameters NotificationsFromAddress=...
 //   -c searchCollectionName=my-search      or AMAZON_LITE_SEARCH_COLLECTION_NAME; the OpenSearch Serverless
 //                                          collection (default <stack name>-search)
-//   -c env=dev|staging|prod                the environment (lib/environments.ts); default dev, which keeps
-//                                          the stack name amazon-lite
+//   -c env=dev|staging|prod                the environment (lib/environments.ts): stack and bus names, memory,
+//                                          log retention, throttling, table protection, alarm thresholds,
+//                                          metrics namespace AmazonLite/<env>; default dev, which keeps the
+//                                          stack name amazon-lite. Environments coexist in one account/region
 //   -c storefront=true                     or AMAZON_LITE_STOREFRONT=true; also deploys the shop (web/, OpenNext on
 //                                          Lambda + S3 + CloudFront) as stack amazon-lite-shop; build it first
 //                                          with `npm run build:open-next` in web/
@@ -83,6 +86,7 @@ const api = new AmazonLiteStack(app, 'AmazonLiteStack', {
   // CloudFormation stack name (dev: amazon-lite; samconfig.toml's stack_name is
   // the same, so `cdk deploy` and `sam deploy`/`sam sync` address one stack).
   stackName: environment.stackName,
+  environment,
   description: 'Amazon Lite: serverless Rust e-commerce backend',
   // Account and region come from the CLI's credentials when deploying;
   // synth stays environment-agnostic (no AWS account needed).

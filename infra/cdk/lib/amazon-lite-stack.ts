@@ -39,7 +39,13 @@ import {
 } from './config';
 import { EventsBackbone, RELAY_FUNCTION } from './events';
 import { DEFAULT_LAMBDA_ARCH, type LambdaArch, LambdaArtifacts, defaultArtifactsDir } from './lambda-artifacts';
-import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, Monitoring } from './monitoring';
+import { Monitoring } from './monitoring';
+import { OperationsAlarms, addRoute5xxAlarm } from './alarms';
+import { parseAlarmEmails } from './alarm-topic';
+import { type AlarmThresholds, ENVIRONMENTS, type EnvironmentConfig } from './environments';
+import { METRICS_NAMESPACE_ENV, MetricCatalog } from './metric-catalog';
+import { ApiCanary } from './canary';
+import { SavedQueries } from './queries';
 import { RESOURCE_BUDGET, enforceResourceBudget } from './limits';
 import { NotificationsWiring } from './notifications';
 import { CommerceWiring, DEFAULT_CHECKOUT_PAYMENT_TIMEOUT_SECONDS, createPaymentWebhookSecret } from './payments';
@@ -73,15 +79,27 @@ export interface AmazonLiteStackProps extends StackProps {
   readonly lambdaArtifactsDir?: string;
   /** Origins allowed by CORS (e.g. https://shop.example.com). Default: none, so no CORS configuration. */
   readonly corsOrigins?: readonly string[];
-  /** Default-stage throttling. Default: 100 requests/s, burst 200. */
+  /** Default-stage throttling. Default: the environment's. */
   readonly throttle?: ThrottleLimits;
-  /** E-mail address subscribed to the alarm topic. Default: none. */
+  /**
+   * E-mail addresses subscribed to the alarm topic, comma-separated
+   * (`-c alarmEmail=a@x,b@y`). Default: none.
+   */
   readonly alarmEmail?: string;
-  /** Memory of every function, MB. Default: 256. */
+  /**
+   * The environment (`-c env`, environments.ts): explicit names, memory,
+   * log retention, throttling, table protection, alarm thresholds, metrics
+   * namespace. Default dev.
+   */
+  readonly environment?: EnvironmentConfig;
+  /** Memory of every function, MB. Default: the environment's. */
   readonly memorySize?: number;
   /** Timeout of every function. Default: 10 s (API Gateway gives up after 30 s). */
   readonly timeout?: Duration;
-  readonly alarmThresholds?: AlarmThresholds;
+  /** Overrides of the environment's alarm thresholds. */
+  readonly alarmThresholds?: Partial<AlarmThresholds>;
+  /** The synthetic journey against the API every 5 minutes (canary.ts). Default true. */
+  readonly canary?: boolean;
   /** Complete ARN of the secret holding the previous token signing key (key rotation). Default: none. */
   readonly previousSigningSecretArn?: string;
   /** Google sign-in. Default: off (the Google routes answer 503). */
@@ -176,9 +194,20 @@ export class AmazonLiteStack extends Stack {
   readonly notifications: NotificationsWiring;
   /** The Lambda code: prebuilt zips or placeholders, and the binaries asked for. */
   readonly artifacts: LambdaArtifacts;
+  /** One handled-5xx alarm per route (in its service's stack, a rollback alarm of its deployment group). */
+  readonly route5xxAlarms: cloudwatch.Alarm[];
+  readonly operationsAlarms: OperationsAlarms;
+  /** The synthetic journey (unless `canary: false`). */
+  readonly canary?: ApiCanary;
+  readonly queries: SavedQueries;
 
   constructor(scope: Construct, id: string, props: AmazonLiteStackProps = {}) {
     super(scope, id, props);
+    const environment = props.environment ?? ENVIRONMENTS.dev;
+    const thresholds: AlarmThresholds = { ...environment.alarms, ...props.alarmThresholds };
+    const memorySize = props.memorySize ?? environment.memorySize;
+    const logRetention = environment.logRetention;
+    const catalog = new MetricCatalog(environment.metricsNamespace);
     const routes = props.routes ?? loadRoutes();
     const consumers = props.consumers ?? loadConsumers();
     const functionNames = new Set([...routes.map((r) => r.function), RELAY_FUNCTION]);
@@ -204,7 +233,11 @@ export class AmazonLiteStack extends Stack {
     });
     const architecture = this.artifacts.architecture;
 
-    this.table = createSingleTable(this, 'Table', props.table ?? loadTableSpec());
+    this.table = createSingleTable(this, 'Table', props.table ?? loadTableSpec(), {
+      deletionProtection: environment.tableDeletionProtection,
+      pointInTimeRecovery: environment.pointInTimeRecovery,
+      removalPolicy: environment.tableRemovalPolicy,
+    });
 
     // HMAC key that signs pagination cursors (opaque `?cursor=`), so a client
     // cannot forge a cursor into another partition.
@@ -214,8 +247,8 @@ export class AmazonLiteStack extends Stack {
     });
 
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Amazon Lite alarms', enforceSSL: true });
-    if (props.alarmEmail) {
-      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    for (const email of parseAlarmEmails(props.alarmEmail)) {
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
     }
 
     // ---- HTTP API -------------------------------------------------------
@@ -237,8 +270,8 @@ export class AmazonLiteStack extends Stack {
               maxAge: Duration.hours(1),
             },
     });
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
-    const throttle = props.throttle ?? DEFAULT_THROTTLE;
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
+    const throttle = props.throttle ?? environment.throttle;
     this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
       stageName: '$default',
@@ -294,9 +327,9 @@ export class AmazonLiteStack extends Stack {
     });
     const shared: SharedRouteProps = {
       architecture,
-      memorySize: props.memorySize ?? 256,
+      memorySize,
       timeout: props.timeout ?? Duration.seconds(10),
-      logRetention: logs.RetentionDays.ONE_MONTH,
+      logRetention,
       httpApi: this.httpApi,
       table: this.table,
       cursorSecret: this.cursorSecret,
@@ -338,11 +371,13 @@ export class AmazonLiteStack extends Stack {
       consumers,
       code: (service, binary) => code(this, service, binary),
       architecture,
-      memorySize: props.memorySize ?? 256,
-      logRetention: logs.RetentionDays.ONE_MONTH,
+      memorySize,
+      logRetention,
       alarmTopic: this.alarmTopic,
       consumerWiring: (spec) =>
         combine(commerce.forConsumer(spec), this.search.forConsumer(spec), this.notifications.forConsumer(spec)),
+      // The bus is the one named resource of the backbone: one per environment.
+      busName: environment.stackName,
     });
 
     this.checkout = new CheckoutSaga(this, 'CheckoutSaga', {
@@ -352,8 +387,8 @@ export class AmazonLiteStack extends Stack {
       alarmTopic: this.alarmTopic,
       code,
       architecture,
-      memorySize: props.memorySize ?? 256,
-      logRetention: logs.RetentionDays.ONE_MONTH,
+      memorySize,
+      logRetention,
       stateMachineName,
       resourceBudget: budget,
     });
@@ -365,11 +400,46 @@ export class AmazonLiteStack extends Stack {
         table: this.table,
         code: code(this, ADMIN_BOOTSTRAP_SERVICE, ADMIN_BOOTSTRAP_BINARY),
         architecture,
-        memorySize: props.memorySize ?? 256,
-        logRetention: logs.RetentionDays.ONE_MONTH,
+        memorySize,
+        logRetention,
         signingSecretArn: this.auth.signingSecret.secretArn,
         previousSigningSecretArn: this.auth.previousSigningSecretArn,
       });
+    }
+
+    // ---- Operations (alarms.ts, canary.ts, queries.ts, monitoring.ts) -----
+    this.route5xxAlarms = this.routeFunctions.map((rf) => addRoute5xxAlarm(rf, catalog, thresholds, this.alarmTopic));
+    this.operationsAlarms = new OperationsAlarms(this, 'OperationsAlarms', {
+      catalog,
+      thresholds,
+      alarmTopic: this.alarmTopic,
+      consumers: this.events.consumers,
+      paymentTimeoutSeconds,
+      search: this.search.collection,
+    });
+    if (props.canary ?? true) {
+      this.canary = new ApiCanary(this, 'Canary', {
+        stackName: environment.stackName,
+        apiUrl: this.stage.url,
+        alarmTopic: this.alarmTopic,
+        successPercent: thresholds.canarySuccessPercent,
+      });
+    }
+    this.queries = new SavedQueries(this, 'Queries', {
+      prefix: environment.stackName,
+      accessLogs,
+      routeFunctions: this.routeFunctions,
+      consumers: this.events.consumers,
+      relay: this.events.relay,
+      checkout: this.checkout,
+    });
+    // Every Rust function (routes, consumers, relay, saga tasks, sweeper,
+    // bootstrap) emits its metrics to the environment's namespace.
+    for (const c of this.node.findAll()) {
+      // (The Rust functions: not what CDK adds for custom resources.)
+      if (c instanceof lambda.Function && c.runtime === lambda.Runtime.PROVIDED_AL2023) {
+        c.addEnvironment(METRICS_NAMESPACE_ENV, environment.metricsNamespace);
+      }
     }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -377,7 +447,12 @@ export class AmazonLiteStack extends Stack {
       table: this.table,
       functions: this.routeFunctions,
       alarmTopic: this.alarmTopic,
-      thresholds: props.alarmThresholds ?? DEFAULT_ALARM_THRESHOLDS,
+      thresholds,
+      catalog,
+      events: this.events,
+      route5xxAlarms: this.route5xxAlarms,
+      operationsAlarms: this.operationsAlarms.alarms.map((a) => a.alarm),
+      canary: this.canary,
     });
     this.monitoring.dashboard.addWidgets(...this.events.widgets());
     this.monitoring.dashboard.addWidgets(

@@ -61,6 +61,8 @@ export interface EventsBackboneProps {
   readonly archiveRetentionDays?: number;
   /** A consumer's extra variables and grants (payments.ts). Default none. */
   readonly consumerWiring?: (spec: ConsumerSpec) => FunctionWiring;
+  /** The bus's name, unique in the account and region (environments.ts). Default EVENT_BUS_NAME. */
+  readonly busName?: string;
 }
 
 /** One consumer's pieces. */
@@ -128,7 +130,7 @@ export class EventsBackbone extends Construct {
     };
 
     // ---- Bus and archive -------------------------------------------------
-    this.bus = new events.EventBus(this, 'Bus', { eventBusName: EVENT_BUS_NAME });
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: props.busName ?? EVENT_BUS_NAME });
     // Everything published on the bus, kept for replay (StartReplay) after
     // a consumer bug or to seed a new consumer.
     this.archive = this.bus.archive('Archive', {

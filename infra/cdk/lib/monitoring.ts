@@ -1,6 +1,11 @@
 // Stack-wide alarms (API 5xx and p99 latency, DynamoDB throttling) and the
-// operations dashboard. Per-function error alarms live with their function
-// (route-function.ts) because CodeDeploy rolls back on them.
+// operations dashboard: the API, the functions, the table, the business
+// (orders by outcome and failure reason, checkout duration, payments,
+// stock-outs, logins, events published and consumed, DLQ depth) from the
+// services' own metrics (metric-catalog.ts), the synthetic shopper, and
+// every alarm's status. Per-function error and handled-5xx alarms live with
+// their function (route-function.ts, alarms.ts) because CodeDeploy rolls
+// back on them; the other operations alarms are alarms.ts's.
 import { Duration } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -8,16 +13,11 @@ import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { ApiCanary } from './canary';
+import type { AlarmThresholds } from './environments';
+import { RELAY_FUNCTION, type EventsBackbone } from './events';
+import { METRIC_SOURCES, type MetricCatalog } from './metric-catalog';
 import type { RouteFunction } from './route-function';
-
-export interface AlarmThresholds {
-  /** API 5xx responses in 5 minutes that raise the alarm. */
-  readonly api5xxPer5Minutes: number;
-  /** API p99 latency (ms, whole request) that raises the alarm after 3 of 3 five-minute periods. */
-  readonly apiP99LatencyMs: number;
-}
-
-export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = { api5xxPer5Minutes: 5, apiP99LatencyMs: 1000 };
 
 export interface MonitoringProps {
   readonly httpApi: apigwv2.HttpApi;
@@ -25,6 +25,13 @@ export interface MonitoringProps {
   readonly functions: readonly RouteFunction[];
   readonly alarmTopic: sns.ITopic;
   readonly thresholds: AlarmThresholds;
+  readonly catalog: MetricCatalog;
+  readonly events: EventsBackbone;
+  /** The routes' handled-5xx alarms (nested stacks). */
+  readonly route5xxAlarms: readonly cloudwatch.IAlarm[];
+  /** alarms.ts's stack-wide alarms. */
+  readonly operationsAlarms: readonly cloudwatch.IAlarm[];
+  readonly canary?: ApiCanary;
 }
 
 // Operations the request paths use; ThrottledRequests is reported per
@@ -161,7 +168,123 @@ export class Monitoring extends Construct {
             alarms: group.map((f) => f.errorAlarm),
           }),
         ]),
+        ...chunks(props.route5xxAlarms, ALARMS_PER_WIDGET).map((group, i, all) => [
+          new cloudwatch.AlarmStatusWidget({
+            title: all.length === 1 ? 'Route 5xx alarms' : `Route 5xx alarms (${i + 1}/${all.length})`,
+            width: 24,
+            alarms: [...group],
+          }),
+        ]),
       ],
     });
+    this.dashboard.addWidgets(...businessWidgets(props.catalog, props.events));
+    if (props.canary) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Synthetic shopper: success (%)',
+          width: 12,
+          left: [props.canary.canary.metricSuccessPercent({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.AVERAGE, label: 'success %' })],
+          leftYAxis: { min: 0, max: 100 },
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Synthetic shopper: duration (ms)',
+          width: 12,
+          left: [props.canary.canary.metricDuration({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.AVERAGE, label: 'journey' })],
+        }),
+      );
+    }
+    this.dashboard.addWidgets(
+      ...chunks(props.operationsAlarms, ALARMS_PER_WIDGET).map(
+        (group, i, all) =>
+          new cloudwatch.AlarmStatusWidget({
+            title: all.length === 1 ? 'Operations alarms' : `Operations alarms (${i + 1}/${all.length})`,
+            width: 24,
+            alarms: [...group],
+          }),
+      ),
+    );
   }
+}
+
+/**
+ * The business rows: what shoppers did and how the flow went. Counters and
+ * histograms with a fixed owner are plain metrics; those whose labels vary
+ * (failure reasons, event types, consumers) are SEARCH expressions over
+ * their dimension set, so a new reason or event type shows up by itself.
+ */
+export function businessWidgets(catalog: MetricCatalog, events: EventsBackbone): cloudwatch.IWidget[] {
+  const orders = METRIC_SOURCES.orders_placed;
+  const sum = { period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM };
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Orders',
+      width: 8,
+      left: [
+        catalog.metric('orders_placed', { service: orders }, { ...sum, label: 'placed' }),
+        catalog.metric('orders_confirmed', { service: METRIC_SOURCES.orders_confirmed }, { ...sum, label: 'confirmed' }),
+        catalog.metric('orders_cancelled', { service: METRIC_SOURCES.orders_cancelled }, { ...sum, label: 'cancelled' }),
+        catalog.metric('orders_shipped', { service: METRIC_SOURCES.orders_shipped }, { ...sum, label: 'shipped' }),
+      ],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Orders failed, by reason',
+      width: 8,
+      left: [catalog.search('orders_failed', 'Sum', 'failed')],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Checkout duration (ms)',
+      width: 8,
+      left: (['confirmed', 'failed'] as const).flatMap((outcome) =>
+        ['p50', 'p99'].map((stat) =>
+          catalog.metric(
+            'checkout_duration',
+            { service: METRIC_SOURCES.checkout_duration, outcome },
+            { period: FIVE_MINUTES, statistic: stat, label: `${outcome} ${stat}` },
+          ),
+        ),
+      ),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Payment authorizations',
+      width: 8,
+      left: ['authorized', 'declined', 'timed_out'].map((outcome) =>
+        catalog.metric('payment_authorizations', { service: METRIC_SOURCES.payment_authorizations, outcome }, { ...sum, label: outcome }),
+      ),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Stock reservations (stock-outs)',
+      width: 8,
+      left: ['reserved', 'out_of_stock'].map((outcome) =>
+        catalog.metric('stock_reservations', { service: METRIC_SOURCES.stock_reservations, outcome }, { ...sum, label: outcome }),
+      ),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Sign-ins',
+      width: 8,
+      left: [catalog.search('logins', 'Sum', 'logins')],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Events published, by type',
+      width: 8,
+      left: [catalog.search('events_published', 'Sum', 'published')],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Events consumed, by consumer and outcome',
+      width: 8,
+      left: [catalog.search('events_consumed', 'Sum', 'consumed')],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Dead-letter queues (messages) and oldest PENDING order (s)',
+      width: 8,
+      left: [
+        events.relayDlq.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM, label: RELAY_FUNCTION }),
+        ...events.consumers.map((c) =>
+          c.dlq.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM, label: c.spec.name }),
+        ),
+      ],
+      right: [
+        catalog.metric('orders_pending_oldest_age', { service: METRIC_SOURCES.orders_pending_oldest_age }, { statistic: cloudwatch.Stats.MAXIMUM, label: 'oldest PENDING order (s)' }),
+      ],
+    }),
+  ];
 }

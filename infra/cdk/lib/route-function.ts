@@ -50,6 +50,8 @@ export class RouteFunction extends Construct {
   readonly function: lambda.Function;
   readonly alias: lambda.Alias;
   readonly errorAlarm: cloudwatch.Alarm;
+  /** The alias's canary releases; more alarms roll them back (`addAlarm`, alarms.ts). */
+  readonly deployment: codedeploy.LambdaDeploymentGroup;
   readonly httpRoute: apigwv2.HttpRoute;
 
   constructor(scope: Construct, id: string, props: RouteFunctionProps) {
@@ -127,7 +129,7 @@ export class RouteFunction extends Construct {
     });
     this.errorAlarm.addAlarmAction(new cw_actions.SnsAction(props.alarmTopic));
 
-    new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
+    this.deployment = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
       application: props.deploymentApplication,
       alias: this.alias,
       deploymentConfig: codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,

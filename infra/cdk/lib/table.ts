@@ -11,19 +11,27 @@ const STREAM: Record<TableSpec['stream'], dynamodb.StreamViewType> = {
   KEYS_ONLY: dynamodb.StreamViewType.KEYS_ONLY,
 };
 
-export function createSingleTable(scope: Construct, id: string, spec: TableSpec): dynamodb.Table {
+/** What guards the table's data (environments.ts: prod keeps it whatever happens, dev may drop it). */
+export interface TableProtection {
+  readonly deletionProtection: boolean;
+  readonly pointInTimeRecovery: boolean;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** The table holds every customer's data: by default a stack delete or a replacement never takes it along. */
+export const FULL_PROTECTION: TableProtection = { deletionProtection: true, pointInTimeRecovery: true, removalPolicy: RemovalPolicy.RETAIN };
+
+export function createSingleTable(scope: Construct, id: string, spec: TableSpec, protection: TableProtection = FULL_PROTECTION): dynamodb.Table {
   const table = new dynamodb.Table(scope, id, {
     // No physical name: CloudFormation names it, functions get TABLE_NAME.
     partitionKey: { name: spec.partitionKey, type: dynamodb.AttributeType.STRING },
     sortKey: { name: spec.sortKey, type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: protection.pointInTimeRecovery },
     stream: STREAM[spec.stream],
     timeToLiveAttribute: spec.timeToLiveAttribute,
-    // The table holds every customer's data: a stack delete or a resource
-    // replacement must never take it along.
-    deletionProtection: true,
-    removalPolicy: RemovalPolicy.RETAIN,
+    deletionProtection: protection.deletionProtection,
+    removalPolicy: protection.removalPolicy,
   });
   for (const gsi of spec.globalSecondaryIndexes) {
     table.addGlobalSecondaryIndex({

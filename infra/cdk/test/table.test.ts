@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { TABLE_FILE } from '../lib/config';
+import { ENVIRONMENTS } from '../lib/environments';
 import { ofType, synth } from './synth';
 
 const spec = JSON.parse(fs.readFileSync(TABLE_FILE, 'utf-8'));
@@ -62,16 +64,18 @@ describe('single table (infra/table.json)', () => {
     assert.deepEqual(props.StreamSpecification, { StreamViewType: spec.stream });
   });
 
-  test('point-in-time recovery, on-demand billing, deletion protection', () => {
-    assert.deepEqual(props.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
+  // The default environment (dev); prod's protection: environments-synth.test.ts.
+  test("point-in-time recovery, on-demand billing, the environment's deletion protection", () => {
+    assert.deepEqual(props.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: ENVIRONMENTS.dev.pointInTimeRecovery });
     assert.equal(props.BillingMode, 'PAY_PER_REQUEST');
-    assert.equal(props.DeletionProtectionEnabled, true);
+    assert.equal(props.DeletionProtectionEnabled, ENVIRONMENTS.dev.tableDeletionProtection);
   });
 
-  test('is retained on stack delete and replacement', () => {
+  test("the environment's removal policy on stack delete and replacement", () => {
+    const policy = ENVIRONMENTS.dev.tableRemovalPolicy === RemovalPolicy.RETAIN ? 'Retain' : 'Delete';
     template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
+      DeletionPolicy: policy,
+      UpdateReplacePolicy: policy,
       Properties: Match.anyValue(),
     });
   });

@@ -1,0 +1,251 @@
+// The alarms that see what the services handle themselves (a 5xx answered
+// as problem+json is not a Lambda error; a consumer that asks SQS to
+// redeliver is not one either), the account's Lambda headroom, the business
+// flow (checkout failures, payment declines, stuck orders) and the managed
+// services behind search and notifications. Thresholds come from the
+// environment (environments.ts); the services' metric names and labels from
+// infra/metrics.json (metric-catalog.ts).
+//
+//   per route      handled 5xx (http_requests status_class=5xx), also a
+//                  rollback alarm of the route's canary deployment group
+//   per consumer   failed deliveries (function errors + handled retries),
+//                  age of the queue's oldest message
+//   account        Lambda throttles, ConcurrentExecutions
+//   business       checkout_error share of orders placed, payment decline
+//                  rate above its anomaly band, oldest PENDING order older
+//                  than the payment timeout + margin
+//   managed        OpenSearch Serverless search/ingestion errors, SES
+//                  bounce rate and rejects
+import { Aws, Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { routeKey } from './config';
+import type { AlarmThresholds } from './environments';
+import type { Consumer } from './events';
+import { METRIC_SOURCES, type MetricCatalog } from './metric-catalog';
+import type { RouteFunction } from './route-function';
+import type { SearchCollection } from './search';
+
+const MINUTE = Duration.minutes(1);
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** The kinds of alarm this module makes (for counting and the dashboard). */
+export type AlarmKind =
+  | 'route-5xx'
+  | 'consumer-errors'
+  | 'queue-age'
+  | 'lambda-throttles'
+  | 'account-concurrency'
+  | 'checkout-failure-rate'
+  | 'payment-decline-anomaly'
+  | 'stuck-orders'
+  | 'search-errors'
+  | 'ses';
+
+export interface KindedAlarm {
+  readonly kind: AlarmKind;
+  readonly alarm: cloudwatch.Alarm;
+}
+
+function notify(alarm: cloudwatch.Alarm, topic: sns.ITopic): cloudwatch.Alarm {
+  const action = new cw_actions.SnsAction(topic);
+  alarm.addAlarmAction(action);
+  alarm.addOkAction(action);
+  return alarm;
+}
+
+/**
+ * The route's handled-5xx alarm, in the route's own (nested) stack, added to
+ * its CodeDeploy deployment group: a canary that answers 5xx is rolled back
+ * like one that crashes.
+ */
+export function addRoute5xxAlarm(rf: RouteFunction, catalog: MetricCatalog, thresholds: AlarmThresholds, topic: sns.ITopic): cloudwatch.Alarm {
+  const { route } = rf;
+  const alarm = new cloudwatch.Alarm(rf, 'Handled5xx', {
+    alarmDescription: `${route.function} (${routeKey(route)}) answered ${thresholds.route5xxPerMinute}+ 5xx in a minute`,
+    metric: catalog.metric(
+      'http_requests',
+      { service: route.service, route: route.path, method: route.method, status_class: '5xx' },
+      { period: MINUTE, statistic: cloudwatch.Stats.SUM },
+    ),
+    threshold: thresholds.route5xxPerMinute,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  notify(alarm, topic);
+  rf.deployment.addAlarm(alarm);
+  return alarm;
+}
+
+export interface OperationsAlarmsProps {
+  readonly catalog: MetricCatalog;
+  readonly thresholds: AlarmThresholds;
+  readonly alarmTopic: sns.ITopic;
+  readonly consumers: readonly Consumer[];
+  /** The saga's wait for the payment provider (CHECKOUT_PAYMENT_TIMEOUT_SECS). */
+  readonly paymentTimeoutSeconds: number;
+  /** The search collection, when there is one. */
+  readonly search?: SearchCollection;
+}
+
+/** The stack-wide operations alarms (the route ones are made by addRoute5xxAlarm). */
+export class OperationsAlarms extends Construct {
+  readonly alarms: KindedAlarm[] = [];
+
+  constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
+    super(scope, id);
+    const { catalog, thresholds: t } = props;
+    const add = (kind: AlarmKind, owner: Construct, alarmId: string, alarmProps: cloudwatch.AlarmProps) => {
+      const alarm = notify(new cloudwatch.Alarm(owner, alarmId, alarmProps), props.alarmTopic);
+      this.alarms.push({ kind, alarm });
+      return alarm;
+    };
+
+    // ---- Consumers -------------------------------------------------------
+    for (const c of props.consumers) {
+      const owner = new Construct(this, `Consumer-${c.spec.name}`);
+      add('consumer-errors', owner, 'Errors', {
+        alarmDescription:
+          `consumer ${c.spec.name}: ${t.consumerErrorsPer5Minutes}+ failed deliveries in 5 minutes ` +
+          '(function errors + events_consumed outcome=retried); SQS redelivers, then dead-letters',
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(errors, 0) + FILL(retried, 0)',
+          usingMetrics: {
+            errors: c.function.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+            retried: catalog.metric('events_consumed', { service: c.spec.service, consumer: c.spec.name, outcome: 'retried' }),
+          },
+          label: `${c.spec.name} failed deliveries`,
+          period: FIVE_MINUTES,
+        }),
+        threshold: t.consumerErrorsPer5Minutes,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      add('queue-age', owner, 'OldestMessage', {
+        alarmDescription: `consumer ${c.spec.name}: its queue's oldest message is older than ${t.queueOldestMessageAgeSeconds} s (consumer stuck or too slow)`,
+        metric: c.queue.metricApproximateAgeOfOldestMessage({ period: MINUTE, statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: t.queueOldestMessageAgeSeconds,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    // ---- Account headroom --------------------------------------------------
+    // AWS/Lambda without dimensions: every function of the account and region.
+    add('lambda-throttles', this, 'LambdaThrottles', {
+      alarmDescription: 'Lambda throttled invocations in this account and region (concurrency quota reached)',
+      metric: new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Throttles', statistic: cloudwatch.Stats.SUM, period: FIVE_MINUTES }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    add('account-concurrency', this, 'ConcurrentExecutions', {
+      alarmDescription: `Lambda concurrent executions in this account and region above ${t.accountConcurrentExecutions} (quota headroom)`,
+      metric: new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'ConcurrentExecutions', statistic: cloudwatch.Stats.MAXIMUM, period: MINUTE }),
+      threshold: t.accountConcurrentExecutions,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // ---- Business --------------------------------------------------------
+    add('checkout-failure-rate', this, 'CheckoutFailureRate', {
+      alarmDescription: `more than ${t.checkoutFailurePercent} % of orders placed failed with reason checkout_error in 5 minutes`,
+      metric: new cloudwatch.MathExpression({
+        expression: '100 * FILL(failed, 0) / placed',
+        usingMetrics: {
+          failed: catalog.metric('orders_failed', { service: METRIC_SOURCES.orders_failed, reason: 'checkout_error' }),
+          placed: catalog.metric('orders_placed', { service: METRIC_SOURCES.orders_placed }),
+        },
+        label: 'checkout_error (% of orders placed)',
+        period: FIVE_MINUTES,
+      }),
+      threshold: t.checkoutFailurePercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const authorizations = (outcome: string) =>
+      catalog.metric('payment_authorizations', { service: METRIC_SOURCES.payment_authorizations, outcome });
+    const declines = new cloudwatch.AnomalyDetectionAlarm(this, 'PaymentDeclineAnomaly', {
+      alarmDescription: `payment decline rate above its anomaly band (${t.paymentDeclineBandStdDevs} standard deviations) for 3 of 3 five-minute periods`,
+      metric: new cloudwatch.MathExpression({
+        expression: '100 * FILL(declined, 0) / (FILL(authorized, 0) + FILL(declined, 0) + FILL(timedOut, 0))',
+        usingMetrics: { declined: authorizations('declined'), authorized: authorizations('authorized'), timedOut: authorizations('timed_out') },
+        label: 'payment decline rate (%)',
+        period: FIVE_MINUTES,
+      }),
+      stdDevs: t.paymentDeclineBandStdDevs,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms.push({ kind: 'payment-decline-anomaly', alarm: notify(declines, props.alarmTopic) });
+
+    const stuckAfter = props.paymentTimeoutSeconds + t.stuckOrderMarginSeconds;
+    add('stuck-orders', this, 'StuckOrders', {
+      alarmDescription:
+        `a PENDING order is older than the payment timeout (${props.paymentTimeoutSeconds} s) + ${t.stuckOrderMarginSeconds} s: ` +
+        'its checkout neither confirmed nor failed (runbook: the saga execution named after the order)',
+      metric: catalog.metric('orders_pending_oldest_age', { service: METRIC_SOURCES.orders_pending_oldest_age }, { statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: stuckAfter,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // ---- Managed services ------------------------------------------------
+    if (props.search) {
+      const c = props.search;
+      const aoss = (metricName: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/AOSS',
+          metricName,
+          dimensionsMap: { ClientId: Aws.ACCOUNT_ID, CollectionId: c.collection.attrId, CollectionName: c.collectionName },
+          statistic: cloudwatch.Stats.SUM,
+          period: FIVE_MINUTES,
+        });
+      for (const [alarmId, metricName, what] of [
+        ['SearchRequestErrors', 'SearchRequestErrors', 'search'],
+        ['SearchIngestionErrors', 'IngestionRequestErrors', 'indexing'],
+      ] as const) {
+        add('search-errors', this, alarmId, {
+          alarmDescription: `OpenSearch Serverless collection ${c.collectionName}: ${t.searchErrorsPer5Minutes}+ ${what} request errors in 5 minutes`,
+          metric: aoss(metricName),
+          threshold: t.searchErrorsPer5Minutes,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+      }
+    }
+
+    // SES publishes account-level metrics (no dimensions) in its region.
+    add('ses', this, 'SesBounceRate', {
+      alarmDescription: `SES bounce rate above ${t.sesBounceRate * 100} % (SES reviews the account at 10 %)`,
+      metric: new cloudwatch.Metric({ namespace: 'AWS/SES', metricName: 'Reputation.BounceRate', statistic: cloudwatch.Stats.MAXIMUM, period: FIVE_MINUTES }),
+      threshold: t.sesBounceRate,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    add('ses', this, 'SesRejects', {
+      alarmDescription: 'SES rejected notification e-mails',
+      metric: new cloudwatch.Metric({ namespace: 'AWS/SES', metricName: 'Reject', statistic: cloudwatch.Stats.SUM, period: FIVE_MINUTES }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+}
