@@ -1,12 +1,14 @@
 // Saved CloudWatch Logs Insights queries (console: Logs Insights, "Saved
 // queries", folder <stack name>), over the log groups that hold the answer.
 // The field names are those of the services' JSON logs (tracing-subscriber,
-// events flattened): HTTP functions nest the request span as `span`
-// (shared/http telemetry: correlation_id, aws_request_id, method, path);
-// event functions list their spans as `spans` (shared/events-aws telemetry:
-// spans.0 the invocation {consumer, messages}, spans.1 the message
-// {consumer, message_id, receive_count, correlation_id, event_id,
-// detail_type}); the API access log is the stage's JSON format
+// events flattened to the top: level, message, status, cause, reason). The
+// span fields sit in `span` on HTTP functions (shared/http telemetry:
+// correlation_id, aws_request_id, method, path) and in the `spans` list on
+// event functions (shared/events-aws telemetry: the message span's consumer,
+// message_id, receive_count, correlation_id, event_id, detail_type), at a
+// position that depends on the spans the Lambda runtime opens around them:
+// so the queries `parse` span fields out of the raw line by name instead of
+// naming a path. The API access log is the stage's JSON format
 // (amazon-lite-stack.ts: routeKey, status, integrationError, ...).
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -21,6 +23,11 @@ export const MAX_QUERY_LOG_GROUPS = 50;
 export const CORRELATION_ID_PLACEHOLDER = 'PASTE-CORRELATION-ID';
 /** The services whose route functions take part in an order (placing, paying, reading it). */
 export const ORDER_SERVICES = ['orders', 'payments'] as const;
+
+/** `parse` of a span field (a JSON string) by name, wherever it sits in the line. */
+export function parseField(field: string, as: string): string {
+  return `@message /"${field}":"(?<${as}>[^"]*)"/`;
+}
 
 /** A regex alternative for "a whole number >= n" (n from 1 to 9). */
 function atLeast(n: number): string {
@@ -71,17 +78,8 @@ export class SavedQueries extends Construct {
     this.orderStory = new logs.QueryDefinition(this, 'OrderStory', {
       queryDefinitionName: `${props.prefix}/One order's story by correlation id`,
       queryString: new logs.QueryString({
-        fields: [
-          '@timestamp',
-          '@log',
-          'level',
-          'message',
-          'coalesce(span.correlation_id, spans.1.correlation_id, correlation_id) as correlationId',
-          'coalesce(span.path, spans.1.detail_type) as what',
-          'status',
-          'cause',
-          'reason',
-        ],
+        fields: ['@timestamp', '@log', 'level', 'message', 'status', 'cause', 'reason'],
+        parseStatements: [parseField('correlation_id', 'correlationId'), parseField('path', 'path'), parseField('detail_type', 'detailType')],
         filterStatements: [`@message like "${CORRELATION_ID_PLACEHOLDER}"`],
         sort: '@timestamp asc',
         limit: 1000,
@@ -105,14 +103,11 @@ export class SavedQueries extends Construct {
     this.deadLetters = new logs.QueryDefinition(this, 'DeadLetters', {
       queryDefinitionName: `${props.prefix}/Dead letters by consumer`,
       queryString: new logs.QueryString({
-        fields: [
-          '@timestamp',
-          'spans.1.consumer as consumer',
-          'spans.1.detail_type as detailType',
-          'spans.1.message_id as messageId',
-          'spans.1.correlation_id as correlationId',
-          'message',
-          'reason',
+        fields: ['@timestamp', 'level', 'message', 'reason'],
+        parseStatements: [
+          parseField('consumer', 'consumer'),
+          parseField('detail_type', 'detailType'),
+          parseField('correlation_id', 'correlationId'),
         ],
         filterStatements: [
           'level in ["WARN", "ERROR"]',
