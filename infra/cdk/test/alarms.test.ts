@@ -203,6 +203,22 @@ describe('account, business and managed services', () => {
   });
 });
 
+describe('alarm counts', () => {
+  test('what existed, plus per route, per consumer and the stack-wide ones', () => {
+    const existing = routes.length + (CHECKOUT_TASKS.length + 1) + 4 + 3 + 2 + consumers.length; // errors, saga, API/table, relay, DLQs
+    const added =
+      routes.length + // handled 5xx
+      2 * consumers.length + // failed deliveries, oldest message
+      2 + // Lambda throttles, ConcurrentExecutions
+      3 + // checkout failure rate, decline anomaly, stuck orders
+      2 + // OpenSearch search and ingestion errors
+      2 + // SES bounce rate, rejects
+      1; // the canary's SuccessPercent
+    assert.equal(alarms.length, existing + added);
+    assert.equal(real.stack.operationsAlarms.alarms.length, 2 * consumers.length + 2 + 3 + 2 + 2);
+  });
+});
+
 describe('settings', () => {
   const custom = synth({
     checkoutPaymentTimeoutSeconds: 120,

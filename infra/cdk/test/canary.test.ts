@@ -157,6 +157,26 @@ describe('the journey fails on what a shopper would notice', () => {
   });
 });
 
+// The same journey against a real API when one is given: the local API
+// (`scripts/with-local-api bash -c 'cd infra/cdk && node --import tsx --test test/canary.test.ts'`)
+// or a deployed stage.
+describe('the journey against a real API (AMAZON_LITE_URL)', () => {
+  const url = process.env.AMAZON_LITE_URL;
+  test('browse, search, guest cart and back', { skip: url ? false : 'AMAZON_LITE_URL is not set' }, async () => {
+    const steps: string[] = [];
+    const result = await runJourney({
+      baseUrl: url!,
+      fetch,
+      step: async (name, fn) => {
+        steps.push(name);
+        return fn();
+      },
+    });
+    assert.deepEqual(steps, ['browse', 'search', 'cart']);
+    assert.ok(result.found >= 1 && result.cartToken !== '', JSON.stringify(result));
+  });
+});
+
 describe("the canary's inline script", () => {
   test('runs the journey as Synthetics steps, without screenshots, against API_URL', async () => {
     const s = shop();
