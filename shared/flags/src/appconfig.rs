@@ -198,7 +198,10 @@ impl AppConfigFlags {
         if !status.is_success() {
             return Err(Failure {
                 kind: "error status",
-                detail: format!("{status}: {}", String::from_utf8_lossy(&body[..body.len().min(200)])),
+                detail: format!(
+                    "{status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(200)])
+                ),
             });
         }
         Flags::parse(&body).map_err(|e| Failure {

@@ -38,7 +38,9 @@ pub enum Checkout {
     Open,
     /// `POST /v1/orders` answers 503 `checkout_paused` with this
     /// `Retry-After` (seconds) and writes nothing.
-    Paused { retry_after_secs: u64 },
+    Paused {
+        retry_after_secs: u64,
+    },
 }
 
 impl Default for Flags {
@@ -81,7 +83,10 @@ impl Flags {
             }
             v => v,
         };
-        let retry_after = seconds("checkoutRetryAfterSeconds", doc.checkout_retry_after_seconds);
+        let retry_after = seconds(
+            "checkoutRetryAfterSeconds",
+            doc.checkout_retry_after_seconds,
+        );
         let payment_timeout = seconds("paymentTimeoutSeconds", doc.payment_timeout_seconds);
         if !errors.is_empty() {
             return Err(FlagsError(errors));
@@ -148,8 +153,8 @@ mod tests {
 
     #[test]
     fn a_pause_without_retry_after_uses_the_default_and_null_timeout_is_unset() {
-        let f = Flags::parse(br#"{"checkoutPaused": true, "paymentTimeoutSeconds": null}"#)
-            .unwrap();
+        let f =
+            Flags::parse(br#"{"checkoutPaused": true, "paymentTimeoutSeconds": null}"#).unwrap();
         assert_eq!(
             f.checkout,
             Checkout::Paused {

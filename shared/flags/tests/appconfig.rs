@@ -52,7 +52,11 @@ impl Extension {
                             Ok(n) => head.extend_from_slice(&buf[..n]),
                         }
                     }
-                    let line = String::from_utf8_lossy(&head).lines().next().unwrap().to_owned();
+                    let line = String::from_utf8_lossy(&head)
+                        .lines()
+                        .next()
+                        .unwrap()
+                        .to_owned();
                     p.lock().unwrap().push(line);
                     let reply = r.lock().unwrap().clone();
                     let (status, body) = match reply {
@@ -122,7 +126,12 @@ async fn asks_the_extension_for_the_configuration_and_caches_the_answer() {
     let ext = Extension::start(Reply::Ok(PAUSED)).await;
     let flags = adapter(ext.addr, Duration::from_secs(3600));
     let first = read(&flags).await;
-    assert_eq!(first.checkout, Checkout::Paused { retry_after_secs: 90 });
+    assert_eq!(
+        first.checkout,
+        Checkout::Paused {
+            retry_after_secs: 90
+        }
+    );
     assert_eq!(
         ext.paths.lock().unwrap()[0],
         "GET /applications/amazon-lite/environments/dev/configurations/flags HTTP/1.1"
@@ -138,7 +147,10 @@ async fn asks_the_extension_for_the_configuration_and_caches_the_answer() {
 async fn a_new_deployment_is_in_force_once_the_cache_expires() {
     let ext = Extension::start(Reply::Ok(PAUSED)).await;
     let flags = adapter(ext.addr, Duration::ZERO);
-    assert!(matches!(read(&flags).await.checkout, Checkout::Paused { .. }));
+    assert!(matches!(
+        read(&flags).await.checkout,
+        Checkout::Paused { .. }
+    ));
     ext.set(Reply::Ok(FALLBACK));
     let now = read(&flags).await;
     assert!(now.search_catalog_fallback);
@@ -179,7 +191,10 @@ async fn an_unreachable_extension_means_the_defaults_until_it_answers() {
     assert_eq!(read(&flags).await, Flags::default());
     // The extension comes up on that port.
     let ext = Extension::start_on(TcpListener::bind(addr).await.unwrap(), Reply::Ok(PAUSED));
-    assert!(matches!(read(&flags).await.checkout, Checkout::Paused { .. }));
+    assert!(matches!(
+        read(&flags).await.checkout,
+        Checkout::Paused { .. }
+    ));
     ext.task.abort();
 }
 

@@ -19,7 +19,10 @@ async fn an_edit_is_in_force_on_the_next_look_and_a_bad_edit_keeps_the_last_good
     let flags = FileFlags::new(&path, Duration::ZERO);
     assert_eq!(flags.flags().await, Flags::default(), "no file: defaults");
 
-    write(&path, r#"{"checkoutPaused": true, "checkoutRetryAfterSeconds": 120}"#);
+    write(
+        &path,
+        r#"{"checkoutPaused": true, "checkoutRetryAfterSeconds": 120}"#,
+    );
     let paused = flags.flags().await;
     assert_eq!(
         paused.checkout,
@@ -36,7 +39,11 @@ async fn an_edit_is_in_force_on_the_next_look_and_a_bad_edit_keeps_the_last_good
         "",
     ] {
         write(&path, bad);
-        assert_eq!(flags.flags().await, paused, "{bad:?} must not change the flags");
+        assert_eq!(
+            flags.flags().await,
+            paused,
+            "{bad:?} must not change the flags"
+        );
     }
 
     write(&path, r#"{"searchCatalogFallback": true}"#);
