@@ -6,6 +6,27 @@
 //!
 //! Labels are low-cardinality by construction: route templates, not paths;
 //! reasons and outcomes from closed sets; never an id.
+//!
+//! Recording goes through the `metrics` facade, one typed function per
+//! metric ([`record`], re-exported here: `lite_metrics::orders_placed()`),
+//! so call sites name no metric or label. The binary installs the
+//! exporter: [`prometheus::install`] locally (`GET /metrics`),
+//! [`emf::install`] on Lambda (Embedded Metric Format on stdout, written
+//! by [`flush`] once per invocation). Which `service` a metric carries:
+//! see [`service`].
+
+pub mod labels;
+pub mod record;
+pub mod service;
+
+#[cfg(feature = "emf")]
+pub mod emf;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
+
+pub use labels::*;
+pub use record::*;
+pub use service::{process_service, set_process_service};
 
 /// What a metric is: a count that only grows, a distribution of
 /// observations, or a value that is set.
@@ -52,6 +73,8 @@ pub struct Metric {
     pub unit: Unit,
     /// Every label the metric carries, `service` first.
     pub labels: &'static [&'static str],
+    /// One line for people (Prometheus `HELP`, the dashboards).
+    pub help: &'static str,
 }
 
 /// The namespace when `AMAZON_LITE_METRICS_NAMESPACE` is unset.
@@ -67,12 +90,14 @@ const fn metric(
     kind: Kind,
     unit: Unit,
     labels: &'static [&'static str],
+    help: &'static str,
 ) -> Metric {
     Metric {
         name,
         kind,
         unit,
         labels,
+        help,
     }
 }
 
@@ -84,49 +109,106 @@ pub const HTTP_REQUESTS: Metric = metric(
     Counter,
     Count,
     &["service", "route", "method", "status_class"],
+    "HTTP requests answered, by route template, method and status class (2xx, 3xx, 4xx, 5xx)",
 );
 pub const HTTP_REQUEST_DURATION: Metric = metric(
     "http_request_duration",
     Histogram,
     Milliseconds,
     &["service", "route", "method"],
+    "time to answer an HTTP request",
 );
-pub const ORDERS_PLACED: Metric = metric("orders_placed", Counter, Count, &["service"]);
-pub const ORDERS_CONFIRMED: Metric = metric("orders_confirmed", Counter, Count, &["service"]);
-pub const ORDERS_FAILED: Metric = metric("orders_failed", Counter, Count, &["service", "reason"]);
-pub const ORDERS_CANCELLED: Metric = metric("orders_cancelled", Counter, Count, &["service"]);
-pub const ORDERS_SHIPPED: Metric = metric("orders_shipped", Counter, Count, &["service"]);
+pub const ORDERS_PLACED: Metric = metric(
+    "orders_placed",
+    Counter,
+    Count,
+    &["service"],
+    "orders accepted by POST /v1/orders (202)",
+);
+pub const ORDERS_CONFIRMED: Metric = metric(
+    "orders_confirmed",
+    Counter,
+    Count,
+    &["service"],
+    "orders that reached CONFIRMED",
+);
+pub const ORDERS_FAILED: Metric = metric(
+    "orders_failed",
+    Counter,
+    Count,
+    &["service", "reason"],
+    "orders that reached FAILED, by reason (out_of_stock, payment_declined, payment_timeout, reservation_expired, checkout_error)",
+);
+pub const ORDERS_CANCELLED: Metric = metric(
+    "orders_cancelled",
+    Counter,
+    Count,
+    &["service"],
+    "orders cancelled",
+);
+pub const ORDERS_SHIPPED: Metric = metric(
+    "orders_shipped",
+    Counter,
+    Count,
+    &["service"],
+    "orders shipped",
+);
 pub const CHECKOUT_DURATION: Metric = metric(
     "checkout_duration",
     Histogram,
     Milliseconds,
     &["service", "outcome"],
+    "from the order's creation to its terminal checkout state (confirmed, failed)",
 );
 pub const PAYMENT_AUTHORIZATIONS: Metric = metric(
     "payment_authorizations",
     Counter,
     Count,
     &["service", "outcome"],
+    "payment authorization outcomes (authorized, declined, timed_out)",
 );
 pub const STOCK_RESERVATIONS: Metric = metric(
     "stock_reservations",
     Counter,
     Count,
     &["service", "outcome"],
+    "stock reservation attempts by outcome (reserved, out_of_stock)",
 );
-pub const LOGINS: Metric = metric("logins", Counter, Count, &["service", "method", "outcome"]);
-pub const EVENTS_PUBLISHED: Metric =
-    metric("events_published", Counter, Count, &["service", "type"]);
+pub const LOGINS: Metric = metric(
+    "logins",
+    Counter,
+    Count,
+    &["service", "method", "outcome"],
+    "sign-in attempts by method (password, google) and outcome (success, failure, throttled)",
+);
+pub const EVENTS_PUBLISHED: Metric = metric(
+    "events_published",
+    Counter,
+    Count,
+    &["service", "type"],
+    "events handed to the bus, by event type",
+);
 pub const EVENTS_CONSUMED: Metric = metric(
     "events_consumed",
     Counter,
     Count,
     &["service", "consumer", "outcome"],
+    "event deliveries to a consumer by outcome (ok, duplicate, retried, dead_lettered)",
 );
-pub const SAGA_EXECUTIONS: Metric =
-    metric("saga_executions", Counter, Count, &["service", "outcome"]);
-pub const ORDERS_PENDING_OLDEST_AGE: Metric =
-    metric("orders_pending_oldest_age", Gauge, Seconds, &["service"]);
+pub const SAGA_EXECUTIONS: Metric = metric(
+    "saga_executions",
+    Counter,
+    Count,
+    &["service", "outcome"],
+    "checkout saga executions by outcome (started, confirmed, refused, failed)",
+);
+pub const ORDERS_PENDING_OLDEST_AGE: Metric = metric(
+    "orders_pending_oldest_age",
+    Gauge,
+    Seconds,
+    &["service"],
+    "age of the oldest PENDING order (stuck-order alarm)",
+);
 
 /// The whole catalog, in the order of `infra/metrics.json`.
 pub const ALL: &[Metric] = &[
@@ -162,6 +244,30 @@ pub const fn status_class(status: u16) -> &'static str {
         400..=499 => "4xx",
         _ => "5xx",
     }
+}
+
+/// Gives every catalog metric its unit and help to the installed
+/// recorder (exporters call it when they install).
+pub fn describe() {
+    for m in ALL {
+        let unit = match m.unit {
+            Unit::Count => metrics::Unit::Count,
+            Unit::Milliseconds => metrics::Unit::Milliseconds,
+            Unit::Seconds => metrics::Unit::Seconds,
+        };
+        match m.kind {
+            Kind::Counter => metrics::describe_counter!(m.name, unit, m.help),
+            Kind::Histogram => metrics::describe_histogram!(m.name, unit, m.help),
+            Kind::Gauge => metrics::describe_gauge!(m.name, unit, m.help),
+        }
+    }
+}
+
+/// The end of a unit of work (a Lambda invocation): exporters that write
+/// per invocation write now; otherwise nothing happens.
+pub fn flush() {
+    #[cfg(feature = "emf")]
+    emf::flush();
 }
 
 /// The route label of a request no route matched: unmatched paths are
@@ -200,6 +306,7 @@ mod tests {
                 .filter_map(Value::as_str)
                 .collect();
             assert_eq!(labels, metric.labels, "{}: labels", metric.name);
+            assert_eq!(entry["help"], metric.help, "{}: help", metric.name);
         }
     }
 
