@@ -88,9 +88,9 @@ const api = new AmazonLiteStack(app, 'AmazonLiteStack', {
   stackName: environment.stackName,
   environment,
   description: 'Amazon Lite: serverless Rust e-commerce backend',
-  // Account and region come from the CLI's credentials when deploying;
-  // synth stays environment-agnostic (no AWS account needed).
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  // No env: the stacks are environment-agnostic, so the templates name no
+  // account or region (pseudo parameters instead) and deploy wherever the
+  // CLI's credentials point; the synth needs no AWS account.
   lambdaArch: parseLambdaArch(setting('arch', 'AMAZON_LITE_ARCH')),
   corsOrigins,
   alarmEmail: setting('alarmEmail', 'AMAZON_LITE_ALARM_EMAIL'),
@@ -107,7 +107,6 @@ if (setting('storefront', 'AMAZON_LITE_STOREFRONT') === 'true') {
   new StorefrontStack(app, 'AmazonLiteStorefront', {
     stackName: `${environment.stackName}-shop`,
     description: 'Amazon Lite: the shop (Next.js on Lambda via OpenNext, S3, CloudFront)',
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     apiUrl: api.stage.url,
   });
 }
