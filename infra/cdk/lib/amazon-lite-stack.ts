@@ -46,6 +46,7 @@ import { type AlarmThresholds, ENVIRONMENTS, type EnvironmentConfig } from './en
 import { METRICS_NAMESPACE_ENV, MetricCatalog } from './metric-catalog';
 import { ApiCanary } from './canary';
 import { SavedQueries } from './queries';
+import { FeatureFlags } from './flags';
 import { RESOURCE_BUDGET, enforceResourceBudget } from './limits';
 import { NotificationsWiring } from './notifications';
 import { CommerceWiring, DEFAULT_CHECKOUT_PAYMENT_TIMEOUT_SECONDS, createPaymentWebhookSecret } from './payments';
@@ -200,6 +201,8 @@ export class AmazonLiteStack extends Stack {
   /** The synthetic journey (unless `canary: false`). */
   readonly canary?: ApiCanary;
   readonly queries: SavedQueries;
+  /** Runtime flags on AppConfig, read by the functions that use them (flags.ts). */
+  readonly flags: FeatureFlags;
 
   constructor(scope: Construct, id: string, props: AmazonLiteStackProps = {}) {
     super(scope, id, props);
@@ -406,6 +409,14 @@ export class AmazonLiteStack extends Stack {
         previousSigningSecretArn: this.auth.previousSigningSecretArn,
       });
     }
+
+    this.flags = new FeatureFlags(this, 'Flags', {
+      applicationName: environment.stackName,
+      environmentName: environment.name,
+      architecture,
+      routeFunctions: this.routeFunctions,
+      consumers: this.events.consumers,
+    });
 
     // ---- Operations (alarms.ts, canary.ts, queries.ts, monitoring.ts) -----
     this.route5xxAlarms = this.routeFunctions.map((rf) => addRoute5xxAlarm(rf, catalog, thresholds, this.alarmTopic));

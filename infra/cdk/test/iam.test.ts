@@ -13,6 +13,7 @@ import {
   SIGNING_SECRET_ENV,
 } from '../lib/auth';
 import { loadRoutes } from '../lib/config';
+import { FLAG_READ_ACTIONS, FLAG_ROUTES } from '../lib/flags';
 import { WEBHOOK_FUNCTIONS } from '../lib/payments';
 import { SEARCH_CURSOR_FUNCTIONS } from '../lib/search';
 import {
@@ -82,9 +83,14 @@ describe('IAM: least privilege per route function', () => {
       const { statements, role } = permissionsOf(route.function);
       assert.ok(statements.every((s) => s.Effect === 'Allow'));
       assert.ok(!statements.flatMap(actionsOf).some((a) => a === '*' || a.endsWith(':*')), 'no wildcard action');
-      // Beyond DynamoDB and secrets, only the search routes' OpenSearch access (search-notifications.test.ts).
+      // Beyond DynamoDB and secrets, only the search routes' OpenSearch access (search-notifications.test.ts)
+      // and the flag readers' AppConfig read (flags.test.ts).
       const others = statements.flatMap(actionsOf).filter((a) => !/^(dynamodb|secretsmanager|xray|states):/.test(a));
-      assert.deepEqual(others, route.service === 'search' ? ['aoss:APIAccessAll'] : [], 'no other service');
+      const expectedOthers = [
+        ...(route.service === 'search' ? ['aoss:APIAccessAll'] : []),
+        ...(FLAG_ROUTES.includes(`${route.method} ${route.path}`) ? [...FLAG_READ_ACTIONS] : []),
+      ];
+      assert.deepEqual(others.sort(), expectedOthers.sort(), 'no other service');
       const dynamo = actions(statements, 'dynamodb:');
       const secrets = actions(statements, 'secretsmanager:');
       // The cursor key for table users; the signing functions also read the
