@@ -33,6 +33,8 @@
 //                                          log retention, throttling, table protection, alarm thresholds,
 //                                          metrics namespace AmazonLite/<env>; default dev, which keeps the
 //                                          stack name amazon-lite. Environments coexist in one account/region
+//   -c canary=false                        or AMAZON_LITE_CANARY=false; leaves out the synthetic shopper (the
+//                                          Synthetics canary every 5 minutes, lib/canary.ts); default on
 //   -c storefront=true                     or AMAZON_LITE_STOREFRONT=true; also deploys the shop (web/, OpenNext on
 //                                          Lambda + S3 + CloudFront) as stack amazon-lite-shop; build it first
 //                                          with `npm run build:open-next` in web/
@@ -101,6 +103,7 @@ const api = new AmazonLiteStack(app, 'AmazonLiteStack', {
   checkoutPaymentTimeoutSeconds: paymentTimeout === undefined ? undefined : Number(paymentTimeout),
   notificationsFromAddress: setting('notificationsFromAddress', 'AMAZON_LITE_NOTIFICATIONS_FROM_ADDRESS'),
   searchCollectionName: setting('searchCollectionName', 'AMAZON_LITE_SEARCH_COLLECTION_NAME'),
+  canary: setting('canary', 'AMAZON_LITE_CANARY') !== 'false',
 });
 
 if (setting('storefront', 'AMAZON_LITE_STOREFRONT') === 'true') {
