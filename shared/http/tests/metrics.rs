@@ -1,0 +1,126 @@
+//! `http_requests` and `http_request_duration` from the shared stack: the
+//! route label is the matched template, never the path.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use lite_http::testing::test_verifier;
+use lite_http::{finish, HttpConfig};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt;
+
+/// This test binary's recorder (one per process: installed once).
+fn snapshotter() -> &'static Snapshotter {
+    static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();
+    SNAPSHOTTER.get_or_init(|| {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        recorder.install().expect("the only recorder of this binary");
+        snapshotter
+    })
+}
+
+fn app() -> Router {
+    let router = Router::new().route(
+        "/v1/things/{id}",
+        get(|| async { "thing" }).post(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+    );
+    finish(router, Arc::new(test_verifier()), &HttpConfig::default())
+}
+
+async fn call(method: &str, uri: &str) -> StatusCode {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap();
+    app().oneshot(req).await.unwrap().status()
+}
+
+/// (name, labels, value) of every recorded metric.
+fn recorded() -> Vec<(String, Vec<(String, String)>, DebugValue)> {
+    snapshotter()
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, _, _, value)| {
+            let key = key.key();
+            let labels = key
+                .labels()
+                .map(|l| (l.key().to_owned(), l.value().to_owned()))
+                .collect();
+            (key.name().to_owned(), labels, value)
+        })
+        .collect()
+}
+
+fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn requests_are_counted_by_route_template_method_and_status_class() {
+    snapshotter();
+    assert_eq!(call("GET", "/v1/things/a1").await, StatusCode::OK);
+    assert_eq!(call("GET", "/v1/things/b2").await, StatusCode::OK);
+    assert_eq!(
+        call("POST", "/v1/things/c3").await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(
+        call("DELETE", "/v1/things/d4").await,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(call("GET", "/no/such/path").await, StatusCode::NOT_FOUND);
+
+    let all = recorded();
+    let counter = |pairs: &[(&str, &str)]| {
+        let want = labels(pairs);
+        all.iter()
+            .find(|(name, l, _)| name == "http_requests" && *l == want)
+            .map(|(_, _, v)| v)
+    };
+    let svc = ("service", "amazon-lite");
+    let route = ("route", "/v1/things/{id}");
+    assert_eq!(
+        counter(&[svc, route, ("method", "GET"), ("status_class", "2xx")]),
+        Some(&DebugValue::Counter(2))
+    );
+    assert_eq!(
+        counter(&[svc, route, ("method", "POST"), ("status_class", "5xx")]),
+        Some(&DebugValue::Counter(1))
+    );
+    assert_eq!(
+        counter(&[svc, route, ("method", "DELETE"), ("status_class", "4xx")]),
+        Some(&DebugValue::Counter(1))
+    );
+    assert_eq!(
+        counter(&[
+            svc,
+            ("route", "unmatched"),
+            ("method", "GET"),
+            ("status_class", "4xx")
+        ]),
+        Some(&DebugValue::Counter(1))
+    );
+    assert!(
+        all.iter()
+            .all(|(_, l, _)| l.iter().all(|(_, v)| !v.contains("a1") && v != "/no/such/path")),
+        "no raw path in any label: {all:?}"
+    );
+    let durations = all
+        .iter()
+        .find(|(name, l, _)| {
+            name == "http_request_duration" && *l == labels(&[svc, route, ("method", "GET")])
+        })
+        .map(|(_, _, v)| v);
+    match durations {
+        Some(DebugValue::Histogram(samples)) => assert_eq!(samples.len(), 2),
+        other => panic!("no duration histogram for GET {{id}}: {other:?}"),
+    }
+}
