@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod client_ip;
 pub mod correlation;
+pub mod deprecation;
 pub mod error;
 pub mod extract;
 pub mod layers;
@@ -19,7 +20,7 @@ pub mod telemetry;
 pub mod testing;
 
 pub use auth::{Admin, Authenticated, Claims, Role, SessionGuard, TokenVerifier};
-pub use client_ip::ClientIp;
+pub use client_ip::{ClientIp, TrustedProxy};
 pub use error::ApiError;
 pub use extract::{created, Json, Query};
 pub use layers::{finish, HttpConfig, BODY_LIMIT};
