@@ -6,7 +6,21 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { API_URL_ENV, STATIC_PATHS, StorefrontStack } from '../lib/storefront';
+import { Stack } from 'aws-cdk-lib';
+import {
+  API_URL_ENV,
+  CLIENT_IP_FUNCTIONS,
+  NEXT_ROUTER_HEADERS,
+  PAGE_PATHS,
+  SHOP_PROXY_SECRET_ENV,
+  SHOP_PROXY_SECRET_HEADER,
+  STATIC_PATHS,
+  ShopProxySecret,
+  StorefrontStack,
+  UNCACHED_PATHS,
+  VIEWER_IP_HEADER,
+} from '../lib/storefront';
+import { ofType as resourcesOfType, synth, tagOf } from './synth';
 
 const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com/';
 // Managed CloudFront policies (ids fixed by AWS).
@@ -15,7 +29,14 @@ const CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6';
 const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-const stack = new StorefrontStack(app, 'Shop', { apiUrl: API_URL, openNextDir: '/nonexistent/.open-next' });
+// The secret lives in the API's stack; the shop's stack takes it, as bin/app.ts wires them.
+const apiStack = new Stack(app, 'Api');
+const proxy = new ShopProxySecret(apiStack, 'ShopProxy');
+const stack = new StorefrontStack(app, 'Shop', {
+  apiUrl: API_URL,
+  openNextDir: '/nonexistent/.open-next',
+  proxySecret: proxy.secret,
+});
 const template = Template.fromStack(stack);
 const resources: Record<string, any> = template.toJSON().Resources;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -64,28 +85,116 @@ describe('storefront', () => {
     template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
   });
 
-  test('pages and /api go to the server uncached; hashed assets come from the bucket, cached', () => {
-    const [[, dist]] = ofType('AWS::CloudFront::Distribution');
-    const config = dist.Properties.DistributionConfig;
-    assert.equal(config.DefaultCacheBehavior.CachePolicyId, CACHING_DISABLED);
-    assert.equal(config.DefaultCacheBehavior.OriginRequestPolicyId, ALL_VIEWER_EXCEPT_HOST);
-    assert.equal(config.DefaultCacheBehavior.ViewerProtocolPolicy, 'redirect-to-https');
-    assert.deepEqual(config.DefaultCacheBehavior.AllowedMethods.sort(), [
-      'DELETE',
-      'GET',
-      'HEAD',
-      'OPTIONS',
-      'PATCH',
-      'POST',
-      'PUT',
-    ]);
-    const behaviors: any[] = config.CacheBehaviors;
-    assert.deepEqual(behaviors.map((b) => b.PathPattern).sort(), [...STATIC_PATHS].sort());
-    for (const b of behaviors) assert.equal(b.CachePolicyId, CACHING_OPTIMIZED);
-    const serverOrigin = config.Origins.find((o: any) => o.Id === config.DefaultCacheBehavior.TargetOriginId);
-    assert.ok(serverOrigin.CustomOriginConfig, 'the default origin is the function URL');
-    const assetsOrigin = config.Origins.find((o: any) => o.Id === behaviors[0].TargetOriginId);
+  const config = () => ofType('AWS::CloudFront::Distribution')[0][1].Properties.DistributionConfig;
+  const behavior = (pattern: string) => {
+    const b = config().CacheBehaviors.find((x: any) => x.PathPattern === pattern);
+    assert.ok(b, `a behaviour for ${pattern}`);
+    return b;
+  };
+  const policy = (ref: any) => {
+    const [, id] = Object.entries(resources).find(([logical]) => logical === ref.Ref)!;
+    return (id as any).Properties;
+  };
+
+  test('every path has its behaviour: assets, pages, the API proxy and sessions', () => {
+    const patterns = config().CacheBehaviors.map((b: any) => b.PathPattern).sort();
+    assert.deepEqual(patterns, [...STATIC_PATHS, ...PAGE_PATHS, ...UNCACHED_PATHS].sort());
+    assert.ok(UNCACHED_PATHS.includes('api/*'), 'the proxy (/api/v1) and the session routes (/api/session)');
+    assert.ok(PAGE_PATHS.includes('products/*'));
+  });
+
+  test('hashed assets come from the bucket, cached a year and sent as immutable', () => {
+    const b = behavior('_next/static/*');
+    const assetsOrigin = config().Origins.find((o: any) => o.Id === b.TargetOriginId);
     assert.ok(assetsOrigin.S3OriginConfig, 'static paths read the bucket');
+    const cache = policy(b.CachePolicyId).CachePolicyConfig;
+    const year = 365 * 24 * 3600;
+    assert.deepEqual([cache.MinTTL, cache.DefaultTTL, cache.MaxTTL], [year, year, year]);
+    const headers = policy(b.ResponseHeadersPolicyId).ResponseHeadersPolicyConfig.CustomHeadersConfig.Items;
+    assert.deepEqual(headers, [{ Header: 'Cache-Control', Value: 'public, max-age=31536000, immutable', Override: true }]);
+    assert.equal(behavior('favicon.ico').CachePolicyId, CACHING_OPTIMIZED, 'not hashed: the short default');
+  });
+
+  test('product pages are cached as the server says, at most a minute, keyed without cookies', () => {
+    const b = behavior('products/*');
+    const cache = policy(b.CachePolicyId).CachePolicyConfig;
+    // Honour the origin: nothing kept without s-maxage/max-age, never over 60 s.
+    assert.deepEqual([cache.MinTTL, cache.DefaultTTL, cache.MaxTTL], [0, 0, 60]);
+    const key = cache.ParametersInCacheKeyAndForwardedToOrigin;
+    assert.equal(key.CookiesConfig.CookieBehavior, 'none');
+    assert.equal(key.QueryStringsConfig.QueryStringBehavior, 'all');
+    assert.equal(key.HeadersConfig.HeaderBehavior, 'whitelist');
+    assert.deepEqual([...key.HeadersConfig.Headers].sort(), [...NEXT_ROUTER_HEADERS].sort());
+    assert.ok(!key.HeadersConfig.Headers.includes('authorization'));
+    assert.deepEqual(b.AllowedMethods.sort(), ['GET', 'HEAD', 'OPTIONS']);
+    const serverOrigin = config().Origins.find((o: any) => o.Id === b.TargetOriginId);
+    assert.ok(serverOrigin.CustomOriginConfig, 'pages come from the function URL');
+  });
+
+  test('the API proxy, sessions and the other pages are never cached and get cookies and Authorization', () => {
+    for (const b of [config().DefaultCacheBehavior, ...UNCACHED_PATHS.map(behavior)]) {
+      assert.equal(b.CachePolicyId, CACHING_DISABLED);
+      // All viewer headers (Authorization, cookies) but Host, which the function URL needs as its own.
+      assert.equal(b.OriginRequestPolicyId, ALL_VIEWER_EXCEPT_HOST);
+      assert.equal(b.ViewerProtocolPolicy, 'redirect-to-https');
+      assert.deepEqual(b.AllowedMethods.sort(), ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
+      const serverOrigin = config().Origins.find((o: any) => o.Id === b.TargetOriginId);
+      assert.ok(serverOrigin.CustomOriginConfig, 'the server function URL');
+    }
+  });
+
+  test("the viewer's address reaches the server from CloudFront only, with the proxy secret", () => {
+    const [[fnId, fn]] = ofType('AWS::CloudFront::Function');
+    assert.match(fn.Properties.FunctionCode, new RegExp(`headers\\['${VIEWER_IP_HEADER}'\\] = \\{ value: event\\.viewer\\.ip \\}`));
+    for (const b of [config().DefaultCacheBehavior, ...config().CacheBehaviors.filter((x: any) => !STATIC_PATHS.includes(x.PathPattern))]) {
+      assert.deepEqual(
+        b.FunctionAssociations.map((a: any) => [a.EventType, a.FunctionARN['Fn::GetAtt'][0]]),
+        [['viewer-request', fnId]],
+        b.PathPattern ?? 'default',
+      );
+    }
+    const serverOrigin = config().Origins.find((o: any) => o.CustomOriginConfig);
+    const secretHeader = serverOrigin.OriginCustomHeaders.find((h: any) => h.HeaderName === SHOP_PROXY_SECRET_HEADER);
+    assert.match(JSON.stringify(secretHeader.HeaderValue), /resolve:secretsmanager:/);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: {
+        Variables: Match.objectLike({
+          [SHOP_PROXY_SECRET_ENV]: Match.anyValue(),
+          SHOP_CLIENT_IP_HEADER: VIEWER_IP_HEADER,
+        }),
+      },
+    });
+  });
+
+  test('the proxy secret is generated and given only to the API functions that read client addresses', () => {
+    Template.fromStack(apiStack).hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
+    });
+    for (const fn of CLIENT_IP_FUNCTIONS) {
+      const env = proxy.forRoute({ service: 'auth', function: fn }).environment;
+      assert.match(JSON.stringify(Stack.of(apiStack).resolve(env[SHOP_PROXY_SECRET_ENV])), /resolve:secretsmanager:/);
+    }
+    for (const route of [
+      { service: 'auth', function: 'auth-refresh' },
+      { service: 'catalog', function: 'catalog-get-product' },
+    ]) {
+      assert.deepEqual(proxy.forRoute(route).environment, {}, route.function);
+    }
+  });
+
+  test('in the API stack, exactly the sign-up and login functions get the proxy secret', () => {
+    const api = synth();
+    const withSecret = resourcesOfType(api.resources, 'AWS::Lambda::Function')
+      .filter(([, f]) => f.Properties?.Environment?.Variables?.[SHOP_PROXY_SECRET_ENV] !== undefined)
+      .map(([, f]) => tagOf(f, 'amazon-lite:function'))
+      .sort();
+    assert.deepEqual(withSecret, [...CLIENT_IP_FUNCTIONS].sort());
+    const secretId = api.stack.resolve(api.stack.shopProxy.secret.node.defaultChild && (api.stack.shopProxy.secret.node.defaultChild as any).logicalId);
+    const [, login] = resourcesOfType(api.resources, 'AWS::Lambda::Function').find(([, f]) => tagOf(f, 'amazon-lite:function') === 'auth-login')!;
+    const value = JSON.stringify(login.Properties!.Environment.Variables[SHOP_PROXY_SECRET_ENV]);
+    assert.match(value, /resolve:secretsmanager:/);
+    assert.ok(value.includes(secretId), `${value} refers to ${secretId}`);
   });
 
   test('the assets are deployed to the bucket and the distribution is invalidated', () => {
