@@ -169,9 +169,59 @@ test("a product page is server-rendered with JSON-LD and Open Graph; unknown pro
   expect(html).toContain('"@type":"Product"');
   expect(html).toMatch(/<meta property="og:title" content="[^"]+"/);
 
+  // Regenerated at most every 30 s, and a CDN may keep it as long (next.config.ts expireTime).
+  expect(res.headers()["cache-control"]).toBe("s-maxage=30, stale-while-revalidate=30");
+
   const missing = await page.goto("/products/prd_01JD3Z8Q4N5V2W6X7Y8Z9A0B1C");
   expect(missing?.status()).toBe(404);
   await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
+  const malformed = await page.request.get("/products/not-a-product-id");
+  expect(malformed.status()).toBe(404);
+
+  // The shopper's own pages are never cached.
+  const cart = await page.request.get("/cart");
+  expect(cart.headers()["cache-control"]).toContain("no-store");
+});
+
+test("sign-in offers Google only when the API has it configured (the local API has not)", async ({ page }) => {
+  await page.goto("/signin");
+  await expect(page.getByRole("heading", { level: 1, name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Sign in with Google" })).toHaveCount(0);
+  await page.goto("/signup");
+  await expect(page.getByRole("heading", { level: 1, name: "Create your account" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Sign in with Google" })).toHaveCount(0);
+
+  // Starting it anyway comes back to the sign-in page with a message.
+  const start = await page.request.get("/api/session/google", { maxRedirects: 0 });
+  expect(start.status()).toBe(303);
+  expect(start.headers()["location"]).toBe("/signin?google=unavailable");
+  await page.goto("/signin?google=unavailable");
+  await expect(page.getByRole("alert")).toHaveText("Google sign-in is not available right now.");
+});
+
+test("the API counts sign-ups per shopper address, not per shop server", async ({ page }) => {
+  // scripts/test-web gives the shop and the API one proxy secret, so the
+  // shopper's address (here: what the shop's server saw in X-Forwarded-For)
+  // reaches the API's per-address sign-up limit.
+  const octet = () => 1 + Math.floor(Math.random() * 254);
+  const shopperA = `198.51.${octet()}.${octet()}`;
+  const shopperB = `203.0.${octet()}.${octet()}`;
+  const signUpFrom = async (ip: string) => {
+    const r = await page.request.post("/api/session/signup", {
+      headers: { "x-forwarded-for": ip },
+      data: { name: "Shopper", email: `limit-${unique()}@example.com`, password: "a long passphrase for tests" },
+    });
+    expect(r.status(), await r.text()).toBe(200);
+    return { limit: Number(r.headers()["ratelimit-limit"]), remaining: Number(r.headers()["ratelimit-remaining"]) };
+  };
+  const a1 = await signUpFrom(shopperA);
+  expect(a1.remaining).toBe(a1.limit - 1);
+  const a2 = await signUpFrom(shopperA);
+  expect(a2.remaining).toBe(a1.limit - 2);
+  // Another shopper has a budget of their own.
+  const b1 = await signUpFrom(shopperB);
+  expect(b1.remaining).toBe(b1.limit - 1);
 });
 
 test("a signed-in session survives a reload; cancel an order; write, edit and delete a review; sign out", async ({

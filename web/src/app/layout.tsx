@@ -4,9 +4,10 @@ import { RouteFocus } from "@/components/RouteFocus";
 import "./globals.css";
 import { Providers } from "./providers";
 
-// Every page reads live data (stock, prices, the session): none is prerendered.
-export const dynamic = "force-dynamic";
-
+// Each page says how fresh it must be: product pages are regenerated every
+// 30 s (ISR), the listing reads the catalog through the data cache, and the
+// shopper's own pages (cart, checkout, account, orders) are rendered per
+// request.
 export const metadata: Metadata = {
   title: { default: "Amazon Lite", template: "%s · Amazon Lite" },
   description: "The Amazon Lite shop.",

@@ -2,7 +2,9 @@ import Link from "next/link";
 import { CatalogBrowser, type CatalogFilters } from "@/components/CatalogBrowser";
 import { getCategories, getProducts } from "@/lib/api-server";
 
-export const dynamic = "force-dynamic";
+// Rendered per request (it reads the query string), but its catalog reads
+// come from the data cache (lib/api-server.ts): at most one API call per
+// listing and 30 s.
 
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 

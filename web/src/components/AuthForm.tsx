@@ -9,12 +9,18 @@ function safeNext(v: string | null): string {
   return v && v.startsWith("/") && !v.startsWith("//") ? v : "/";
 }
 
-export function AuthForm({ mode }: { mode: "signin" | "signup" }) {
+const GOOGLE_ERRORS: Record<string, string> = {
+  failed: "Google sign-in did not complete. Try again, or use your e-mail and password.",
+  unavailable: "Google sign-in is not available right now.",
+};
+
+/** `google`: the API offers Google sign-in (probed on the server, lib/google.ts). */
+export function AuthForm({ mode, google = false }: { mode: "signin" | "signup"; google?: boolean }) {
   const { signIn, signUp } = useSession();
   const router = useRouter();
   const params = useSearchParams();
   const next = safeNext(params.get("next"));
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(GOOGLE_ERRORS[params.get("google") ?? ""] ?? null);
   const [busy, setBusy] = useState(false);
 
   async function submit(e: React.FormEvent<HTMLFormElement>) {
@@ -66,6 +72,14 @@ export function AuthForm({ mode }: { mode: "signin" | "signup" }) {
           {mode === "signin" ? "Sign in" : "Create account"}
         </button>
       </form>
+      {google && (
+        <p>
+          {/* A full navigation: the API redirects to Google, Google back to the shop's callback. */}
+          <a className="button" href="/api/session/google">
+            Sign in with Google
+          </a>
+        </p>
+      )}
       <p>
         {mode === "signin" ? "New here? " : "Already have an account? "}
         <Link href={`${other}?next=${encodeURIComponent(next)}`}>

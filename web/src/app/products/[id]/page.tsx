@@ -8,14 +8,31 @@ import { getProduct, getReviews } from "@/lib/api-server";
 import { formatDate, formatMoney } from "@/lib/format";
 import type { Product } from "@/lib/types";
 
-export const dynamic = "force-dynamic";
+// Incremental static regeneration: a product page is rendered on its first
+// request, then served from the cache and re-rendered in the background at
+// most every 30 s (the API's max-age for a product; a literal, as Next reads
+// it at build time). It is sent with `Cache-Control: s-maxage=30,
+// stale-while-revalidate=30` (next.config.ts `expireTime`), which CloudFront
+// honours. An admin's edit or a stock change is on the page within a
+// minute; checkout re-prices and reserves against the live API anyway. A
+// 404 is cached the same way, so a new product appears within 30 s too.
+export const revalidate = 30;
+
+// No page is rendered at build time (the build has no API): every id is
+// rendered on demand and then cached.
+export function generateStaticParams(): { id: string }[] {
+  return [];
+}
 
 type Props = { params: Promise<{ id: string }> };
 
 async function load(id: string): Promise<Product> {
   const r = await getProduct(id);
   // A malformed id is a 400 from the API: for the shopper it is a page that does not exist.
-  if (r.status === 404 || r.status === 400 || !r.data) notFound();
+  if (r.status === 404 || r.status === 400) notFound();
+  // Anything else is an outage, not a missing product: fail the render so
+  // no 404 is cached (a regeneration that fails keeps the last good page).
+  if (!r.data) throw new Error(`GET /v1/products/${id} answered ${r.status}`);
   return r.data;
 }
 

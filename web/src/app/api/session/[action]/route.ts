@@ -2,37 +2,16 @@
 // page scripts: it lives in an httpOnly cookie scoped to these routes; the
 // page keeps only the short-lived access token, in memory.
 import { type NextRequest, NextResponse } from "next/server";
-import { apiBaseUrl, CART_COOKIE, REFRESH_COOKIE } from "@/lib/config";
-import { clearCartCookie, clearSessionCookies, setSessionCookies } from "@/lib/cookies";
+import { REFRESH_COOKIE } from "@/lib/config";
+import { clearCartCookie, clearSessionCookies } from "@/lib/cookies";
+import { callApi, mergeGuestCart, passOn, signedIn, type Tokens } from "@/lib/session-server";
 
 export const dynamic = "force-dynamic";
 
 type Ctx = { params: Promise<{ action: string }> };
-type Tokens = { user: unknown; accessToken: string; refreshToken: string; expiresIn: number };
 
 const problem = (status: number, title: string, code: string) =>
   NextResponse.json({ status, title, code }, { status, headers: { "content-type": "application/problem+json" } });
-
-async function callApi(path: string, init: { body?: unknown; token?: string; cartToken?: string }) {
-  const headers: Record<string, string> = {};
-  if (init.body !== undefined) headers["content-type"] = "application/json";
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.cartToken) headers["x-cart-token"] = init.cartToken;
-  const res = await fetch(`${apiBaseUrl()}${path}`, {
-    method: "POST",
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    cache: "no-store",
-  });
-  const text = await res.text();
-  let data: unknown = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  return { status: res.status, ok: res.ok, data };
-}
 
 /** Same-origin only: a cross-site form must not sign anyone in or out. */
 function sameOrigin(req: NextRequest): boolean {
@@ -46,17 +25,6 @@ function sameOrigin(req: NextRequest): boolean {
   }
 }
 
-function signedIn(tokens: Tokens, extra: Record<string, unknown> = {}) {
-  const res = NextResponse.json({
-    user: tokens.user,
-    accessToken: tokens.accessToken,
-    expiresIn: tokens.expiresIn,
-    ...extra,
-  });
-  setSessionCookies(res, tokens.refreshToken);
-  return res;
-}
-
 export async function POST(req: NextRequest, ctx: Ctx): Promise<Response> {
   if (!sameOrigin(req)) return problem(403, "Cross-site request refused", "forbidden");
   const { action } = await ctx.params;
@@ -65,20 +33,14 @@ export async function POST(req: NextRequest, ctx: Ctx): Promise<Response> {
       case "signup":
       case "login": {
         const body = await req.json().catch(() => null);
-        const r = await callApi(`/v1/auth/${action}`, { body });
-        if (!r.ok) return NextResponse.json(r.data, { status: r.status });
+        // The shopper's address rides along: the API limits sign-ups and
+        // failed logins per address.
+        const r = await callApi(`/v1/auth/${action}`, { body, from: req });
+        if (!r.ok) return passOn(r);
         const tokens = r.data as Tokens;
-        // The guest's cart joins the account's cart at sign-in.
-        const cartToken = req.cookies.get(CART_COOKIE)?.value;
-        let merged = false;
-        let mergeGone = false;
-        if (cartToken) {
-          const m = await callApi("/v1/cart/merge", { token: tokens.accessToken, cartToken });
-          merged = m.ok;
-          mergeGone = m.status === 404;
-        }
-        const res = signedIn(tokens, { cartMerged: merged });
-        if (merged || mergeGone) clearCartCookie(res);
+        const cart = await mergeGuestCart(req, tokens);
+        const res = signedIn(tokens, { cartMerged: cart.merged }, r.headers);
+        if (cart.dropCookie) clearCartCookie(res);
         return res;
       }
       case "refresh": {

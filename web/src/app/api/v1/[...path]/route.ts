@@ -5,10 +5,11 @@
 import { type NextRequest, NextResponse } from "next/server";
 import { apiBaseUrl, CART_COOKIE } from "@/lib/config";
 import { clearCartCookie, setCartCookie } from "@/lib/cookies";
+import { shopperIpHeaders } from "@/lib/shopper-ip";
 
 export const dynamic = "force-dynamic";
 
-const REQUEST_HEADERS = ["authorization", "content-type", "idempotency-key", "x-correlation-id", "accept"];
+const REQUEST_HEADERS = ["authorization", "content-type", "idempotency-key", "x-correlation-id", "accept", "if-none-match"];
 const RESPONSE_HEADERS = [
   "content-type",
   "x-correlation-id",
@@ -16,6 +17,7 @@ const RESPONSE_HEADERS = [
   "ratelimit-limit",
   "ratelimit-remaining",
   "cache-control",
+  "etag",
 ];
 
 type Ctx = { params: Promise<{ path: string[] }> };
@@ -25,7 +27,8 @@ async function proxy(req: NextRequest, ctx: Ctx): Promise<Response> {
   const target = new URL(`${apiBaseUrl()}/v1/${path.map(encodeURIComponent).join("/")}`);
   target.search = req.nextUrl.search;
 
-  const headers = new Headers();
+  // Who the shopper is, for the API's per-address limits (lib/shopper-ip.ts).
+  const headers = new Headers(shopperIpHeaders(req.headers));
   for (const h of REQUEST_HEADERS) {
     const v = req.headers.get(h);
     if (v) headers.set(h, v);
