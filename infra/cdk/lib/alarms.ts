@@ -29,6 +29,11 @@ import type { RouteFunction } from './route-function';
 import type { SearchCollection } from './search';
 
 const MINUTE = Duration.minutes(1);
+
+/** `(runbook: docs/runbooks/<name>.md)`: what an alarm's description points the operator to. */
+export function runbook(name: string): string {
+  return `(runbook: docs/runbooks/${name}.md)`;
+}
 const FIVE_MINUTES = Duration.minutes(5);
 
 /** The kinds of alarm this module makes (for counting and the dashboard). */
@@ -64,7 +69,7 @@ function notify(alarm: cloudwatch.Alarm, topic: sns.ITopic): cloudwatch.Alarm {
 export function addRoute5xxAlarm(rf: RouteFunction, catalog: MetricCatalog, thresholds: AlarmThresholds, topic: sns.ITopic): cloudwatch.Alarm {
   const { route } = rf;
   const alarm = new cloudwatch.Alarm(rf, 'Handled5xx', {
-    alarmDescription: `${route.function} (${routeKey(route)}) answered ${thresholds.route5xxPerMinute}+ 5xx in a minute`,
+    alarmDescription: `${route.function} (${routeKey(route)}) answered ${thresholds.route5xxPerMinute}+ 5xx in a minute ${runbook('rollback')}`,
     metric: catalog.metric(
       'http_requests',
       { service: route.service, route: route.path, method: route.method, status_class: '5xx' },
@@ -110,7 +115,7 @@ export class OperationsAlarms extends Construct {
       add('consumer-errors', owner, 'Errors', {
         alarmDescription:
           `consumer ${c.spec.name}: ${t.consumerErrorsPer5Minutes}+ failed deliveries in 5 minutes ` +
-          '(function errors + events_consumed outcome=retried); SQS redelivers, then dead-letters',
+          `(function errors + events_consumed outcome=retried); SQS redelivers, then dead-letters ${runbook('dlq-redrive')}`,
         metric: new cloudwatch.MathExpression({
           expression: 'FILL(errors, 0) + FILL(retried, 0)',
           usingMetrics: {
@@ -126,7 +131,7 @@ export class OperationsAlarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       add('queue-age', owner, 'OldestMessage', {
-        alarmDescription: `consumer ${c.spec.name}: its queue's oldest message is older than ${t.queueOldestMessageAgeSeconds} s (consumer stuck or too slow)`,
+        alarmDescription: `consumer ${c.spec.name}: its queue's oldest message is older than ${t.queueOldestMessageAgeSeconds} s (consumer stuck or too slow) ${runbook('dlq-redrive')}`,
         metric: c.queue.metricApproximateAgeOfOldestMessage({ period: MINUTE, statistic: cloudwatch.Stats.MAXIMUM }),
         threshold: t.queueOldestMessageAgeSeconds,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -158,7 +163,7 @@ export class OperationsAlarms extends Construct {
 
     // ---- Business --------------------------------------------------------
     add('checkout-failure-rate', this, 'CheckoutFailureRate', {
-      alarmDescription: `more than ${t.checkoutFailurePercent} % of orders placed failed with reason checkout_error in 5 minutes`,
+      alarmDescription: `more than ${t.checkoutFailurePercent} % of orders placed failed with reason checkout_error in 5 minutes ${runbook('saga-failures')}`,
       metric: new cloudwatch.MathExpression({
         expression: '100 * FILL(failed, 0) / placed',
         usingMetrics: {
@@ -196,7 +201,7 @@ export class OperationsAlarms extends Construct {
     add('stuck-orders', this, 'StuckOrders', {
       alarmDescription:
         `a PENDING order is older than the payment timeout (${props.paymentTimeoutSeconds} s) + ${t.stuckOrderMarginSeconds} s: ` +
-        'its checkout neither confirmed nor failed (runbook: the saga execution named after the order)',
+        `its checkout neither confirmed nor failed ${runbook('stuck-orders')}`,
       metric: catalog.metric('orders_pending_oldest_age', { service: METRIC_SOURCES.orders_pending_oldest_age }, { statistic: cloudwatch.Stats.MAXIMUM }),
       threshold: stuckAfter,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -14,6 +14,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
+import { runbook } from './alarms';
 
 export const JOURNEY_FILE = path.join(__dirname, 'canary', 'journey.js');
 export const CANARY_RUNTIME = synthetics.Runtime.SYNTHETICS_NODEJS_PUPPETEER_13_0;
@@ -102,7 +103,7 @@ export class ApiCanary extends Construct {
     this.alarm = new cloudwatch.Alarm(this, 'SuccessPercent', {
       alarmDescription:
         `the synthetic shopper (canary ${canaryNameFor(props.stackName)}: browse, search, guest cart) ` +
-        `succeeded in less than ${props.successPercent} % of its runs in 2 of 3 five-minute periods, or did not run`,
+        `succeeded in less than ${props.successPercent} % of its runs in 2 of 3 five-minute periods, or did not run ${runbook('rollback')}`,
       metric: this.canary.metricSuccessPercent({ period: CANARY_SCHEDULE, statistic: cloudwatch.Stats.AVERAGE }),
       threshold: props.successPercent,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,

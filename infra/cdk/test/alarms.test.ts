@@ -4,10 +4,12 @@
 // function; every alarm on the services' metrics names exactly the metric's
 // labels (infra/metrics.json).
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { parseAlarmEmails } from '../lib/alarm-topic';
 import { CHECKOUT_TASKS } from '../lib/checkout';
-import { loadConsumers, loadRoutes } from '../lib/config';
+import { REPO_ROOT, loadConsumers, loadRoutes } from '../lib/config';
 import { ENVIRONMENTS } from '../lib/environments';
 import { DEFAULT_CHECKOUT_PAYMENT_TIMEOUT_SECONDS } from '../lib/payments';
 import { METRICS_NAMESPACE_ENV, MetricCatalog, loadMetricCatalog } from '../lib/metric-catalog';
@@ -196,6 +198,12 @@ describe('account, business and managed services', () => {
   test('SES bounce rate and rejects', () => {
     const ses = alarms.filter((a) => a.p.Namespace === 'AWS/SES').map((a) => a.p.MetricName).sort();
     assert.deepEqual(ses, ['Reject', 'Reputation.BounceRate']);
+  });
+
+  test('every runbook an alarm names exists', () => {
+    const named = new Set(alarms.flatMap((a) => [...String(a.p.AlarmDescription ?? '').matchAll(/\(runbook: (docs\/runbooks\/[a-z0-9-]+\.md)\)/g)].map((m) => m[1])));
+    assert.deepEqual([...named].sort(), ['docs/runbooks/dlq-redrive.md', 'docs/runbooks/rollback.md', 'docs/runbooks/saga-failures.md', 'docs/runbooks/stuck-orders.md']);
+    for (const f of named) assert.ok(fs.existsSync(path.join(REPO_ROOT, f)), f);
   });
 
   test('every alarm notifies the topic', () => {
