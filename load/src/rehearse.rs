@@ -265,13 +265,6 @@ async fn rehearse(args: Args) -> Result<bool, String> {
             None => unmatched.push(f.name.clone()),
         }
     }
-    if !unmatched.is_empty() {
-        return Err(format!(
-            "no artifact of {} is the code of: {} (synthesize with the zips of this build)",
-            args.manifest.display(),
-            unmatched.join(", ")
-        ));
-    }
     let mut bootstraps: HashMap<usize, PathBuf> = HashMap::new();
     for i in binary_of
         .values()
@@ -342,6 +335,16 @@ async fn rehearse(args: Args) -> Result<bool, String> {
     // Each function: its resolved environment, its role's statements.
     let mut prepared = BTreeMap::new();
     let mut outcomes: BTreeMap<String, Outcome> = BTreeMap::new();
+    for name in &unmatched {
+        outcomes
+            .entry(name.clone())
+            .or_default()
+            .failures
+            .push(format!(
+                "no artifact of {} is its code (synthesize with the zips of this build)",
+                args.manifest.display()
+            ));
+    }
     for f in &functions {
         let Some(&i) = binary_of.get(&f.name) else {
             continue;
@@ -512,13 +515,16 @@ async fn rehearse(args: Args) -> Result<bool, String> {
             );
         }
     }
-    Ok(report(&h, &artifacts, &binary_of, &skipped, chain_ok))
+    Ok(report(
+        &h, &artifacts, &binary_of, &unmatched, &skipped, chain_ok,
+    ))
 }
 
 fn report(
     h: &Harness,
     artifacts: &[Artifact],
     binary_of: &HashMap<String, usize>,
+    unmatched: &[String],
     skipped: &[String],
     chain_ok: bool,
 ) -> bool {
@@ -528,23 +534,24 @@ fn report(
     let mut ok_count = 0;
     let mut total = 0;
     let mut per_binary: BTreeMap<usize, Vec<Duration>> = BTreeMap::new();
-    for (name, &i) in binary_of {
-        let _ = name;
+    for &i in binary_of.values() {
         per_binary.entry(i).or_default();
     }
-    let mut names: Vec<&String> = binary_of.keys().collect();
+    let mut names: Vec<&String> = binary_of.keys().chain(unmatched).collect();
     names.sort();
     for name in names {
         total += 1;
-        let i = binary_of[name];
+        let i = binary_of.get(name).copied();
         let empty = Outcome::default();
         let o = h.outcomes.get(name).unwrap_or(&empty);
         let mut inits = o.inits.clone();
         inits.sort();
-        per_binary
-            .entry(i)
-            .or_default()
-            .extend(inits.iter().copied());
+        if let Some(i) = i {
+            per_binary
+                .entry(i)
+                .or_default()
+                .extend(inits.iter().copied());
+        }
         let ok = o.failures.is_empty() && o.answered > 0;
         if ok {
             ok_count += 1;
@@ -563,7 +570,7 @@ fn report(
             .unwrap_or_default();
         println!(
             "| {name} | {kind} | {} | {} | {} | {} | {}{note} |",
-            artifacts[i].binary,
+            i.map(|i| artifacts[i].binary.as_str()).unwrap_or("-"),
             o.invocations,
             if inits.is_empty() {
                 "-".into()

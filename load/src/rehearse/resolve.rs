@@ -99,8 +99,10 @@ impl<'a> Resolver<'a> {
                             .resolve(stack, &parts[0])?
                             .parse()
                             .map_err(|_| "Fn::Select index")?;
-                        let list = parts[1].as_array().ok_or("Fn::Select list")?;
-                        self.resolve(stack, list.get(index).ok_or("Fn::Select: out of range")?)
+                        let list = self.list(stack, &parts[1])?;
+                        list.get(index)
+                            .cloned()
+                            .ok_or_else(|| "Fn::Select: out of range".into())
                     }
                     "Fn::Sub" => {
                         let (text, vars) = match arg {
@@ -120,6 +122,26 @@ impl<'a> Resolver<'a> {
                 }
             }
             other => Err(format!("cannot resolve {other}")),
+        }
+    }
+
+    /// A list: a literal array (each item resolved) or `Fn::Split`.
+    fn list(&self, stack: StackId, value: &Value) -> Result<Vec<String>, String> {
+        match value {
+            Value::Array(items) => items.iter().map(|v| self.resolve(stack, v)).collect(),
+            Value::Object(m) if m.contains_key("Fn::Split") => {
+                let parts = m["Fn::Split"]
+                    .as_array()
+                    .filter(|a| a.len() == 2)
+                    .ok_or("Fn::Split")?;
+                let sep = parts[0].as_str().ok_or("Fn::Split separator")?;
+                Ok(self
+                    .resolve(stack, &parts[1])?
+                    .split(sep)
+                    .map(str::to_owned)
+                    .collect())
+            }
+            other => Err(format!("not a list: {other}")),
         }
     }
 
@@ -351,6 +373,14 @@ mod tests {
             )
             .unwrap(),
             "arn:aws:dynamodb:us-east-1:123456789012:table/amazon-lite-table/index/*"
+        );
+        assert_eq!(
+            r.resolve(
+                1,
+                &json!({"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "refFrom"}]}]})
+            )
+            .unwrap(),
+            "example.com"
         );
         assert_eq!(
             r.resolve(0, &json!({"Fn::GetAtt": ["Nested1", "Outputs.MachineRef"]}))
