@@ -471,7 +471,7 @@ export class AmazonLiteStack extends Stack {
       catalog,
       events: this.events,
       route5xxAlarms: this.route5xxAlarms,
-      operationsAlarms: this.operationsAlarms.alarms.map((a) => a.alarm),
+      operationsAlarms: [...this.operationsAlarms.alarms.map((a) => a.alarm), ...(this.canary ? [this.canary.alarm] : [])],
       canary: this.canary,
     });
     this.monitoring.dashboard.addWidgets(...this.events.widgets());

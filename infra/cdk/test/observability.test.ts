@@ -142,6 +142,8 @@ describe('dashboard: business rows', () => {
       assert.ok(body.includes(name), name);
     }
     assert.ok(body.includes('p50') && body.includes('p99'));
+    // Every alarm of the stack shows in some alarm status widget, in the root or read from a nested stack.
+    for (const [id] of ofType(rootResources, 'AWS::CloudWatch::Alarm')) assert.ok(body.includes(`{"Fn::GetAtt":["${id}","Arn"]}`), id);
     assert.ok(body.includes('out_of_stock') && body.includes('declined'));
     // Series with open-ended labels come from SEARCH over the metric's whole dimension set.
     for (const [name, labels] of [
