@@ -72,12 +72,45 @@ pub async fn read_stream(h: &Harness, cursor: &mut StreamCursor) -> Result<Vec<V
                     cursor.after.insert(id.clone(), seq.to_owned());
                 }
                 r["eventSourceARN"] = json!(stream);
+                // Lambda hands over epoch seconds; moto's Streams API writes
+                // an ISO timestamp.
+                if let Some(t) = r["dynamodb"]["ApproximateCreationDateTime"].as_str() {
+                    r["dynamodb"]["ApproximateCreationDateTime"] = json!(epoch_seconds(t)?);
+                }
                 out.push(r);
             }
             iterator = page["NextShardIterator"].clone();
         }
     }
     Ok(out)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.ffffff][Z|+00:00]` (UTC) as epoch seconds.
+pub fn epoch_seconds(iso: &str) -> Result<f64, String> {
+    let bad = || format!("not an ISO timestamp: {iso}");
+    let (date, time) = iso.split_once('T').ok_or_else(bad)?;
+    let time = time.trim_end_matches('Z').trim_end_matches("+00:00");
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|x| x.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
+    let t: Vec<i64> = hms
+        .split(':')
+        .map(|x| x.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    if d.len() != 3 || t.len() != 3 {
+        return Err(bad());
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let (y, m, day) = (if d[1] <= 2 { d[0] - 1 } else { d[0] }, d[1], d[2]);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    let fraction: f64 = format!("0.{frac}").parse().map_err(|_| bad())?;
+    Ok((days * 86400 + t[0] * 3600 + t[1] * 60 + t[2]) as f64 + fraction)
 }
 
 /// Lambda's event filtering, for the subset of the pattern language the
@@ -217,6 +250,17 @@ pub async fn consume(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_timestamps_become_epoch_seconds() {
+        assert_eq!(epoch_seconds("1970-01-01T00:00:00").unwrap(), 0.0);
+        assert_eq!(epoch_seconds("2026-03-01T10:00:00Z").unwrap(), 1772359200.0);
+        assert_eq!(
+            epoch_seconds("2026-12-06T20:39:39.5").unwrap(),
+            1796589579.5
+        );
+        assert!(epoch_seconds("yesterday").is_err());
+    }
 
     #[test]
     fn the_relay_filter_takes_outbox_inserts_only() {
