@@ -144,6 +144,8 @@ describe('dashboard: business rows', () => {
     assert.ok(body.includes('p50') && body.includes('p99'));
     // Every alarm of the stack shows in some alarm status widget, in the root or read from a nested stack.
     for (const [id] of ofType(rootResources, 'AWS::CloudWatch::Alarm')) assert.ok(body.includes(`{"Fn::GetAtt":["${id}","Arn"]}`), id);
+    const handled = body.match(/"Outputs\.[A-Za-z0-9]+Handled5xx[A-Za-z0-9]*Arn"/g) ?? [];
+    assert.equal(new Set(handled).size, routes.length, "each route's handled-5xx alarm, read from its nested stack");
     assert.ok(body.includes('out_of_stock') && body.includes('declined'));
     // Series with open-ended labels come from SEARCH over the metric's whole dimension set.
     for (const [name, labels] of [
