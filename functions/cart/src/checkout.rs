@@ -6,7 +6,7 @@
 
 use crate::keys::{self, attr, Owner, Stored};
 use crate::repo;
-use lite_core::{Clock, Money, Sku};
+use lite_core::{Clock, Money, OrderId, Sku};
 use lite_events::contracts::{CartCheckedOutV1, LineItem};
 use lite_events::Envelope;
 use lite_ports::Context;
@@ -146,7 +146,7 @@ pub async fn reprice(
 pub fn checked_out_ops(
     ctx: &Context,
     user_id: &str,
-    order_id: &str,
+    order_id: &OrderId,
     snapshot: &CartSnapshot,
     correlation_id: &str,
 ) -> Vec<TxOp> {
@@ -161,7 +161,7 @@ pub fn checked_out_ops(
     });
     let event = CartCheckedOutV1 {
         user_id: user_id.to_owned(),
-        order_id: order_id.to_owned(),
+        order_id: order_id.to_string(),
         items: snapshot
             .lines
             .iter()

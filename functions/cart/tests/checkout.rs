@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use cart::checkout::{self, CartSnapshot};
-use lite_core::{Currency, Money};
+use lite_core::{Currency, Money, OrderId};
 use lite_http::testing::customer_token;
 use lite_ports::Context;
 use lite_service::Service;
@@ -182,8 +182,8 @@ async fn checked_out_ops_clear_the_cart_and_emit_the_event_in_one_transaction() 
     app.add(&a, 2).await;
     app.add(&b, 1).await;
     let snap = app.load().await.unwrap();
-    let order_id = "ord_01J00000000000000000000000";
-    let ops = checkout::checked_out_ops(&app.ctx, USER, order_id, &snap, "corr-1");
+    let order_id = OrderId::parse("ord_01J00000000000000000000000").unwrap();
+    let ops = checkout::checked_out_ops(&app.ctx, USER, &order_id, &snap, "corr-1");
     app.ctx.store.transact(ops).await.unwrap();
     assert_eq!(app.load().await, None);
 
@@ -193,7 +193,7 @@ async fn checked_out_ops_clear_the_cart_and_emit_the_event_in_one_transaction() 
     assert_eq!(e["source"], "amazon-lite.cart");
     assert_eq!(e["correlationId"], "corr-1");
     assert_eq!(e["data"]["userId"], USER);
-    assert_eq!(e["data"]["orderId"], order_id);
+    assert_eq!(e["data"]["orderId"], order_id.as_str());
     assert_eq!(e["data"]["itemCount"], 3);
     assert_eq!(
         e["data"]["subtotal"],
@@ -210,8 +210,13 @@ async fn a_cart_changed_after_load_aborts_the_transaction() {
     app.add(&a, 2).await;
     let snap = app.load().await.unwrap();
     app.add(&a, 1).await;
-    let ops =
-        checkout::checked_out_ops(&app.ctx, USER, "ord_01J00000000000000000000000", &snap, "c");
+    let ops = checkout::checked_out_ops(
+        &app.ctx,
+        USER,
+        &OrderId::parse("ord_01J00000000000000000000000").unwrap(),
+        &snap,
+        "c",
+    );
     let err = app.ctx.store.transact(ops).await.unwrap_err();
     assert_eq!(
         err.failed_names().collect::<Vec<_>>(),
@@ -227,7 +232,12 @@ async fn a_cart_changed_after_load_aborts_the_transaction() {
         .call(Method::DELETE, &format!("/v1/cart/items/{a}"), None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    let ops =
-        checkout::checked_out_ops(&app.ctx, USER, "ord_01J00000000000000000000001", &snap, "c");
+    let ops = checkout::checked_out_ops(
+        &app.ctx,
+        USER,
+        &OrderId::parse("ord_01J00000000000000000000001").unwrap(),
+        &snap,
+        "c",
+    );
     assert!(app.ctx.store.transact(ops).await.is_err());
 }

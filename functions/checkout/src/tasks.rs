@@ -125,7 +125,7 @@ impl Tasks {
             } => {
                 let outcome = reservations::reserve(
                     ctx,
-                    order_id.as_str(),
+                    &order_id,
                     &items,
                     Duration::from_secs(hold_seconds),
                     &correlation_id,
@@ -168,7 +168,7 @@ impl Tasks {
                 order_id,
                 correlation_id,
             } => {
-                let outcome = reservations::commit(ctx, order_id.as_str(), &correlation_id)
+                let outcome = reservations::commit(ctx, &order_id, &correlation_id)
                     .await
                     .map_err(inventory_error)?;
                 let committed = matches!(
@@ -207,14 +207,9 @@ impl Tasks {
                 reason,
                 correlation_id,
             } => {
-                reservations::release(
-                    ctx,
-                    order_id.as_str(),
-                    release_reason(reason),
-                    &correlation_id,
-                )
-                .await
-                .map_err(inventory_error)?;
+                reservations::release(ctx, &order_id, release_reason(reason), &correlation_id)
+                    .await
+                    .map_err(inventory_error)?;
                 Ok(json!({}))
             }
             Task::FailOrder {

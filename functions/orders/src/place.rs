@@ -326,7 +326,7 @@ pub async fn place(
     ops.extend(cart::checkout::checked_out_ops(
         ctx,
         user_id,
-        order.id.as_str(),
+        &order.id,
         &cart,
         correlation_id,
     ));

@@ -46,9 +46,11 @@ impl Handler for OrderCancelled {
 
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         let Accepted::V1(cancelled) = Accepted::decode(event)?;
+        let order_id = reservations::parse_order_id(&cancelled.order_id)
+            .map_err(|e| handler_error(&cancelled.order_id, e))?;
         let outcome = reservations::release(
             &self.ctx,
-            &cancelled.order_id,
+            &order_id,
             ReleaseReason::Cancelled,
             &event.correlation_id,
         )
@@ -75,7 +77,7 @@ fn handler_error(order_id: &str, e: InventoryError) -> HandlerError {
 mod tests {
     use super::*;
     use crate::reservations::{commit, reserve, ReservationStatus, ReserveOutcome};
-    use lite_core::{Currency, Money, Sku, SystemClock};
+    use lite_core::{Currency, Money, OrderId, Sku, SystemClock};
     use lite_events::contracts::{CancelledBy, LineItem, StockLine};
     use lite_events::local::{LocalEvents, LocalEventsConfig};
     use lite_store::redb_store::RedbStore;
@@ -88,18 +90,18 @@ mod tests {
         Context::new(store, lite_ports::Cursors::ready(codec))
     }
 
-    fn order_id() -> String {
-        format!("ord_{}", ulid::Ulid::new())
+    fn order_id() -> OrderId {
+        OrderId::parse(&format!("ord_{}", ulid::Ulid::new())).unwrap()
     }
 
-    fn cancelled(ctx: &Context, order_id: &str, sku: &Sku, quantity: u32) -> Envelope {
+    fn cancelled(ctx: &Context, order_id: &OrderId, sku: &Sku, quantity: u32) -> Envelope {
         let usd = Currency::parse("USD").unwrap();
         Envelope::of(
             ctx.ids.as_ref(),
             ctx.clock.now(),
             "corr-cancel",
             &OrderCancelledV1 {
-                order_id: order_id.into(),
+                order_id: order_id.to_string(),
                 user_id: format!("usr_{}", ulid::Ulid::new()),
                 items: vec![LineItem {
                     product_id: format!("prd_{}", ulid::Ulid::new()),
@@ -116,7 +118,7 @@ mod tests {
     }
 
     /// A stocked sku and an order holding `quantity` of it.
-    async fn held(ctx: &Context, available: i64, quantity: u32) -> (Sku, String) {
+    async fn held(ctx: &Context, available: i64, quantity: u32) -> (Sku, OrderId) {
         let sku = Sku::parse("LAMP-1").unwrap();
         crate::set_available(ctx.store.as_ref(), &SystemClock, &sku, available)
             .await
@@ -142,7 +144,7 @@ mod tests {
         (l.available, l.reserved)
     }
 
-    async fn status(ctx: &Context, order: &str) -> Option<ReservationStatus> {
+    async fn status(ctx: &Context, order: &OrderId) -> Option<ReservationStatus> {
         crate::reservations::find(ctx, order)
             .await
             .unwrap()
@@ -198,7 +200,7 @@ mod tests {
         let ctx = context(Arc::new(RedbStore::in_memory().unwrap()));
         let (sku, order) = held(&ctx, 10, 2).await;
         let consumer = OrderCancelled::new(ctx.clone());
-        let mut bad_id = cancelled(&ctx, "ord_nope", &sku, 1);
+        let mut bad_id = cancelled(&ctx, &order, &sku, 1);
         bad_id.data["orderId"] = "ord_nope".into();
         let mut no_items = cancelled(&ctx, &order, &sku, 1);
         no_items.data.as_object_mut().unwrap().remove("items");

@@ -3,6 +3,7 @@
 use super::model::{self, ReservationStatus};
 use super::settle::{self, Plan};
 use crate::InventoryError;
+use lite_core::OrderId;
 use lite_ports::Context;
 use lite_store::Update;
 
@@ -26,10 +27,9 @@ pub enum CommitOutcome {
 /// conditional write lands first decides.
 pub async fn commit(
     ctx: &Context,
-    order_id: &str,
+    order_id: &OrderId,
     correlation_id: &str,
 ) -> Result<CommitOutcome, InventoryError> {
-    let order_id = model::parse_order_id(order_id)?;
     let correlation_id = model::parse_correlation_id(correlation_id)?;
     let outcome = settle::settle(ctx, order_id, |found| async move {
         let Some(found) = found else {
@@ -58,7 +58,7 @@ pub async fn commit(
     })
     .await?;
     if outcome == CommitOutcome::Committed {
-        tracing::info!(order_id, correlation_id, "stock committed");
+        tracing::info!(%order_id, correlation_id, "stock committed");
     }
     Ok(outcome)
 }

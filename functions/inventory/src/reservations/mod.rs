@@ -29,16 +29,20 @@ mod sweeper;
 
 pub use commit::{commit, CommitOutcome};
 pub use low_stock::Thresholds;
+pub(crate) use model::parse_order_id;
 pub use model::{Reservation, ReservationStatus, HELD_PARTITION, MAX_LINES, MAX_LINE_QUANTITY};
 pub use release::{release, ReleaseOutcome};
 pub use reserve::{reserve, reserve_with, ReserveOutcome, MAX_HOLD};
 pub use sweeper::{release_expired, run_sweeper, SWEEP_REASON};
 
 use crate::InventoryError;
+use lite_core::OrderId;
 use lite_ports::Context;
 
 /// The reservation of `order_id`, if any (read consistently).
-pub async fn find(ctx: &Context, order_id: &str) -> Result<Option<Reservation>, InventoryError> {
-    let order_id = model::parse_order_id(order_id)?;
+pub async fn find(
+    ctx: &Context,
+    order_id: &OrderId,
+) -> Result<Option<Reservation>, InventoryError> {
     model::load(ctx.store.as_ref(), order_id).await
 }

@@ -2,7 +2,7 @@
 
 use crate::InventoryError;
 use chrono::{DateTime, Utc};
-use lite_core::{Problem, Sku};
+use lite_core::{OrderId, Problem, Sku};
 use lite_events::contracts::{ReleaseReason, StockLine};
 use lite_store::{attr, Item, Key, Store};
 use serde::{Deserialize, Serialize};
@@ -78,19 +78,19 @@ pub struct Reservation {
     pub released_at: Option<DateTime<Utc>>,
 }
 
-pub(crate) fn key(order_id: &str) -> Key {
+pub(crate) fn key(order_id: &OrderId) -> Key {
     Key::new(format!("RESV#{order_id}"), "RESV")
 }
 
 /// The GSI2 sort key of a held reservation. RFC 3339 with milliseconds and
 /// `Z` has one length, so byte order is time order.
-pub(crate) fn held_sort_key(hold_until: DateTime<Utc>, order_id: &str) -> String {
+pub(crate) fn held_sort_key(hold_until: DateTime<Utc>, order_id: &OrderId) -> String {
     format!("{}#{order_id}", lite_core::rfc3339(hold_until))
 }
 
 /// A new held reservation item.
 pub(crate) fn held_item(
-    order_id: &str,
+    order_id: &OrderId,
     lines: &[StockLine],
     hold_until: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -99,7 +99,7 @@ pub(crate) fn held_item(
     let now = lite_core::rfc3339(now);
     let fields = json!({
         "entity": "reservation",
-        "orderId": order_id,
+        "orderId": order_id.as_str(),
         "lines": lines_json(lines),
         "status": ReservationStatus::Held.as_str(),
         "holdUntil": lite_core::rfc3339(hold_until),
@@ -113,12 +113,16 @@ pub(crate) fn held_item(
 }
 
 /// A released reservation that never held anything (see [`Reservation`]).
-pub(crate) fn tombstone_item(order_id: &str, reason: ReleaseReason, now: DateTime<Utc>) -> Item {
+pub(crate) fn tombstone_item(
+    order_id: &OrderId,
+    reason: ReleaseReason,
+    now: DateTime<Utc>,
+) -> Item {
     let mut item = key(order_id).to_item();
     let now = lite_core::rfc3339(now);
     let fields = json!({
         "entity": "reservation",
-        "orderId": order_id,
+        "orderId": order_id.as_str(),
         "lines": [],
         "status": ReservationStatus::Released.as_str(),
         "reason": reason,
@@ -158,7 +162,7 @@ fn from_item(item: &Item) -> Result<Reservation, InventoryError> {
 /// The reservation of `order_id`, read consistently.
 pub(crate) async fn load(
     store: &dyn Store,
-    order_id: &str,
+    order_id: &OrderId,
 ) -> Result<Option<Reservation>, InventoryError> {
     match store.get(&key(order_id)).await? {
         Some(item) => from_item(&item).map(Some),
@@ -167,17 +171,16 @@ pub(crate) async fn load(
 }
 
 /// `ord_<ULID>` in upper case (what the event schemas accept).
-pub(crate) fn parse_order_id(raw: &str) -> Result<&str, InventoryError> {
+pub(crate) fn parse_order_id(raw: &str) -> Result<OrderId, InventoryError> {
     let ulid = raw.strip_prefix("ord_").unwrap_or("");
     let well_formed = ulid.len() == 26
         && ulid
             .bytes()
             .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
         && ulid::Ulid::from_string(ulid).is_ok();
-    if well_formed {
-        Ok(raw)
-    } else {
-        Err(invalid("orderId", "must be ord_ followed by a ULID"))
+    match OrderId::parse(raw) {
+        Some(id) if well_formed => Ok(id),
+        _ => Err(invalid("orderId", "must be ord_ followed by a ULID")),
     }
 }
 
@@ -281,22 +284,33 @@ mod tests {
         }
     }
 
+    fn id(raw: &str) -> OrderId {
+        parse_order_id(raw).unwrap()
+    }
+
     #[test]
     fn held_items_sort_by_hold_end() {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        let early = held_sort_key(t("2030-01-01T00:00:00.5Z"), "ord_B");
-        let late = held_sort_key(t("2030-01-01T00:00:01Z"), "ord_A");
+        let early = held_sort_key(
+            t("2030-01-01T00:00:00.5Z"),
+            &id("ord_01JBBBBBBBBBBBBBBBBBBBBBBB"),
+        );
+        let late = held_sort_key(
+            t("2030-01-01T00:00:01Z"),
+            &id("ord_01JAAAAAAAAAAAAAAAAAAAAAAA"),
+        );
         assert!(early < late, "{early} < {late}");
     }
 
     #[test]
     fn items_read_back() {
         let now = Utc::now();
-        let item = held_item("ord_X", &[line("A", 2)], now, now);
+        let order = id("ord_01JCCCCCCCCCCCCCCCCCCCCCCC");
+        let item = held_item(&order, &[line("A", 2)], now, now);
         let r = from_item(&item).unwrap();
         assert_eq!(r.status, ReservationStatus::Held);
         assert_eq!(r.lines, [line("A", 2)]);
-        let tomb = from_item(&tombstone_item("ord_X", ReleaseReason::Cancelled, now)).unwrap();
+        let tomb = from_item(&tombstone_item(&order, ReleaseReason::Cancelled, now)).unwrap();
         assert_eq!(tomb.status, ReservationStatus::Released);
         assert!(tomb.lines.is_empty());
         assert_eq!(tomb.reason, Some(ReleaseReason::Cancelled));

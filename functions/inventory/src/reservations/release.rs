@@ -4,6 +4,7 @@ use super::model::{self, Reservation, ReservationStatus};
 use super::settle::{self, Plan};
 use crate::InventoryError;
 use chrono::{DateTime, Utc};
+use lite_core::OrderId;
 use lite_events::contracts::{InventoryReleasedV1, ReleaseReason};
 use lite_events::Envelope;
 use lite_ports::Context;
@@ -42,7 +43,7 @@ pub(crate) enum Scope {
 /// late cannot hold units that nobody would release.
 pub async fn release(
     ctx: &Context,
-    order_id: &str,
+    order_id: &OrderId,
     reason: ReleaseReason,
     correlation_id: &str,
 ) -> Result<ReleaseOutcome, InventoryError> {
@@ -51,12 +52,11 @@ pub async fn release(
 
 pub(crate) async fn release_scoped(
     ctx: &Context,
-    order_id: &str,
+    order_id: &OrderId,
     reason: ReleaseReason,
     correlation_id: &str,
     scope: Scope,
 ) -> Result<ReleaseOutcome, InventoryError> {
-    let order_id = model::parse_order_id(order_id)?;
     let correlation_id = model::parse_correlation_id(correlation_id)?;
     let (outcome, from) = settle::settle(ctx, order_id, |found| async move {
         let answer = |outcome| Ok(Plan::Answer((outcome, None)));
@@ -95,7 +95,7 @@ pub(crate) async fn release_scoped(
     .await?;
     if let Some(from) = from {
         tracing::info!(
-            order_id,
+            %order_id,
             correlation_id,
             ?reason,
             from = from.as_str(),
@@ -110,7 +110,7 @@ pub(crate) async fn release_scoped(
 /// `inventory.released.v1`.
 fn release_ops(
     ctx: &Context,
-    order_id: &str,
+    order_id: &OrderId,
     found: &Reservation,
     reason: ReleaseReason,
     correlation_id: &str,
@@ -140,7 +140,7 @@ fn release_ops(
         now,
         correlation_id,
         &InventoryReleasedV1 {
-            order_id: order_id.to_owned(),
+            order_id: order_id.to_string(),
             items: found.lines.clone(),
             reason,
         },

@@ -3,7 +3,7 @@
 use super::low_stock::{self, Thresholds};
 use super::model::{self, ReservationStatus};
 use crate::{stock, InventoryError};
-use lite_core::Sku;
+use lite_core::{OrderId, Sku};
 use lite_events::contracts::{InventoryReservedV1, StockLine};
 use lite_events::Envelope;
 use lite_ports::Context;
@@ -31,7 +31,7 @@ pub const MAX_HOLD: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// [`reserve_with`] with the process's [`Thresholds::global`].
 pub async fn reserve(
     ctx: &Context,
-    order_id: &str,
+    order_id: &OrderId,
     lines: &[StockLine],
     hold: Duration,
     correlation_id: &str,
@@ -57,13 +57,12 @@ pub async fn reserve(
 /// advisory `inventory.low.v1` (see [`low_stock`](super::low_stock)).
 pub async fn reserve_with(
     ctx: &Context,
-    order_id: &str,
+    order_id: &OrderId,
     lines: &[StockLine],
     hold: Duration,
     correlation_id: &str,
     thresholds: Thresholds,
 ) -> Result<ReserveOutcome, InventoryError> {
-    let order_id = model::parse_order_id(order_id)?;
     let correlation_id = model::parse_correlation_id(correlation_id)?;
     let lines = model::merge_lines(lines)?;
     if hold.is_zero() || hold > MAX_HOLD {
@@ -83,7 +82,7 @@ pub async fn reserve_with(
         now,
         correlation_id,
         &InventoryReservedV1 {
-            order_id: order_id.to_owned(),
+            order_id: order_id.to_string(),
             items: lines.clone(),
         },
     );
@@ -98,7 +97,7 @@ pub async fn reserve_with(
     match ctx.store.transact(ops).await {
         Ok(()) => {
             tracing::info!(
-                order_id,
+                %order_id,
                 correlation_id,
                 lines = lines.len(),
                 "stock reserved"
@@ -142,7 +141,7 @@ fn take(line: &StockLine, now: chrono::DateTime<chrono::Utc>) -> TxOp {
 /// The answer for an order that already has a reservation.
 async fn existing(
     ctx: &Context,
-    order_id: &str,
+    order_id: &OrderId,
     lines: &[StockLine],
 ) -> Result<ReserveOutcome, InventoryError> {
     let Some(found) = model::load(ctx.store.as_ref(), order_id).await? else {
@@ -152,7 +151,7 @@ async fn existing(
     };
     if found.lines != lines && found.status != ReservationStatus::Released {
         tracing::warn!(
-            order_id,
+            %order_id,
             "reserve repeated with other lines; the first reservation stands"
         );
     }

@@ -5,6 +5,7 @@
 
 use super::model::{self, Reservation, ReservationStatus};
 use crate::{stock, InventoryError};
+use lite_core::OrderId;
 use lite_events::contracts::StockLine;
 use lite_ports::Context;
 use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
@@ -34,7 +35,7 @@ pub(super) enum Plan<T> {
 /// edited by hand): logged, and the store error answers.
 pub(super) async fn settle<T, F, Fut>(
     ctx: &Context,
-    order_id: &str,
+    order_id: &OrderId,
     plan: F,
 ) -> Result<T, InventoryError>
 where
@@ -56,7 +57,7 @@ where
             Err(e) => {
                 if e.failed_on(STOCK) {
                     tracing::error!(
-                        order_id,
+                        %order_id,
                         error = %e,
                         "stock record has fewer reserved units than a held reservation"
                     );
@@ -96,7 +97,7 @@ pub(super) fn stock_ops(
 /// The reservation's move from the status read to `to` (with `updates`),
 /// conditioned on that status; it leaves the held index.
 pub(super) fn status_op(
-    order_id: &str,
+    order_id: &OrderId,
     found: &Reservation,
     to: ReservationStatus,
     now: &str,

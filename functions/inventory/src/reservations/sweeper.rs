@@ -8,6 +8,7 @@
 use super::model;
 use super::release::{release_scoped, ReleaseOutcome, Scope};
 use crate::InventoryError;
+use lite_core::OrderId;
 use lite_events::contracts::ReleaseReason;
 use lite_ports::Context;
 use lite_store::{Index, Query, SkCondition};
@@ -44,15 +45,19 @@ pub async fn release_expired(ctx: &Context, limit: usize) -> Result<usize, Inven
         let page = ctx.store.query(&query).await?;
         for item in &page.items {
             seen += 1;
-            let Some(order_id) = item.get("orderId").and_then(|v| v.as_str()) else {
-                tracing::error!(?item, "held reservation without an order id");
+            let Some(order_id) = item
+                .get("orderId")
+                .and_then(|v| v.as_str())
+                .and_then(|raw| model::parse_order_id(raw).ok())
+            else {
+                tracing::error!(?item, "held reservation without a valid order id");
                 continue;
             };
-            match release_one(ctx, order_id, now).await {
+            match release_one(ctx, &order_id, now).await {
                 Ok(ReleaseOutcome::Released) => released += 1,
                 Ok(_) => {}
                 Err(e) => {
-                    tracing::error!(order_id, error = %e, "cannot release an expired hold");
+                    tracing::error!(%order_id, error = %e, "cannot release an expired hold");
                     first_error.get_or_insert(e);
                 }
             }
@@ -73,7 +78,7 @@ pub async fn release_expired(ctx: &Context, limit: usize) -> Result<usize, Inven
 
 async fn release_one(
     ctx: &Context,
-    order_id: &str,
+    order_id: &OrderId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ReleaseOutcome, InventoryError> {
     // The sweeper's own correlation id ties its release to the order.
@@ -141,7 +146,7 @@ mod tests {
         crate::set_available(ctx.store.as_ref(), ctx.clock.as_ref(), &sku, 5)
             .await
             .unwrap();
-        let order = "ord_01JAAAAAAAAAAAAAAAAAAAAAAA";
+        let order = &model::parse_order_id("ord_01JAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
         let lines = [StockLine { sku, quantity: 2 }];
         let r = reserve(&ctx, order, &lines, Duration::from_secs(60), "c")
             .await
