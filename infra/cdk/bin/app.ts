@@ -111,6 +111,5 @@ if (setting('storefront', 'AMAZON_LITE_STOREFRONT') === 'true') {
     stackName: `${environment.stackName}-shop`,
     description: 'Amazon Lite: the shop (Next.js on Lambda via OpenNext, S3, CloudFront)',
     apiUrl: api.stage.url,
-    proxySecret: api.shopProxy.secret,
   });
 }

@@ -54,7 +54,6 @@ import type { RouteFunction } from './route-function';
 import { DEFAULT_SEARCH_INDEX, SearchWiring, checkCollectionName, searchCollectionName } from './search';
 import { ServiceStack, type SharedRouteProps, serviceStackId } from './service-stack';
 import { createSingleTable } from './table';
-import { ShopProxySecret } from './storefront';
 import { combine } from './wiring';
 
 export interface ThrottleLimits {
@@ -194,8 +193,6 @@ export class AmazonLiteStack extends Stack {
   readonly search: SearchWiring;
   /** The notification sender parameter's wiring (notifications.ts). */
   readonly notifications: NotificationsWiring;
-  /** The shop server's proof to the API that its X-Shop-Client-Ip may be believed (lib/storefront.ts). */
-  readonly shopProxy: ShopProxySecret;
   /** The Lambda code: prebuilt zips or placeholders, and the binaries asked for. */
   readonly artifacts: LambdaArtifacts;
   /** One handled-5xx alarm per route (in its service's stack, a rollback alarm of its deployment group). */
@@ -357,7 +354,6 @@ export class AmazonLiteStack extends Stack {
       cursorSecret: this.cursorSecret,
     });
     this.notifications = new NotificationsWiring(this, { consumers, fromAddress: props.notificationsFromAddress });
-    this.shopProxy = new ShopProxySecret(this, 'ShopProxy');
     for (const service of servicesOf(routes)) {
       const stack = new ServiceStack(this, serviceStackId(service), {
         service,
@@ -365,12 +361,7 @@ export class AmazonLiteStack extends Stack {
         code,
         auth: this.auth,
         wiring: (route, scope) =>
-          combine(
-            commerce.forRoute(route),
-            this.search.forRoute(route, scope),
-            this.notifications.forRoute(route),
-            this.shopProxy.forRoute(route),
-          ),
+          combine(commerce.forRoute(route), this.search.forRoute(route, scope), this.notifications.forRoute(route)),
         shared,
         resourceBudget: budget,
       });

@@ -17,13 +17,13 @@
 //   checkout, account, orders, sign-in, the listing): not cached, every
 //   viewer header but Host (cookies, Authorization) forwarded.
 //
-// The shopper's address (for the API's per-address limits): a CloudFront
-// Function writes the viewer's IP into `x-shop-viewer-ip` on every request
-// to the server (overwriting whatever the viewer sent), and CloudFront adds
-// the shop proxy secret as an origin header, so the server believes that
-// address only from CloudFront. The server passes it to the API as
-// `X-Shop-Client-Ip` with the same secret, which the API's functions that
-// read client addresses (sign-up, login) also get (shared/http client_ip.rs).
+// The shopper's address is not passed to the API here yet: the API
+// believes `X-Shop-Client-Ip` only next to a shared secret, and this project
+// keeps secret values out of function configuration (no dynamic
+// references), so both the shop's function and the API's sign-up and login
+// functions would have to read it from Secrets Manager by ARN at first use.
+// Until then the API counts the shop's server as one address on AWS (the
+// per-account limits hold); locally scripts/shop passes the secret to both.
 //
 // Without bundling (tests, CI: the `aws:cdk:bundling-stacks` context is
 // empty) the function code and assets are placeholders, so synth needs no
@@ -37,7 +37,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /** Where `open-next build` writes, relative to this file. */
@@ -55,49 +54,6 @@ export const UNCACHED_PATHS = ['api/*'];
 export const PAGE_MAX_TTL = Duration.seconds(60);
 /** Next's request headers that select the HTML or an RSC payload of a page (part of the page cache key). */
 export const NEXT_ROUTER_HEADERS = ['rsc', 'next-router-prefetch', 'next-router-state-tree', 'next-router-segment-prefetch', 'next-url'];
-/** The header the viewer-request function fills with the viewer's IP (web/src/lib/shopper-ip.ts reads it). */
-export const VIEWER_IP_HEADER = 'x-shop-viewer-ip';
-/** The shared secret of the shop's server and the API (shared/http/src/client_ip.rs reads it). */
-export const SHOP_PROXY_SECRET_ENV = 'AMAZON_LITE_SHOP_PROXY_SECRET';
-/** The header that carries that secret (CloudFront → shop, shop → API). */
-export const SHOP_PROXY_SECRET_HEADER = 'x-shop-proxy-secret';
-/** The API's route functions that key limits on the client address (auth's `ClientIp` extractor users). */
-export const CLIENT_IP_FUNCTIONS = ['auth-signup', 'auth-login'] as const;
-
-/**
- * The secret the shop's server proves itself to the API with, generated at
- * deploy. It lives in the API's stack (the shop's stack takes the API's URL,
- * so the dependency already points that way) and reaches the functions as
- * an environment value (a CloudFormation dynamic reference): the Rust side
- * reads it synchronously in a request extractor, and the Node side would
- * otherwise need an SDK client at start-up. It guards only which address
- * the sign-up and login limits count; whoever can read a function's
- * configuration in the account can do far more than spoof that, so the
- * trade is deliberate (unlike the token signing key, read by ARN).
- */
-export class ShopProxySecret extends Construct {
-  readonly secret: secretsmanager.Secret;
-
-  constructor(scope: Construct, id: string) {
-    super(scope, id);
-    this.secret = new secretsmanager.Secret(this, 'Secret', {
-      description: 'Amazon Lite: shared secret of the shop server and the API (trusted X-Shop-Client-Ip)',
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-    });
-  }
-
-  /** The secret's value as a deploy-time reference. */
-  value(): string {
-    return this.secret.secretValue.unsafeUnwrap();
-  }
-
-  /** Environment of an API route function: the secret for those that read client addresses. */
-  forRoute(route: { service: string; function: string }): { environment: Record<string, string>; grant: () => void } {
-    const reads = route.service === 'auth' && (CLIENT_IP_FUNCTIONS as readonly string[]).includes(route.function);
-    return { environment: reads ? { [SHOP_PROXY_SECRET_ENV]: this.value() } : {}, grant: () => {} };
-  }
-}
-
 export interface StorefrontProps {
   /** The API's base URL (the HTTP API stage URL), without a trailing slash needed. */
   readonly apiUrl: string;
@@ -105,12 +61,6 @@ export interface StorefrontProps {
   readonly openNextDir?: string;
   /** Memory of the server function. Default 1024 MB. */
   readonly memorySize?: number;
-  /**
-   * The shop proxy secret shared with the API (ShopProxySecret in the API's
-   * stack). Without it the shop sends no shopper address and the API counts
-   * the shop's server as one caller.
-   */
-  readonly proxySecret?: secretsmanager.ISecret;
 }
 
 export class Storefront extends Construct {
@@ -121,7 +71,6 @@ export class Storefront extends Construct {
   constructor(scope: Construct, id: string, props: StorefrontProps) {
     super(scope, id);
     const dir = props.openNextDir ?? DEFAULT_OPEN_NEXT_DIR;
-    const proxySecret = props.proxySecret?.secretValue.unsafeUnwrap();
     const real = Stack.of(this).bundlingRequired;
     const serverDir = path.join(dir, 'server-functions', 'default');
     const assetsDir = path.join(dir, 'assets');
@@ -157,7 +106,6 @@ export class Storefront extends Construct {
         // Cookies are Secure behind CloudFront (https only).
         SHOP_SECURE_COOKIES: '1',
         NODE_OPTIONS: '--enable-source-maps',
-        ...(proxySecret ? { [SHOP_PROXY_SECRET_ENV]: proxySecret, SHOP_CLIENT_IP_HEADER: VIEWER_IP_HEADER } : {}),
       },
     });
     // CloudFront reaches the function over its URL. Not IAM-signed: origin
@@ -165,23 +113,8 @@ export class Storefront extends Construct {
     // browsers do not send; the function only proxies the public API.
     const url = this.serverFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
 
-    const serverOrigin = new origins.FunctionUrlOrigin(url, {
-      readTimeout: Duration.seconds(15),
-      // Proves to the server that a request came through CloudFront (so its
-      // x-shop-viewer-ip is CloudFront's, not the caller's).
-      customHeaders: proxySecret ? { [SHOP_PROXY_SECRET_HEADER]: proxySecret } : undefined,
-    });
+    const serverOrigin = new origins.FunctionUrlOrigin(url, { readTimeout: Duration.seconds(15) });
     const assetsOrigin = origins.S3BucketOrigin.withOriginAccessControl(this.assets);
-    // The viewer's address, written by CloudFront (a viewer's own header of
-    // that name is overwritten).
-    const viewerIp = new cloudfront.Function(this, 'ViewerIp', {
-      comment: 'Amazon Lite shop: the viewer address for the server',
-      runtime: cloudfront.FunctionRuntime.JS_2_0,
-      code: cloudfront.FunctionCode.fromInline(
-        `function handler(event) { event.request.headers['${VIEWER_IP_HEADER}'] = { value: event.viewer.ip }; return event.request; }`,
-      ),
-    });
-    const functionAssociations = [{ function: viewerIp, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }];
     const server: Omit<cloudfront.BehaviorOptions, 'cachePolicy'> = {
       origin: serverOrigin,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -189,7 +122,6 @@ export class Storefront extends Construct {
       // Cookies and Authorization reach the server (the function URL needs its own Host).
       originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
       responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
-      functionAssociations,
       compress: true,
     };
     // Rendered per request (the shopper's pages, the listing) or personal (the API proxy, sessions).

@@ -6,21 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { Stack } from 'aws-cdk-lib';
-import {
-  API_URL_ENV,
-  CLIENT_IP_FUNCTIONS,
-  NEXT_ROUTER_HEADERS,
-  PAGE_PATHS,
-  SHOP_PROXY_SECRET_ENV,
-  SHOP_PROXY_SECRET_HEADER,
-  STATIC_PATHS,
-  ShopProxySecret,
-  StorefrontStack,
-  UNCACHED_PATHS,
-  VIEWER_IP_HEADER,
-} from '../lib/storefront';
-import { ofType as resourcesOfType, synth, tagOf } from './synth';
+import { API_URL_ENV, NEXT_ROUTER_HEADERS, PAGE_PATHS, STATIC_PATHS, StorefrontStack, UNCACHED_PATHS } from '../lib/storefront';
 
 const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com/';
 // Managed CloudFront policies (ids fixed by AWS).
@@ -29,14 +15,7 @@ const CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6';
 const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-// The secret lives in the API's stack; the shop's stack takes it, as bin/app.ts wires them.
-const apiStack = new Stack(app, 'Api');
-const proxy = new ShopProxySecret(apiStack, 'ShopProxy');
-const stack = new StorefrontStack(app, 'Shop', {
-  apiUrl: API_URL,
-  openNextDir: '/nonexistent/.open-next',
-  proxySecret: proxy.secret,
-});
+const stack = new StorefrontStack(app, 'Shop', { apiUrl: API_URL, openNextDir: '/nonexistent/.open-next' });
 const template = Template.fromStack(stack);
 const resources: Record<string, any> = template.toJSON().Resources;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -141,60 +120,6 @@ describe('storefront', () => {
       const serverOrigin = config().Origins.find((o: any) => o.Id === b.TargetOriginId);
       assert.ok(serverOrigin.CustomOriginConfig, 'the server function URL');
     }
-  });
-
-  test("the viewer's address reaches the server from CloudFront only, with the proxy secret", () => {
-    const [[fnId, fn]] = ofType('AWS::CloudFront::Function');
-    assert.match(fn.Properties.FunctionCode, new RegExp(`headers\\['${VIEWER_IP_HEADER}'\\] = \\{ value: event\\.viewer\\.ip \\}`));
-    for (const b of [config().DefaultCacheBehavior, ...config().CacheBehaviors.filter((x: any) => !STATIC_PATHS.includes(x.PathPattern))]) {
-      assert.deepEqual(
-        b.FunctionAssociations.map((a: any) => [a.EventType, a.FunctionARN['Fn::GetAtt'][0]]),
-        [['viewer-request', fnId]],
-        b.PathPattern ?? 'default',
-      );
-    }
-    const serverOrigin = config().Origins.find((o: any) => o.CustomOriginConfig);
-    const secretHeader = serverOrigin.OriginCustomHeaders.find((h: any) => h.HeaderName === SHOP_PROXY_SECRET_HEADER);
-    assert.match(JSON.stringify(secretHeader.HeaderValue), /resolve:secretsmanager:/);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Handler: 'index.handler',
-      Environment: {
-        Variables: Match.objectLike({
-          [SHOP_PROXY_SECRET_ENV]: Match.anyValue(),
-          SHOP_CLIENT_IP_HEADER: VIEWER_IP_HEADER,
-        }),
-      },
-    });
-  });
-
-  test('the proxy secret is generated and given only to the API functions that read client addresses', () => {
-    Template.fromStack(apiStack).hasResourceProperties('AWS::SecretsManager::Secret', {
-      GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
-    });
-    for (const fn of CLIENT_IP_FUNCTIONS) {
-      const env = proxy.forRoute({ service: 'auth', function: fn }).environment;
-      assert.match(JSON.stringify(Stack.of(apiStack).resolve(env[SHOP_PROXY_SECRET_ENV])), /resolve:secretsmanager:/);
-    }
-    for (const route of [
-      { service: 'auth', function: 'auth-refresh' },
-      { service: 'catalog', function: 'catalog-get-product' },
-    ]) {
-      assert.deepEqual(proxy.forRoute(route).environment, {}, route.function);
-    }
-  });
-
-  test('in the API stack, exactly the sign-up and login functions get the proxy secret', () => {
-    const api = synth();
-    const withSecret = resourcesOfType(api.resources, 'AWS::Lambda::Function')
-      .filter(([, f]) => f.Properties?.Environment?.Variables?.[SHOP_PROXY_SECRET_ENV] !== undefined)
-      .map(([, f]) => tagOf(f, 'amazon-lite:function'))
-      .sort();
-    assert.deepEqual(withSecret, [...CLIENT_IP_FUNCTIONS].sort());
-    const secretId = api.stack.resolve(api.stack.shopProxy.secret.node.defaultChild && (api.stack.shopProxy.secret.node.defaultChild as any).logicalId);
-    const [, login] = resourcesOfType(api.resources, 'AWS::Lambda::Function').find(([, f]) => tagOf(f, 'amazon-lite:function') === 'auth-login')!;
-    const value = JSON.stringify(login.Properties!.Environment.Variables[SHOP_PROXY_SECRET_ENV]);
-    assert.match(value, /resolve:secretsmanager:/);
-    assert.ok(value.includes(secretId), `${value} refers to ${secretId}`);
   });
 
   test('the assets are deployed to the bucket and the distribution is invalidated', () => {
