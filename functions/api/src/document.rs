@@ -181,7 +181,7 @@ fn set_problem_content(response: &mut Response) {
 }
 
 /// Every error code, in the order `ErrorCode` declares them.
-const CODES: [ErrorCode; 17] = [
+const CODES: [ErrorCode; 18] = [
     ErrorCode::ValidationFailed,
     ErrorCode::BadRequest,
     ErrorCode::Unauthorized,
@@ -199,6 +199,7 @@ const CODES: [ErrorCode; 17] = [
     ErrorCode::InvalidSignature,
     ErrorCode::Internal,
     ErrorCode::Unavailable,
+    ErrorCode::CheckoutPaused,
 ];
 
 /// Fails to compile when a code is added and [`CODES`] does not list it.
@@ -221,7 +222,8 @@ fn listed(code: ErrorCode) {
         | ErrorCode::PriceChanged
         | ErrorCode::InvalidSignature
         | ErrorCode::Internal
-        | ErrorCode::Unavailable => {}
+        | ErrorCode::Unavailable
+        | ErrorCode::CheckoutPaused => {}
     }
 }
 

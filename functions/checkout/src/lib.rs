@@ -21,6 +21,7 @@ pub use local::{LateSaga, LocalTasks};
 pub use starter::{CheckoutStarter, CheckoutTimings};
 pub use tasks::{Task, Tasks};
 
+use lite_flags::SharedFlags;
 use lite_ports::Context;
 use lite_saga::Saga;
 use lite_service::Service;
@@ -34,11 +35,24 @@ pub struct Checkout {
     ctx: Context,
     saga: Arc<dyn Saga>,
     timings: CheckoutTimings,
+    flags: SharedFlags,
 }
 
 impl Checkout {
     pub fn new(ctx: Context, saga: Arc<dyn Saga>, timings: CheckoutTimings) -> Self {
-        Self { ctx, saga, timings }
+        Self {
+            ctx,
+            saga,
+            timings,
+            flags: lite_flags::defaults(),
+        }
+    }
+
+    /// Reads the runtime flags from `flags` (`paymentTimeoutSeconds`
+    /// overrides `timings` for new checkouts); without this, the defaults.
+    pub fn with_flags(mut self, flags: SharedFlags) -> Self {
+        self.flags = flags;
+        self
     }
 }
 
@@ -54,10 +68,9 @@ impl Service for Checkout {
     }
 
     fn consumers(&self) -> Vec<Arc<dyn lite_events::Handler>> {
-        vec![Arc::new(CheckoutStarter::new(
-            self.ctx.clone(),
-            self.saga.clone(),
-            self.timings,
-        ))]
+        vec![Arc::new(
+            CheckoutStarter::new(self.ctx.clone(), self.saga.clone(), self.timings)
+                .with_flags(self.flags.clone()),
+        )]
     }
 }

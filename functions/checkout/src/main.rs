@@ -16,7 +16,7 @@ async fn main() -> Result<(), lite_lambda::Error> {
             payment_timeout_secs: parse_or("CHECKOUT_PAYMENT_TIMEOUT_SECS", 900)?,
             ..CheckoutTimings::default()
         };
-        Ok(Checkout::new(ctx, saga, timings))
+        Ok(Checkout::new(ctx, saga, timings).with_flags(lite_lambda::flags()?))
     })
     .await
 }

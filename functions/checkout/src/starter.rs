@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use lite_events::contracts::OrderCreatedV1;
 use lite_events::{Envelope, Handler, HandlerError};
+use lite_flags::SharedFlags;
 use lite_ports::Context;
 use lite_saga::{Saga, SagaError};
 use serde_json::json;
@@ -33,11 +34,24 @@ pub struct CheckoutStarter {
     ctx: Context,
     saga: Arc<dyn Saga>,
     timings: CheckoutTimings,
+    flags: SharedFlags,
 }
 
 impl CheckoutStarter {
     pub fn new(ctx: Context, saga: Arc<dyn Saga>, timings: CheckoutTimings) -> Self {
-        Self { ctx, saga, timings }
+        Self {
+            ctx,
+            saga,
+            timings,
+            flags: lite_flags::defaults(),
+        }
+    }
+
+    /// Takes the payment timeout of each new checkout from the runtime
+    /// flag `paymentTimeoutSeconds` when it is set (else `timings`).
+    pub fn with_flags(mut self, flags: SharedFlags) -> Self {
+        self.flags = flags;
+        self
     }
 }
 
@@ -65,14 +79,21 @@ impl Handler for CheckoutStarter {
             tracing::info!(order_id = %created.order_id, "order no longer pending; no checkout to start");
             return Ok(());
         };
+        // Read per checkout: a flag flip applies to the next order, while
+        // running checkouts keep the timeout they started with.
+        let payment_timeout_secs = self
+            .flags
+            .flags()
+            .await
+            .payment_timeout_secs(self.timings.payment_timeout_secs);
         let saga_input = json!({
             "orderId": input.order_id,
             "userId": input.user_id,
             "items": input.items,
             "total": input.total,
             "paymentToken": input.payment_token,
-            "paymentTimeoutSeconds": self.timings.payment_timeout_secs,
-            "holdSeconds": self.timings.payment_timeout_secs + self.timings.hold_margin_secs,
+            "paymentTimeoutSeconds": payment_timeout_secs,
+            "holdSeconds": payment_timeout_secs + self.timings.hold_margin_secs,
             "correlationId": event.correlation_id,
         });
         match self.saga.start(&created.order_id, saga_input).await {

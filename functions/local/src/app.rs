@@ -14,6 +14,7 @@ use checkout::{CheckoutTimings, LateSaga, LocalTasks, Tasks};
 use lite_core::CursorCodec;
 use lite_events::local::{LocalEvents, LocalEventsConfig};
 use lite_events::Handler;
+use lite_flags::{FileFlags, SharedFlags};
 use lite_http::{HttpConfig, TokenVerifier};
 use lite_ports::{Context, Cursors};
 use lite_saga::{Definition, LocalSaga, LocalSagaConfig, TaskInvoker};
@@ -122,13 +123,15 @@ impl System {
                     search_dir.display()
                 )
             })?;
-        System::assemble(
+        System::assemble_flagged(
             ctx,
             verifier,
             Some(changes),
             dir.clone(),
             Arc::new(search),
             settings,
+            Ports::default(),
+            file_flags(dir)?,
         )
     }
 
@@ -162,6 +165,32 @@ impl System {
         search: Arc<dyn SearchIndex>,
         settings: Settings,
         ports: Ports,
+    ) -> Result<System, String> {
+        System::assemble_flagged(
+            ctx,
+            verifier,
+            changes,
+            data_dir,
+            search,
+            settings,
+            ports,
+            lite_flags::defaults(),
+        )
+    }
+
+    /// [`System::assemble_with`] on the runtime flags `flags` (the local
+    /// API's file; the defaults elsewhere). One private seam, so the public
+    /// constructors keep their arguments.
+    #[allow(clippy::too_many_arguments)]
+    fn assemble_flagged(
+        ctx: Context,
+        verifier: TokenVerifier,
+        changes: Option<Arc<Notify>>,
+        data_dir: PathBuf,
+        search: Arc<dyn SearchIndex>,
+        settings: Settings,
+        ports: Ports,
+        flags: SharedFlags,
     ) -> Result<System, String> {
         let definition = Definition::parse(
             checkout::definition::DEFINITION,
@@ -201,6 +230,7 @@ impl System {
             &search,
             &ports.notifier,
             settings.timings,
+            &flags,
         );
         Ok(System {
             ctx,
@@ -332,6 +362,7 @@ impl Background {
 /// Every service, on the system's ports: the local API's auth keys are
 /// files in the data directory, notifications go to `notifier`, the saga is
 /// the local interpreter and the index is the one given.
+#[allow(clippy::too_many_arguments)] // the system's parts, each a port
 fn services(
     ctx: &Context,
     data_dir: &Path,
@@ -340,6 +371,7 @@ fn services(
     search: &Arc<dyn SearchIndex>,
     notifier: &Arc<dyn notifications::Notifier>,
     timings: CheckoutTimings,
+    flags: &SharedFlags,
 ) -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(api::Api),
@@ -351,10 +383,12 @@ fn services(
         Arc::new(catalog::Catalog::new(ctx.clone())),
         Arc::new(inventory::Inventory::new(ctx.clone())),
         Arc::new(cart::Cart::new(ctx.clone())),
-        Arc::new(orders::Orders::new(ctx.clone())),
-        Arc::new(checkout::Checkout::new(ctx.clone(), saga.clone(), timings)),
+        Arc::new(orders::Orders::new(ctx.clone()).with_flags(flags.clone())),
+        Arc::new(
+            checkout::Checkout::new(ctx.clone(), saga.clone(), timings).with_flags(flags.clone()),
+        ),
         Arc::new(Payments::clone(payments)),
-        Arc::new(search::Search::new(ctx.clone(), search.clone())),
+        Arc::new(search::Search::new(ctx.clone(), search.clone()).with_flags(flags.clone())),
         Arc::new(reviews::Reviews::new(ctx.clone())),
         Arc::new(notifications::Notifications::new(
             ctx.clone(),
@@ -370,6 +404,22 @@ pub fn router(system: &System, http: &HttpConfig) -> axum::Router {
         .iter()
         .fold(axum::Router::new(), |router, s| router.merge(s.router()));
     lite_http::finish(merged, system.verifier.clone(), http)
+}
+
+/// The runtime flags: `<data dir>/flags.json`, written with the defaults
+/// when absent (so every flag is there to edit), re-read when it changes.
+fn file_flags(dir: &Path) -> Result<SharedFlags, String> {
+    let path = dir.join("flags.json");
+    if FileFlags::write_defaults_if_missing(&path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?
+    {
+        tracing::info!(path = %path.display(), "wrote the default flags");
+    }
+    tracing::info!(path = %path.display(), "runtime flags: edit this file, no restart needed");
+    Ok(Arc::new(FileFlags::new(
+        path,
+        lite_flags::file::CHECK_EVERY,
+    )))
 }
 
 /// The webhook secret: `PAYMENT_WEBHOOK_SECRET`, else one generated on the

@@ -18,6 +18,8 @@ pub enum OrdersError {
     PriceChanged(String),
     #[error("idempotency key reused with another request")]
     IdempotencyConflict,
+    #[error("checkout is paused")]
+    CheckoutPaused { retry_after_secs: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0:?}")]
@@ -62,6 +64,11 @@ impl From<OrdersError> for ApiError {
                 ErrorCode::IdempotencyConflict,
                 "This Idempotency-Key was used with a different request; use a new key for a new order.",
             ),
+            OrdersError::CheckoutPaused { retry_after_secs } => Problem::new(
+                ErrorCode::CheckoutPaused,
+                "Checkout is paused for maintenance: no order was placed and your cart is unchanged. Try again later.",
+            )
+            .with_retry_after(retry_after_secs),
             OrdersError::Store(e) => e.into(),
         })
     }

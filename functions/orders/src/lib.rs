@@ -19,8 +19,9 @@ pub mod saga;
 
 pub use error::OrdersError;
 pub use repo::Transitioned;
-pub use routes::{openapi, routes, ROUTES};
+pub use routes::{openapi, routes, OrdersState, ROUTES};
 
+use lite_flags::SharedFlags;
 use lite_ports::Context;
 use lite_service::Service;
 
@@ -29,11 +30,22 @@ use lite_service::Service;
 #[derive(Clone)]
 pub struct Orders {
     ctx: Context,
+    flags: SharedFlags,
 }
 
 impl Orders {
     pub fn new(ctx: Context) -> Self {
-        Self { ctx }
+        Self {
+            ctx,
+            flags: lite_flags::defaults(),
+        }
+    }
+
+    /// Reads the runtime flags from `flags` (`checkoutPaused` refuses
+    /// `POST /v1/orders`); without this, the defaults.
+    pub fn with_flags(mut self, flags: SharedFlags) -> Self {
+        self.flags = flags;
+        self
     }
 }
 
@@ -43,6 +55,9 @@ impl Service for Orders {
     }
 
     fn router(&self) -> axum::Router {
-        routes::router(self.ctx.clone())
+        routes::router(OrdersState {
+            ctx: self.ctx.clone(),
+            flags: self.flags.clone(),
+        })
     }
 }

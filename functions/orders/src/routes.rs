@@ -3,10 +3,11 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::place::{self, PlaceOrder, PlaceOrderBody};
 use crate::repo::{self, Transitioned};
 use crate::{events, keys, OrdersError};
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use lite_events::contracts::CancelledBy;
+use lite_flags::{Checkout, SharedFlags};
 use lite_http::{
     Access, Admin, Authenticated, Claims, Json, PageParams, Query, Role, RouteSpec, TableAccess,
 };
@@ -59,7 +60,27 @@ pub const ROUTES: &[RouteSpec] = &[
     },
 ];
 
-pub fn routes() -> OpenApiRouter<Context> {
+/// What the routes read: the context, and the runtime flags (order
+/// placement only).
+#[derive(Clone)]
+pub struct OrdersState {
+    pub ctx: Context,
+    pub flags: SharedFlags,
+}
+
+impl FromRef<OrdersState> for Context {
+    fn from_ref(state: &OrdersState) -> Context {
+        state.ctx.clone()
+    }
+}
+
+impl FromRef<OrdersState> for SharedFlags {
+    fn from_ref(state: &OrdersState) -> SharedFlags {
+        state.flags.clone()
+    }
+}
+
+pub fn routes() -> OpenApiRouter<OrdersState> {
     OpenApiRouter::new()
         .routes(utoipa_routes!(place_order, list_orders))
         .routes(utoipa_routes!(get_order))
@@ -67,8 +88,8 @@ pub fn routes() -> OpenApiRouter<Context> {
         .routes(utoipa_routes!(ship_order))
 }
 
-pub fn router(ctx: Context) -> axum::Router {
-    routes().with_state(ctx).split_for_parts().0
+pub fn router(state: OrdersState) -> axum::Router {
+    routes().with_state(state).split_for_parts().0
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -91,10 +112,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (status = 400, description = "Invalid body, missing or malformed `Idempotency-Key`, unknown `addressId`, or no address given and none saved"),
         (status = 409, description = "`idempotency_conflict` (key reused with another body), `price_changed` (the cart now shows current prices) or `conflict` (cart changed meanwhile)"),
         (status = 422, description = "`cart_empty`"),
+        (status = 503, description = "No order was placed and the cart is unchanged; retry after `Retry-After` seconds. `checkout_paused`: checkout is paused for maintenance (runtime flag `checkoutPaused`); `unavailable`: payments are unavailable (the payment provider's circuit is open) or the store is busy", headers(
+            ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+        )),
     )
 )]
 async fn place_order(
     State(ctx): State<Context>,
+    State(flags): State<SharedFlags>,
     Authenticated(claims): Authenticated,
     headers: HeaderMap,
     Json(body): Json<PlaceOrderBody>,
@@ -108,6 +133,11 @@ async fn place_order(
         return saved.replay(&hash);
     }
     let input = PlaceOrder::parse(body)?;
+    // Paused by the operator: refuse before anything is written. After the
+    // replay above, so a retry of an order placed earlier still gets it.
+    if let Checkout::Paused { retry_after_secs } = flags.flags().await.checkout {
+        return Err(OrdersError::CheckoutPaused { retry_after_secs });
+    }
     place::place(
         &ctx,
         &claims.sub,

@@ -17,7 +17,7 @@ use tower::ServiceExt;
 fn router(error: StoreError) -> axum::Router {
     let codec = lite_core::CursorCodec::new(lite_core::CursorCodec::random_key());
     let ctx = Context::new(Arc::new(FailingStore(error)), Cursors::ready(codec));
-    lite_http::testing::finish_for_tests(orders::routes().with_state(ctx).split_for_parts().0)
+    lite_http::testing::finish_for_tests(lite_service::Service::router(&orders::Orders::new(ctx)))
 }
 
 async fn get(router: axum::Router) -> (StatusCode, Option<String>, Value) {

@@ -23,6 +23,7 @@ pub use tantivy_index::{TantivyIndex, DEFAULT_WRITER_BUDGET_BYTES};
 #[cfg(feature = "opensearch-adapter")]
 pub mod opensearch;
 
+use lite_flags::SharedFlags;
 use lite_ports::Context;
 use lite_service::Service;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 pub struct Search {
     ctx: Context,
     index: Arc<dyn SearchIndex>,
+    flags: SharedFlags,
 }
 
 impl Search {
@@ -41,7 +43,19 @@ impl Search {
     /// ([`guard`]).
     pub fn new(ctx: Context, index: Arc<dyn SearchIndex>) -> Self {
         let index = Arc::new(guard::GuardedIndex::new(index, ctx.clock.clone()));
-        Self { ctx, index }
+        Self {
+            ctx,
+            index,
+            flags: lite_flags::defaults(),
+        }
+    }
+
+    /// Reads the runtime flags from `flags` (`searchCatalogFallback`
+    /// switches `GET /v1/search` to the catalog listing); without this,
+    /// the defaults.
+    pub fn with_flags(mut self, flags: SharedFlags) -> Self {
+        self.flags = flags;
+        self
     }
 }
 
@@ -54,6 +68,7 @@ impl Service for Search {
         routes::router(routes::SearchState {
             ctx: self.ctx.clone(),
             index: self.index.clone(),
+            flags: self.flags.clone(),
         })
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 async fn main() -> Result<(), lite_lambda::Error> {
     lite_lambda::run_with(auth_guard::protect, |ctx| async move {
         let index = OpenSearchIndex::from_env().await?;
-        Ok(search::Search::new(ctx, Arc::new(index)))
+        Ok(search::Search::new(ctx, Arc::new(index)).with_flags(lite_lambda::flags()?))
     })
     .await
 }

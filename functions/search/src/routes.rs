@@ -32,11 +32,13 @@ pub const ROUTES: &[RouteSpec] = &[
     },
 ];
 
-/// What the search routes need: the context (cursor key) and the index.
+/// What the search routes need: the context (cursor key), the index and
+/// the runtime flags.
 #[derive(Clone)]
 pub struct SearchState {
     pub ctx: Context,
     pub index: Arc<dyn SearchIndex>,
+    pub flags: lite_flags::SharedFlags,
 }
 
 pub fn routes() -> OpenApiRouter<SearchState> {
@@ -297,6 +299,17 @@ async fn search(
     Query(params): Query<SearchParams>,
 ) -> Result<Json<SearchPage>, RouteError> {
     let (mut query, cursor) = params.parse()?;
+    if state.flags.flags().await.search_catalog_fallback {
+        // Switched to the catalog by the operator: the engine is not
+        // called, as if it were down (a search cursor is foreign there).
+        return match browse_params(&query, cursor) {
+            Some(params) => browse_catalog(&state.ctx, params).await,
+            None => Err(SearchError::Unavailable(
+                "text and brand search are switched off (flag searchCatalogFallback)".into(),
+            )
+            .into()),
+        };
+    }
     let codec = state.ctx.cursors.get().await?;
     let scope = cursor_scope(&query);
     if let Some(c) = cursor {

@@ -33,6 +33,9 @@ pub enum ErrorCode {
     InvalidSignature,
     Internal,
     Unavailable,
+    /// Order placement paused by the operator (runtime flag
+    /// `checkoutPaused`): 503 with `Retry-After`, nothing written.
+    CheckoutPaused,
 }
 
 impl ErrorCode {
@@ -54,7 +57,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
-            ErrorCode::Unavailable => 503,
+            ErrorCode::Unavailable | ErrorCode::CheckoutPaused => 503,
         }
     }
 
@@ -77,6 +80,7 @@ impl ErrorCode {
             ErrorCode::InvalidSignature => "invalid_signature",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::CheckoutPaused => "checkout_paused",
         }
     }
 
@@ -99,6 +103,7 @@ impl ErrorCode {
             ErrorCode::InvalidSignature => "Invalid signature",
             ErrorCode::Internal => "Internal server error",
             ErrorCode::Unavailable => "Service unavailable",
+            ErrorCode::CheckoutPaused => "Checkout paused",
         }
     }
 }

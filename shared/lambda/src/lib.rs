@@ -118,6 +118,18 @@ pub async fn context_for(profile: Profile) -> Result<Context, lite_core::config:
 /// the value (the auth service's signing key is read once per instance).
 pub async fn secret_string(arn: &str) -> Result<String, String> {
     static CLIENT: OnceCell<aws_sdk_secretsmanager::Client> = OnceCell::const_new();
+/// The runtime flags of this function: AWS AppConfig through the AppConfig
+/// Lambda extension when `AMAZON_LITE_FLAGS_APPLICATION`, `_ENVIRONMENT`
+/// and `_PROFILE` name a configuration (CDK sets them, and adds the
+/// extension's layer, on the functions that read flags), else the defaults.
+/// No network I/O here: the extension is asked on the first read.
+pub fn flags() -> Result<lite_flags::SharedFlags, lite_core::config::ConfigError> {
+    Ok(match lite_flags::AppConfigFlags::from_env()? {
+        Some(flags) => Arc::new(flags),
+        None => lite_flags::defaults(),
+    })
+}
+
     let client = CLIENT
         .get_or_init(|| async {
             // Read on a request's path (the cursor key, signing keys):

@@ -1060,7 +1060,7 @@ export interface components {
         /** @description RFC 9457 problem details. `code` is stable for programs; `detail` is for people. A 5xx never carries internal detail. */
         Problem: {
             /** @enum {string} */
-            code: "validation_failed" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "out_of_stock" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "cart_empty" | "price_changed" | "invalid_signature" | "internal" | "unavailable";
+            code: "validation_failed" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "out_of_stock" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "cart_empty" | "price_changed" | "invalid_signature" | "internal" | "unavailable" | "checkout_paused";
             /** @description The request's `X-Correlation-Id`: quote it when reporting a problem */
             correlationId: string;
             detail: string;
@@ -3695,9 +3695,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency is unavailable; retry later */
+            /** @description No order was placed and the cart is unchanged; retry after `Retry-After` seconds. `checkout_paused`: checkout is paused for maintenance (runtime flag `checkoutPaused`); `unavailable`: payments are unavailable (the payment provider's circuit is open) or the store is busy */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

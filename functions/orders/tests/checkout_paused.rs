@@ -1,0 +1,173 @@
+//! `POST /v1/orders` while checkout is paused by the runtime flag
+//! `checkoutPaused` (the file adapter on disk, looked at on every read):
+//! 503 `checkout_paused` with `Retry-After`, no order, the cart unchanged;
+//! a replay of an order placed before the pause still gets its answer;
+//! unpausing (or a refused edit) takes effect on the next request, with no
+//! restart.
+
+use lite_flags::FileFlags;
+use lite_http::testing::{customer_token, TestClient, TestResponse};
+use lite_ports::Context;
+use lite_service::Service;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const ANN: &str = "usr_01JANN000000000000000000000";
+
+struct App {
+    client: TestClient,
+    ctx: Context,
+    token: String,
+}
+
+fn app(flags_file: &Path) -> App {
+    let ctx = lite_ports::testing::memory_context();
+    let flags = Arc::new(FileFlags::new(flags_file, Duration::ZERO));
+    let router = lite_http::testing::finish_for_tests(
+        orders::Orders::new(ctx.clone())
+            .with_flags(flags)
+            .router()
+            .merge(cart::Cart::new(ctx.clone()).router()),
+    );
+    App {
+        client: TestClient::new(router),
+        ctx,
+        token: customer_token(ANN),
+    }
+}
+
+/// Replaces the flags file whole, as an editor does.
+fn set_flags(path: &Path, text: &str) {
+    let tmp = path.with_extension("edit");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+impl App {
+    async fn place(&self, key: &str) -> TestResponse {
+        self.client
+            .post("/v1/orders")
+            .bearer(Some(&self.token))
+            .header("idempotency-key", key)
+            .json(json!({
+                "address": {"line1": "1 Main St", "city": "Springfield", "postalCode": "12345", "country": "US"},
+                "payment": {"method": "card", "token": "tok_visa"}
+            }))
+            .send()
+            .await
+    }
+
+    async fn orders(&self) -> Value {
+        let r = self
+            .client
+            .get("/v1/orders")
+            .bearer(Some(&self.token))
+            .send()
+            .await;
+        r.json["items"].clone()
+    }
+
+    async fn cart_items(&self) -> Value {
+        let r = self
+            .client
+            .get("/v1/cart")
+            .bearer(Some(&self.token))
+            .send()
+            .await;
+        r.json["itemCount"].clone()
+    }
+
+    async fn add_to_cart(&self, sku: &str) {
+        let input: catalog::ProductInput = serde_json::from_value(json!({
+            "sku": sku, "name": format!("Flag test {sku}"), "category": "laptops",
+            "brand": "Northwind", "price": {"amount": 1_000, "currency": "USD"}
+        }))
+        .unwrap();
+        let product = catalog::create(&self.ctx, catalog::NewProduct::parse(input).unwrap())
+            .await
+            .unwrap()
+            .id
+            .to_string();
+        let added = self
+            .client
+            .post("/v1/cart/items")
+            .bearer(Some(&self.token))
+            .json(json!({"productId": product, "quantity": 2}))
+            .send()
+            .await;
+        assert_eq!(added.status, 200, "{}", added.json);
+    }
+}
+
+fn assert_checkout_paused(r: &TestResponse, retry_after: &str) {
+    assert_eq!(r.status, 503, "{}", r.json);
+    assert_eq!(r.json["code"], "checkout_paused");
+    assert_eq!(r.json["title"], "Checkout paused");
+    assert!(
+        r.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cart is unchanged"),
+        "{}",
+        r.json
+    );
+    assert_eq!(
+        r.headers.get("retry-after").map(|v| v.to_str().unwrap()),
+        Some(retry_after)
+    );
+    assert_eq!(
+        r.headers.get("content-type").map(|v| v.to_str().unwrap()),
+        Some("application/problem+json")
+    );
+}
+
+#[tokio::test]
+async fn a_paused_checkout_refuses_orders_and_writes_nothing_until_unpaused() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = dir.path().join("flags.json");
+    let app = app(&flags);
+    app.add_to_cart("FLG-PAU-001").await;
+
+    set_flags(
+        &flags,
+        r#"{"checkoutPaused": true, "checkoutRetryAfterSeconds": 120}"#,
+    );
+    assert_checkout_paused(&app.place("key-1").await, "120");
+    assert_eq!(app.orders().await, json!([]));
+    assert_eq!(app.cart_items().await, 2);
+
+    // Without a Retry-After of its own, the default.
+    set_flags(&flags, r#"{"checkoutPaused": true}"#);
+    assert_checkout_paused(&app.place("key-1").await, "300");
+
+    // A bad edit is refused whole: still paused.
+    set_flags(
+        &flags,
+        r#"{"checkoutPaused": false, "checkoutPausd": true}"#,
+    );
+    assert_checkout_paused(&app.place("key-1").await, "300");
+
+    // Unpaused: the same request goes through.
+    set_flags(&flags, r#"{"checkoutPaused": false}"#);
+    let placed = app.place("key-1").await;
+    assert_eq!(placed.status, 202, "{}", placed.json);
+    assert_eq!(app.orders().await.as_array().unwrap().len(), 1);
+    assert_eq!(app.cart_items().await, 0);
+
+    // Paused again: a retry of that order still gets its original answer
+    // (nothing is written by a replay); a new order is refused.
+    set_flags(&flags, r#"{"checkoutPaused": true}"#);
+    let replay = app.place("key-1").await;
+    assert_eq!(replay.status, 202, "{}", replay.json);
+    assert_eq!(replay.json["id"], placed.json["id"]);
+    app.add_to_cart("FLG-PAU-002").await;
+    assert_checkout_paused(&app.place("key-2").await, "300");
+    assert_eq!(app.orders().await.as_array().unwrap().len(), 1);
+    assert_eq!(app.cart_items().await, 2);
+
+    // Removing the file turns every flag off.
+    std::fs::remove_file(&flags).unwrap();
+    assert_eq!(app.place("key-2").await.status, 202);
+}
