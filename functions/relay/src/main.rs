@@ -15,6 +15,9 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lite_events_aws::telemetry::init();
+    if let Err(e) = lite_metrics::emf::install("relay") {
+        tracing::warn!(error = %e, "metrics are off in this function");
+    }
     let aws = lite_aws::sdk_config(lite_aws::Profile::Consumer).await;
     let store =
         lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), required("TABLE_NAME")?);
@@ -29,10 +32,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         // lambda_runtime's own span carries the request id and trace id.
         let span = tracing::info_span!("relay", records = event.payload.records.len());
         async move {
-            relay
-                .handle(event.payload)
-                .await
-                .map_err(lambda_runtime::Error::from)
+            let handled = relay.handle(event.payload).await;
+            // Once per invocation: events_published as EMF on stdout.
+            lite_metrics::flush();
+            handled.map_err(lambda_runtime::Error::from)
         }
         .instrument(span)
     }))

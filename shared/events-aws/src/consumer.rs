@@ -39,6 +39,7 @@ use lite_core::config::required;
 use lite_core::{Clock, SystemClock};
 use lite_events::idempotency::{handle_once, Outcome};
 use lite_events::{Envelope, Handler, HandlerError};
+use lite_metrics::ConsumeOutcome;
 use lite_store::Store;
 use std::sync::Arc;
 use tracing::{field::Empty, Instrument};
@@ -108,12 +109,33 @@ pub async fn process_batch(
             .instrument(span)
             .await;
         if !handled {
+            lite_metrics::event_consumed(handler.name(), failed_delivery(message));
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = message_id.to_owned();
             response.batch_item_failures.push(failure);
         }
     }
     response
+}
+
+/// Receives after which SQS moves a failing message to the DLQ: the
+/// queues' `maxReceiveCount` (`MAX_RECEIVE_COUNT` in
+/// `infra/cdk/lib/events.ts`).
+pub const MAX_RECEIVES: u32 = 5;
+
+/// What becomes of a message whose handling failed: its last receive
+/// sends it to the DLQ, any earlier one gets it redelivered.
+fn failed_delivery(message: &SqsMessage) -> ConsumeOutcome {
+    let receives = message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(1);
+    if receives >= MAX_RECEIVES {
+        ConsumeOutcome::DeadLettered
+    } else {
+        ConsumeOutcome::Retried
+    }
 }
 
 /// Handles one message in the current span; false when it must be
@@ -192,6 +214,8 @@ pub async fn run_consumer_with(
         );
         async move {
             let response = process_batch(&*store, &SystemClock, &*handler, event.payload).await;
+            // Once per invocation: the batch's counts as EMF on stdout.
+            lite_metrics::flush();
             Ok::<_, lambda_runtime::Error>(response)
         }
         .instrument(span)

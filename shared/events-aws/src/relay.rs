@@ -147,6 +147,12 @@ impl Relay {
             first_failed = Some(first_failed.map_or(*record_index, |f| f.min(*record_index)));
         }
 
+        for (wi, (_, outbox)) in work.iter().enumerate() {
+            if !unpublished.contains(&wi) {
+                lite_metrics::event_published(&outbox.event.detail_type());
+            }
+        }
+
         // Everything published is marked, including records after the
         // first failure: they were published, and the redelivery will
         // only publish them again.

@@ -27,6 +27,11 @@
 //! the local bus passes its own ([`handle_once_within`]); on AWS the queues'
 //! visibility (6 × the function timeout) is far longer than [`LEASE_MS`].
 //!
+//! `events_consumed` counts `ok` and `duplicate` here, once per delivery
+//! that reaches an outcome; a failure is counted by the transport, which
+//! alone knows whether it retries (`retried`) or gives up
+//! (`dead_lettered`).
+//!
 //! Store failures are [`HandlerError::Retry`]. Delivery stays at least once
 //! in two corners, so handlers should still be safe to repeat: a handler
 //! whose renewals keep failing may be run a second time by another worker
@@ -36,6 +41,7 @@
 use crate::{lease, Envelope, Handler, HandlerError};
 use futures::FutureExt;
 use lite_core::Clock;
+use lite_metrics::ConsumeOutcome;
 use lite_store::{attr, Condition, Key, Store, StoreError, Update};
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -118,6 +124,7 @@ pub async fn handle_once_within(
             return match store.get(&key).await {
                 Ok(Some(record)) if record.get(STATUS).and_then(|s| s.as_str()) == Some(DONE) => {
                     tracing::debug!(consumer, event_id = %event.id, "duplicate event skipped");
+                    lite_metrics::event_consumed(consumer, ConsumeOutcome::Duplicate);
                     Ok(Outcome::Duplicate)
                 }
                 Ok(_) => Err(HandlerError::Retry(format!(
@@ -148,6 +155,7 @@ pub async fn handle_once_within(
     match handled {
         Ok(()) => {
             mark_done(store, clock, &key, &owner, consumer, &event.id).await?;
+            lite_metrics::event_consumed(consumer, ConsumeOutcome::Ok);
             Ok(Outcome::Handled)
         }
         Err(error) => {

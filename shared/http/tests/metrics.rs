@@ -17,7 +17,9 @@ fn snapshotter() -> &'static Snapshotter {
     SNAPSHOTTER.get_or_init(|| {
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
-        recorder.install().expect("the only recorder of this binary");
+        recorder
+            .install()
+            .expect("the only recorder of this binary");
         snapshotter
     })
 }
@@ -109,8 +111,9 @@ async fn requests_are_counted_by_route_template_method_and_status_class() {
         Some(&DebugValue::Counter(1))
     );
     assert!(
-        all.iter()
-            .all(|(_, l, _)| l.iter().all(|(_, v)| !v.contains("a1") && v != "/no/such/path")),
+        all.iter().all(|(_, l, _)| l
+            .iter()
+            .all(|(_, v)| !v.contains("a1") && v != "/no/such/path")),
         "no raw path in any label: {all:?}"
     );
     let durations = all

@@ -75,6 +75,10 @@ where
     let service = build(ctx.clone()).await.inspect_err(|e| {
         tracing::error!(error = %e, "the service cannot be built from its environment");
     })?;
+    // Route or consumer, the function counts as its service; the counts
+    // go out once per invocation (the routes' layer below, the consumer
+    // runner after each batch).
+    install_metrics(service.name());
     match consumer {
         Some(name) => {
             let handler = lite_service::consumer(&service, &name).inspect_err(|e| {
@@ -90,7 +94,8 @@ where
                 Arc::new(verifier),
                 &HttpConfig::from_env(),
             )
-            .layer(axum::middleware::from_fn(client_ip));
+            .layer(axum::middleware::from_fn(client_ip))
+            .layer(axum::middleware::from_fn(flush_metrics_after));
             lambda_http::run(app).await
         }
     }
@@ -186,6 +191,35 @@ fn verifier() -> Result<TokenVerifier, lambda_http::Error> {
         }
     }
     Ok(verifier)
+}
+
+/// Installs the Lambda metrics exporter (CloudWatch Embedded Metric Format
+/// on stdout, namespace from `AMAZON_LITE_METRICS_NAMESPACE`) with
+/// `service` as this function's `service` label. Binaries that do not
+/// start through [`run`] (`checkout-task`, the reservation sweeper) call
+/// it in `main` and [`flush_metrics`] after each invocation. A failure is
+/// logged: metrics never stop a function.
+pub fn install_metrics(service: &'static str) {
+    if let Err(e) = lite_metrics::emf::install(service) {
+        tracing::warn!(error = %e, "metrics are off in this function");
+    }
+}
+
+/// Writes this invocation's metrics (see [`install_metrics`]).
+pub fn flush_metrics() {
+    lite_metrics::flush();
+}
+
+/// The outermost layer of a route function: the request's counts (made by
+/// `lite_http::finish`'s layer, inside this one) leave once the response
+/// is ready, one EMF flush per invocation.
+async fn flush_metrics_after(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(req).await;
+    flush_metrics();
+    response
 }
 
 /// Copies API Gateway's source address into the [`ClientIp`] extension.

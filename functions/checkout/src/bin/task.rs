@@ -26,6 +26,9 @@ impl From<Failure> for Diagnostic {
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lite_http::telemetry::init();
+    // The saga's steps are checkout's (the business counters name their
+    // owning service themselves: payments, inventory, orders).
+    lite_lambda::install_metrics("checkout");
     let task = required("CHECKOUT_TASK")?;
     let ctx = lite_lambda::context().await?;
     let payments = Arc::new(payments::lambda::from_env(ctx.clone())?);
@@ -44,7 +47,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 cause: format!("this function runs task {task}, not {named:?}"),
             }));
         }
-        tasks.run_payload(event.payload).await.map_err(Failure)
+        let result = tasks.run_payload(event.payload).await.map_err(Failure);
+        lite_lambda::flush_metrics();
+        result
     }))
     .await
 }

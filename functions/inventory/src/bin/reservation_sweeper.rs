@@ -12,12 +12,13 @@ use serde_json::{json, Value};
 async fn main() -> Result<(), lambda_runtime::Error> {
     lite_http::telemetry::init();
     let limit: usize = parse_or("SWEEP_LIMIT", 500)?;
+    lite_lambda::install_metrics("inventory");
     let ctx = lite_lambda::context().await?;
     let ctx = &ctx;
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| async move {
-        let released = inventory::reservations::release_expired(ctx, limit)
-            .await
-            .map_err(lambda_runtime::Error::from)?;
+        let released = inventory::reservations::release_expired(ctx, limit).await;
+        lite_lambda::flush_metrics();
+        let released = released.map_err(lambda_runtime::Error::from)?;
         Ok::<_, lambda_runtime::Error>(json!({ "released": released }))
     }))
     .await

@@ -132,6 +132,7 @@ impl Relay {
                 Ok(()) => {
                     let consumers: Vec<&str> = deliveries.iter().map(|(c, _)| *c).collect();
                     tracing::debug!(event_id = %event.id, %detail_type, ?consumers, "event published");
+                    lite_metrics::event_published(&detail_type);
                     return Ok(true);
                 }
                 Err(e @ StoreError::TransactionCanceled { .. }) => {

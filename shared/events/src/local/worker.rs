@@ -129,6 +129,7 @@ impl Worker {
                 let due = self.clock.now().timestamp_millis()
                     + i64::try_from(self.backoff(attempts).as_millis()).unwrap_or(i64::MAX / 4);
                 tracing::info!(consumer, %event_id, attempts, %error, "event will be retried");
+                lite_metrics::event_consumed(consumer, lite_metrics::ConsumeOutcome::Retried);
                 let retry = [
                     Update::set(delivery::DUE_AT, due),
                     Update::set(attr::GSI1SK, delivery::sort_key(due, &event_id)),
@@ -142,6 +143,7 @@ impl Worker {
                 let now = self.clock.now();
                 let now_ms = now.timestamp_millis();
                 tracing::warn!(consumer, %event_id, attempts, %error, "event moved to the dead-letter queue");
+                lite_metrics::event_consumed(consumer, lite_metrics::ConsumeOutcome::DeadLettered);
                 let dead = [
                     Update::set(attr::GSI1PK, delivery::dlq(consumer)),
                     Update::set(attr::GSI1SK, delivery::sort_key(now_ms, &event_id)),
