@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use lite_core::{Ids, Problem};
 use lite_http::auth::{AUDIENCE, ISSUER};
 use lite_http::{Claims, ClientIp, Role};
+use lite_metrics::{LoginMethod, LoginOutcome};
 use lite_ports::Context;
 use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{Store, StoreError, TxOp};
@@ -202,6 +203,7 @@ pub async fn login(
             .max()
             .unwrap_or(1);
         tracing::warn!(ip = %ip_subject, "login rate limited");
+        lite_metrics::login(LoginMethod::Password, LoginOutcome::Throttled);
         return (
             Err(AuthError::RateLimited { retry_after }),
             vec![per_account, per_ip],
@@ -215,6 +217,7 @@ pub async fn login(
         }
         Err(e) => Err(e),
     };
+    count_login(LoginMethod::Password, &result);
     if !matches!(result, Err(AuthError::WrongCredentials)) {
         let (a, i) = tokio::join!(
             throttle::refund(store, &mut per_account),
@@ -325,6 +328,35 @@ pub async fn google_start(state: &AuthState) -> Result<String, AuthError> {
 /// (linked to the Google subject on first use), or a new one without a
 /// password.
 pub async fn google_callback(
+    state: &AuthState,
+    code: &str,
+    pending: &str,
+) -> Result<TokenResponse, AuthError> {
+    let result = google_sign_in(state, code, pending).await;
+    count_login(LoginMethod::Google, &result);
+    result
+}
+
+/// `logins{method, outcome}` for a sign-in that got past throttling:
+/// a session is `success`; refused credentials, state, code or identity
+/// are `failure`; our own faults (store, provider unreachable, not
+/// configured) are no sign-in outcome and count nothing.
+fn count_login(method: LoginMethod, result: &Result<TokenResponse, AuthError>) {
+    let outcome = match result {
+        Ok(_) => LoginOutcome::Success,
+        Err(
+            AuthError::WrongCredentials
+            | AuthError::BadState(_)
+            | AuthError::CodeRejected
+            | AuthError::IdentityRejected(_),
+        ) => LoginOutcome::Failure,
+        Err(AuthError::RateLimited { .. }) => LoginOutcome::Throttled,
+        Err(_) => return,
+    };
+    lite_metrics::login(method, outcome);
+}
+
+async fn google_sign_in(
     state: &AuthState,
     code: &str,
     pending: &str,

@@ -99,6 +99,11 @@ impl Handler for CheckoutStarter {
         match self.saga.start(&created.order_id, saga_input).await {
             Ok(started) => {
                 tracing::info!(order_id = %created.order_id, ?started, "checkout started");
+                // A redelivered order.created.v1 finds its execution:
+                // only a new one counts.
+                if let lite_saga::Started::New { .. } = started {
+                    lite_metrics::saga_execution(lite_metrics::SagaOutcome::Started);
+                }
                 Ok(())
             }
             Err(SagaError::Invalid(m)) => Err(HandlerError::Poison(m)),

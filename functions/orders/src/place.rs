@@ -333,6 +333,7 @@ pub async fn place(
     match store.transact(ops).await {
         Ok(()) => {
             tracing::info!(order_id = %order.id, total = %order.total, "order placed");
+            lite_metrics::orders_placed();
             Ok(saved.respond())
         }
         // Another request with this key won the race: answer as it did.

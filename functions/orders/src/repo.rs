@@ -4,6 +4,7 @@
 use crate::domain::{Order, OrderId, Transition};
 use crate::keys;
 use crate::OrdersError;
+use lite_events::contracts::FailureReason;
 use lite_events::Envelope;
 use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{Condition, Store, StoreError, TxOp};
@@ -44,6 +45,35 @@ pub enum Transitioned {
     Moved(Order),
     /// The order was already in the target status (a repeated call).
     Already(Order),
+}
+
+/// The metrics of a move that happened (once per move: a repeated call
+/// finds the order [`Transitioned::Already`] there and counts nothing).
+fn count(t: &Transition, order: &Order) {
+    use lite_metrics::{CheckoutOutcome, FailReason};
+    let checkout_took = || {
+        (order.updated_at - order.created_at)
+            .to_std()
+            .unwrap_or_default()
+    };
+    match t {
+        Transition::Confirm => {
+            lite_metrics::orders_confirmed();
+            lite_metrics::checkout_duration(CheckoutOutcome::Confirmed, checkout_took());
+        }
+        Transition::Fail(reason) => {
+            lite_metrics::orders_failed(match reason {
+                FailureReason::OutOfStock => FailReason::OutOfStock,
+                FailureReason::PaymentDeclined => FailReason::PaymentDeclined,
+                FailureReason::PaymentTimeout => FailReason::PaymentTimeout,
+                FailureReason::CheckoutError => FailReason::CheckoutError,
+            });
+            lite_metrics::checkout_duration(CheckoutOutcome::Failed, checkout_took());
+        }
+        Transition::Ship => lite_metrics::orders_shipped(),
+        Transition::Cancel(_) => lite_metrics::orders_cancelled(),
+        Transition::Deliver => {}
+    }
 }
 
 /// Moves order `id` by `t` and records the event `event(new order)` in the
@@ -93,7 +123,10 @@ pub async fn transition(
         ];
         ops.extend(extra(&next));
         match store.transact(ops).await {
-            Ok(()) => Ok(Attempt::Done(Transitioned::Moved(next))),
+            Ok(()) => {
+                count(t, &next);
+                Ok(Attempt::Done(Transitioned::Moved(next)))
+            }
             Err(e) if lost_race(&e, &[ORDER]) => Ok(Attempt::Retry),
             Err(e) => Err(e.into()),
         }

@@ -7,6 +7,7 @@ use crate::repo::{self, Transitioned};
 use crate::{events, OrdersError};
 use lite_core::Money;
 use lite_events::contracts::{FailureReason, StockLine};
+use lite_metrics::SagaOutcome;
 use lite_ports::Context;
 use lite_store::StoreError;
 
@@ -58,7 +59,7 @@ pub async fn confirm(
     payment_id: &str,
     correlation_id: &str,
 ) -> Result<Transitioned, OrdersError> {
-    repo::transition(
+    let moved = repo::transition(
         ctx,
         id,
         Transition::Confirm,
@@ -67,7 +68,12 @@ pub async fn confirm(
         |o| events::confirmed(ctx, o, payment_id, correlation_id),
         |o| crate::keys::purchase_ops(o, 1),
     )
-    .await
+    .await?;
+    // The execution's last step: counted once, when the order moves.
+    if let Transitioned::Moved(_) = moved {
+        lite_metrics::saga_execution(SagaOutcome::Confirmed);
+    }
+    Ok(moved)
 }
 
 /// PENDING → FAILED with the reason (its stock and payment already
@@ -82,7 +88,7 @@ pub async fn fail(
     let label = serde_json::to_value(reason)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned));
-    repo::transition(
+    let moved = repo::transition(
         ctx,
         id,
         Transition::Fail(reason),
@@ -95,5 +101,14 @@ pub async fn fail(
         |o| events::failed(ctx, o, reason, detail.clone(), correlation_id),
         |_| vec![],
     )
-    .await
+    .await?;
+    if let Transitioned::Moved(_) = moved {
+        // A business outcome is a refusal; a technical one a failure
+        // (the checkout_error alarm).
+        lite_metrics::saga_execution(match reason {
+            FailureReason::CheckoutError => SagaOutcome::Failed,
+            _ => SagaOutcome::Refused,
+        });
+    }
+    Ok(moved)
 }

@@ -162,6 +162,7 @@ async fn declined(
         ];
         match store.transact(ops).await {
             Ok(()) => {
+                lite_metrics::payment_authorization(reason.authorization_outcome());
                 let mut failed = payment.clone();
                 failed.status = PaymentStatus::Failed;
                 failed.failure_reason = Some(reason.as_str().to_owned());
@@ -312,6 +313,12 @@ pub async fn void_for_order(
         match store.transact(ops).await {
             Ok(()) => {
                 tracing::info!(%order_id, ?reason, from = %t.from(), to = %t.to(), "payment given back");
+                // A pending payment checkout stopped waiting for: the
+                // authorization timed out. (Pending → failed for another
+                // reason is checkout giving up, not an answer.)
+                if outcome == VoidOutcome::Failed && reason == VoidReason::PaymentTimeout {
+                    lite_metrics::payment_authorization(lite_metrics::PaymentOutcome::TimedOut);
+                }
                 Ok(Attempt::Done(outcome))
             }
             Err(e) if lost_race(&e, &[record::PAYMENT_OP]) => Ok(Attempt::Retry),

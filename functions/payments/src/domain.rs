@@ -128,6 +128,15 @@ impl FailureReason {
         }
     }
 
+    /// The `payment_authorizations` outcome of a pending payment that
+    /// failed for this reason.
+    pub fn authorization_outcome(self) -> lite_metrics::PaymentOutcome {
+        match self {
+            FailureReason::Timeout => lite_metrics::PaymentOutcome::TimedOut,
+            _ => lite_metrics::PaymentOutcome::Declined,
+        }
+    }
+
     /// A provider's reason string; unknown ones are provider errors.
     pub fn from_provider(s: &str) -> Self {
         match s {

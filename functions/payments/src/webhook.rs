@@ -212,6 +212,12 @@ async fn apply(p: &Payments, event: &WebhookEvent, kind: Kind) -> Result<Applied
         };
         match store.transact(ops).await {
             Ok(()) => {
+                if let Applied::Settled(_) = applied {
+                    lite_metrics::payment_authorization(match kind {
+                        Kind::Authorized => lite_metrics::PaymentOutcome::Authorized,
+                        Kind::Failed(reason) => reason.authorization_outcome(),
+                    });
+                }
                 resume::settle_waiting_task(p, &after).await?;
                 Ok(Attempt::Done(applied))
             }

@@ -102,6 +102,7 @@ pub async fn reserve_with(
                 lines = lines.len(),
                 "stock reserved"
             );
+            lite_metrics::stock_reservation(lite_metrics::StockOutcome::Reserved);
             low_stock::report(ctx, &model::skus(&lines), thresholds, correlation_id).await;
             Ok(ReserveOutcome::Reserved)
         }
@@ -114,6 +115,10 @@ pub async fn reserve_with(
                 .map(|l| l.sku.clone())
                 .collect();
             tracing::info!(order_id, correlation_id, ?skus, "out of stock");
+            // A decision, counted where it is made: a repeated reserve of a
+            // held order answers from its reservation (`existing`) and
+            // counts nothing.
+            lite_metrics::stock_reservation(lite_metrics::StockOutcome::OutOfStock);
             Ok(ReserveOutcome::OutOfStock { skus })
         }
         Err(e) => Err(e.into()),
