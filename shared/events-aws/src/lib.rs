@@ -18,7 +18,6 @@
 //! - [`consumer`]: [`process_batch`] and [`run_consumer`], what a consumer
 //!   binary's `main` calls.
 //! - [`dlq`]: list and redrive a DLQ (the `events-ops` binary).
-//! - [`consumers`]: `infra/consumers.json`, the consumers CDK deploys.
 //!
 //! Locally, the same [`Handler`](lite_events::Handler)s run on the
 //! in-process bus of `lite-events`; both transports wrap them in
@@ -26,7 +25,6 @@
 
 mod backoff;
 pub mod consumer;
-pub mod consumers;
 pub mod dlq;
 pub mod dynamo_json;
 pub mod relay;
