@@ -8,5 +8,6 @@ pub mod consumers;
 #[cfg(feature = "harness")]
 pub mod harness;
 pub mod malloc;
+pub mod metrics;
 pub mod seed;
 pub mod server;

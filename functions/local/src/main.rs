@@ -72,6 +72,8 @@ fn fail(message: &str) -> ExitCode {
 async fn serve() -> Result<(), String> {
     let config = LocalConfig::from_env().map_err(|e| e.to_string())?;
     config.log();
+    // Before the system opens: resumed checkouts and the bus count too.
+    let metrics = amazon_lite::metrics::install()?;
     let system = System::open(&config)?;
     // The JWKS names the signing key from the first request on, not from
     // the first sign-in (the key files are created here on a fresh start).
@@ -113,7 +115,8 @@ async fn serve() -> Result<(), String> {
             }
         }
     }
-    let router = app::router(&system, &HttpConfig::from_env());
+    let router =
+        amazon_lite::metrics::serve_at(app::router(&system, &HttpConfig::from_env()), metrics);
     tracing::info!(addr = %local, "listening");
     println!("Amazon Lite is serving on http://{local}  (try http://{local}/v1/products)");
     amazon_lite::server::serve(listener, router, config.limits, shutdown_signal()).await;
