@@ -38,7 +38,9 @@ export class GoogleProbe {
         cache: "no-store",
         signal: AbortSignal.timeout(3_000),
       });
-      await res.body?.cancel();
+      // Read, not cancelled: Next's fetch tees the body, and cancelling one
+      // branch of a tee waits for the other.
+      await res.arrayBuffer().catch(() => undefined);
       return res.status >= 300 && res.status < 400 && res.headers.has("location");
     } catch {
       return false;

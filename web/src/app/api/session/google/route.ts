@@ -11,7 +11,7 @@ export async function GET(): Promise<Response> {
   try {
     const res = await fetch(`${apiBaseUrl()}/v1/auth/google/start`, { redirect: "manual", cache: "no-store" });
     const location = res.headers.get("location");
-    await res.body?.cancel();
+    await res.arrayBuffer().catch(() => undefined); // read, not cancelled (see lib/google-probe.ts)
     if (res.status >= 300 && res.status < 400 && location) {
       return new NextResponse(null, { status: 302, headers: { location, "cache-control": "no-store" } });
     }
