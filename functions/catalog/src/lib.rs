@@ -8,6 +8,7 @@ pub mod consumers;
 mod domain;
 mod error;
 mod events;
+pub mod freshness;
 mod keys;
 mod rating;
 pub mod read;

@@ -1,10 +1,11 @@
 use crate::domain::{
     parse_category, NewProduct, ProductId, ProductInput, ProductPatch, ProductView, Sort,
 };
+use crate::freshness;
 use crate::repo::{self, ListParams};
 use crate::CatalogError;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use lite_core::{Problem, Violations};
 use lite_http::paging::{DEFAULT_PAGE, MAX_PAGE};
@@ -142,38 +143,63 @@ fn parse_id(raw: &str) -> Result<ProductId, CatalogError> {
     ProductId::parse(raw).ok_or(CatalogError::NotFound)
 }
 
-/// Lists products, filtered and sorted, one page at a time.
+/// Lists products, filtered and sorted, one page at a time. Cacheable
+/// (`Cache-Control`, `ETag`); `If-None-Match` with the current tag is a 304.
 #[utoipa::path(
     get, path = "/v1/products", tag = "catalog",
-    params(ListQuery),
+    params(ListQuery, ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer (or a list of them, or `*`): 304 without a body when it names the current one")),
     responses(
-        (status = 200, body = ProductPage),
+        (status = 200, body = ProductPage, headers(
+            ("ETag" = String, description = "Strong tag of this page's body"),
+            ("Cache-Control" = String, description = "`public, max-age=30, stale-while-revalidate=30` (`private, no-cache` when the request carried `Authorization`)"),
+        )),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`; no body", headers(
+            ("ETag" = String, description = "The current tag"),
+            ("Cache-Control" = String, description = "As on the 200"),
+        )),
         (status = 400, description = "Invalid parameter or cursor, or `maxPrice` below `minPrice`"),
     )
 )]
 async fn list_products(
     State(ctx): State<Context>,
+    headers: HeaderMap,
     Query(q): Query<ListQuery>,
-) -> Result<Json<ProductPage>, CatalogError> {
+) -> Result<Response, CatalogError> {
     let params = q.parse()?;
     let (items, next_cursor) = repo::list(&ctx, &params).await?;
-    Ok(Json(ProductPage { items, next_cursor }))
+    Ok(freshness::cached_json(
+        &headers,
+        &ProductPage { items, next_cursor },
+    ))
 }
 
-/// One product, with its current stock.
+/// One product, with its current stock. Cacheable (`Cache-Control`,
+/// `ETag`); `If-None-Match` with the current tag is a 304.
 #[utoipa::path(
     get, path = "/v1/products/{id}", tag = "catalog",
-    params(("id" = String, Path, description = "Product id")),
+    params(
+        ("id" = String, Path, description = "Product id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer (or a list of them, or `*`): 304 without a body when it names the current one"),
+    ),
     responses(
-        (status = 200, body = ProductView),
+        (status = 200, body = ProductView, headers(
+            ("ETag" = String, description = "Strong tag of this body: changes whenever the product, its stock or its rating does"),
+            ("Cache-Control" = String, description = "`public, max-age=30, stale-while-revalidate=30` (`private, no-cache` when the request carried `Authorization`)"),
+        )),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`; no body", headers(
+            ("ETag" = String, description = "The current tag"),
+            ("Cache-Control" = String, description = "As on the 200"),
+        )),
         (status = 404, description = "No such product"),
     )
 )]
 async fn get_product(
     State(ctx): State<Context>,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<ProductView>, CatalogError> {
-    Ok(Json(repo::get(&ctx, &parse_id(&id)?).await?))
+) -> Result<Response, CatalogError> {
+    let product = repo::get(&ctx, &parse_id(&id)?).await?;
+    Ok(freshness::cached_json(&headers, &product))
 }
 
 /// Creates a product (administrators). The sku must be unused.
