@@ -90,7 +90,10 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
     logRetention: logs.RetentionDays.ONE_WEEK,
     tableDeletionProtection: false,
     pointInTimeRecovery: true,
-    tableRemovalPolicy: RemovalPolicy.DESTROY,
+    // dev is the stack a deploy without -c env makes, often someone's only
+    // one: `cdk destroy` leaves its table (and orders) behind. staging is
+    // disposable and drops it.
+    tableRemovalPolicy: RemovalPolicy.RETAIN,
     alarms: { ...BASE_ALARMS, route5xxPerMinute: 20, checkoutFailurePercent: 20, api5xxPer5Minutes: 20 },
   },
   staging: {

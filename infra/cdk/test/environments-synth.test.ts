@@ -149,9 +149,10 @@ describe("each environment's settings reach the stack", () => {
     });
   }
 
-  test('prod keeps its table whatever happens; dev may drop it', () => {
+  test('prod keeps its table whatever happens; dev keeps it on destroy; staging may drop it', () => {
     assert.equal(ENVIRONMENTS.prod.tableRemovalPolicy, 'retain');
     assert.equal(ENVIRONMENTS.prod.tableDeletionProtection, true);
-    assert.equal(ENVIRONMENTS.dev.tableRemovalPolicy, 'destroy');
+    assert.equal(ENVIRONMENTS.dev.tableRemovalPolicy, 'retain');
+    assert.equal(ENVIRONMENTS.staging.tableRemovalPolicy, 'destroy');
   });
 });
