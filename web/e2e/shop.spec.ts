@@ -197,7 +197,7 @@ test("sign-in offers Google only when the API has it configured (the local API h
   expect(start.status()).toBe(303);
   expect(start.headers()["location"]).toBe("/signin?google=unavailable");
   await page.goto("/signin?google=unavailable");
-  await expect(page.getByRole("alert")).toHaveText("Google sign-in is not available right now.");
+  await expect(page.getByRole("main").getByRole("alert")).toHaveText("Google sign-in is not available right now.");
 });
 
 test("the API counts sign-ups per shopper address, not per shop server", async ({ page }) => {

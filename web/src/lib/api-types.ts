@@ -202,7 +202,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Checks the bearer token (signature, expiry, live session). */
+        /**
+         * Checks the bearer token (signature, expiry, live session).
+         * @deprecated
+         * @description Deprecated from 2028-01-01 (header `Deprecation: @1830297600`), may be removed after 2029-01-01 (header `Sunset`); use `/v1/me` instead (header `Link: </v1/me>; rel="successor-version"`).
+         */
         get: operations["validate"];
         put?: never;
         post?: never;
@@ -596,7 +600,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists products, filtered and sorted, one page at a time. */
+        /**
+         * Lists products, filtered and sorted, one page at a time. Cacheable
+         *     (`Cache-Control`, `ETag`); `If-None-Match` with the current tag is a 304.
+         */
         get: operations["list_products"];
         put?: never;
         /** Creates a product (administrators). The sku must be unused. */
@@ -614,7 +621,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One product, with its current stock. */
+        /**
+         * One product, with its current stock. Cacheable (`Cache-Control`,
+         *     `ETag`); `If-None-Match` with the current tag is a 304.
+         */
         get: operations["get_product"];
         put?: never;
         post?: never;
@@ -2198,6 +2208,12 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description RFC 9745: when the route is (or will be) deprecated, `@` and Unix seconds */
+                    Deprecation?: string;
+                    /** @description the successor route, `rel="successor-version"` */
+                    Link?: string;
+                    /** @description RFC 8594: after this HTTP-date the route may stop answering */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2207,6 +2223,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description RFC 9745: when the route is (or will be) deprecated, `@` and Unix seconds */
+                    Deprecation?: string;
+                    /** @description the successor route, `rel="successor-version"` */
+                    Link?: string;
+                    /** @description RFC 8594: after this HTTP-date the route may stop answering */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2216,6 +2238,12 @@ export interface operations {
             /** @description Internal error (no detail is shown; the correlation id finds the logs) */
             500: {
                 headers: {
+                    /** @description RFC 9745: when the route is (or will be) deprecated, `@` and Unix seconds */
+                    Deprecation?: string;
+                    /** @description the successor route, `rel="successor-version"` */
+                    Link?: string;
+                    /** @description RFC 8594: after this HTTP-date the route may stop answering */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2225,6 +2253,12 @@ export interface operations {
             /** @description A dependency is unavailable; retry later */
             503: {
                 headers: {
+                    /** @description RFC 9745: when the route is (or will be) deprecated, `@` and Unix seconds */
+                    Deprecation?: string;
+                    /** @description the successor route, `rel="successor-version"` */
+                    Link?: string;
+                    /** @description RFC 8594: after this HTTP-date the route may stop answering */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4056,7 +4090,10 @@ export interface operations {
                 /** @description `newest` (default), `price_asc`, `price_desc` or `rating`. */
                 sort?: "newest" | "price_asc" | "price_desc" | "rating";
             };
-            header?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer (or a list of them, or `*`): 304 without a body when it names the current one */
+                "If-None-Match"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4064,11 +4101,26 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description `public, max-age=30, stale-while-revalidate=30` (`private, no-cache` when the request carried `Authorization`) */
+                    "Cache-Control"?: string;
+                    /** @description Strong tag of this page's body */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProductPage"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names the current `ETag`; no body */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The current tag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid parameter or cursor, or `maxPrice` below `minPrice` */
             400: {
@@ -4199,7 +4251,10 @@ export interface operations {
     get_product: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer (or a list of them, or `*`): 304 without a body when it names the current one */
+                "If-None-Match"?: string | null;
+            };
             path: {
                 /** @description Product id */
                 id: string;
@@ -4210,11 +4265,26 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description `public, max-age=30, stale-while-revalidate=30` (`private, no-cache` when the request carried `Authorization`) */
+                    "Cache-Control"?: string;
+                    /** @description Strong tag of this body: changes whenever the product, its stock or its rating does */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProductView"];
                 };
+            };
+            /** @description Not modified: `If-None-Match` names the current `ETag`; no body */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The current tag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No such product */
             404: {
