@@ -93,7 +93,15 @@ pub fn openapi() -> OpenApi {
         ),
     );
     document::complete(&mut doc, &route_table());
+    // After `complete`, so the shared answers (401, 500, ...) document the
+    // deprecation headers too.
+    lite_http::deprecation::document(&mut doc, &deprecations());
     doc
+}
+
+/// Every route on its way out (`lite_http::deprecation`), service by service.
+pub fn deprecations() -> Vec<lite_http::deprecation::Deprecation> {
+    [auth::DEPRECATED].concat()
 }
 
 /// The platform service: health and the document. It owns no ports (it

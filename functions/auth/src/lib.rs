@@ -39,7 +39,7 @@ pub use error::AuthError;
 pub use google::GoogleConfig;
 pub use key_store::KeyProvider;
 pub use keys::{Jwk, Jwks, SigningKey, SigningKeys};
-pub use routes::{openapi, routes, ROUTES};
+pub use routes::{openapi, routes, DEPRECATED, ROUTES};
 pub use service::{ensure_admin, AdminBootstrap, TokenResponse, ACCESS_TTL_SECS};
 pub use throttle::Limits;
 

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use lite_http::deprecation::{self, Day, Deprecation};
 use lite_http::extract::parse_json;
 use lite_http::{Access, Authenticated, ClientIp, Json, Query, Role, RouteSpec, TableAccess};
 use lite_ports::Context;
@@ -98,15 +99,31 @@ pub fn routes() -> OpenApiRouter<AuthState> {
         .routes(utoipa_routes!(google_callback))
 }
 
+/// Routes on their way out (README "API versions"). `GET /v1/auth/validate`
+/// answers what the caller's own token already says (`sub`, `roles`, `exp`
+/// are its claims) plus a session check that every protected route makes
+/// anyway; `GET /v1/me` is the resource for "who is signed in" (what the
+/// shop calls). Announced far ahead: deprecated from 2028, gone after 2028.
+pub const DEPRECATED: &[Deprecation] = &[Deprecation {
+    method: "GET",
+    path: "/v1/auth/validate",
+    deprecated: Day::new(2028, 1, 1),
+    sunset: Day::new(2029, 1, 1),
+    successor: "/v1/me",
+}];
+
 pub fn router(ctx: Context, config: AuthConfig) -> axum::Router {
-    routes()
+    let router = routes()
         .with_state(AuthState::new(ctx, config))
         .split_for_parts()
-        .0
+        .0;
+    deprecation::layer(router, DEPRECATED)
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    let mut doc = routes().split_for_parts().1;
+    deprecation::document(&mut doc, DEPRECATED);
+    doc
 }
 
 /// Adds the `RateLimit-*` headers of `charges` to a success or a problem.
