@@ -77,7 +77,9 @@ fn goose_configuration(
     c.increase_rate = Some(format!("{ramp_per_second:.3}"));
     c.run_time = run_time.map(|d| d.as_secs().max(1).to_string());
     c.iterations = iterations;
-    c.no_reset_metrics = true;
+    // (Goose refuses the setting with a number of iterations, where it
+    // never resets them.)
+    c.no_reset_metrics = iterations.is_none();
     c.no_telnet = true;
     c.quiet = 1;
     // The table per kind is ours (Report::details); goose's is in its reports.
