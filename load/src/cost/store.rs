@@ -232,7 +232,11 @@ impl MeteredStore {
         }) {
             t.local("saga transaction (Step Functions)");
         }
-        if !deliveries.is_empty() {
+        // Only the relay updates outbox items (services put them).
+        let publishes = ops
+            .iter()
+            .any(|op| matches!(op.write(), TxWrite::Update { key, .. } if is_outbox(key)));
+        if publishes {
             t.local("bus publish transaction (EventBridge → SQS)");
             if result.is_ok() {
                 for key in &deliveries {
@@ -426,6 +430,11 @@ impl Store for MeteredStore {
         let mut t = self.meter.tally();
         t.dynamo_request("UpdateItem");
         scope::aws_call();
+        // The local relay marks an event no consumer subscribes to with a
+        // plain update: on AWS it is published to EventBridge all the same.
+        if is_outbox(key) && result.is_ok() {
+            t.eventbridge_entries += 1;
+        }
         match &result {
             Ok(new) => bill_write(&mut t, old.as_ref(), Some(new), Mode::Plain),
             Err(e) if e.is_condition_failure() => bill_failed(&mut t, old.as_ref(), Mode::Plain),
