@@ -2,20 +2,17 @@
 //! store, with products created through the catalog's own functions and a
 //! clock the tests move.
 
-use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use http_body_util::BodyExt;
 use lite_core::ManualClock;
-use lite_http::testing::{customer_token, mint, TokenSpec};
+use lite_http::testing::{customer_token, mint, TestClient, TokenSpec};
 use lite_ports::Context;
 use lite_service::Service;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tower::ServiceExt;
 
 struct App {
-    router: axum::Router,
+    client: TestClient,
     ctx: Context,
     clock: Arc<ManualClock>,
 }
@@ -59,7 +56,11 @@ fn app() -> App {
     let clock = Arc::new(ManualClock::new(start()));
     ctx.clock = clock.clone();
     let router = lite_http::testing::finish_for_tests(cart::Cart::new(ctx.clone()).router());
-    App { router, ctx, clock }
+    App {
+        client: TestClient::new(router),
+        ctx,
+        clock,
+    }
 }
 
 /// Who calls: a bearer token and/or a cart token.
@@ -90,28 +91,18 @@ const NOBODY: As<'static> = As {
 
 impl App {
     async fn call(&self, method: Method, uri: &str, who: As<'_>, body: Option<Value>) -> Reply {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = who.bearer {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-        }
+        let mut req = self.client.request(method, uri).bearer(who.bearer);
         if let Some(t) = who.cart {
             req = req.header("X-Cart-Token", t);
         }
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
+        if let Some(b) = body {
+            req = req.json(b);
         }
-        .unwrap();
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let r = req.send().await;
         Reply {
-            status,
-            headers,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            status: r.status,
+            headers: r.headers,
+            body: r.json,
         }
     }
 

@@ -2,20 +2,17 @@
 //! store: what the table holds after each write, and the route table's
 //! promises about auth.
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
 use lite_core::Sku;
-use lite_http::testing::{admin_token, customer_token};
+use lite_http::testing::{admin_token, customer_token, TestClient};
 use lite_http::Access;
 use lite_service::Service;
 use lite_store::{Index, Key, Query, SkCondition, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tower::ServiceExt;
 
 struct App {
-    router: axum::Router,
+    client: TestClient,
     store: Arc<dyn Store>,
 }
 
@@ -23,7 +20,10 @@ fn app() -> App {
     let ctx = lite_ports::testing::memory_context();
     let store = ctx.store.clone();
     let router = lite_http::testing::finish_for_tests(catalog::Catalog::new(ctx).router());
-    App { router, store }
+    App {
+        client: TestClient::new(router),
+        store,
+    }
 }
 
 impl App {
@@ -34,24 +34,12 @@ impl App {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        let mut req = self.client.request(method, uri).bearer(token);
+        if let Some(b) = body {
+            req = req.json(b);
         }
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        let r = req.send().await;
+        (r.status, r.json)
     }
 
     async fn create(&self, sku: &str, category: &str, amount: i64) -> Value {

@@ -2,21 +2,18 @@
 //! on the in-memory redb store; the saga's confirm/fail steps called as the
 //! checkout tasks call them.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
 use lite_events::contracts::FailureReason;
-use lite_http::testing::{admin_token, customer_token};
+use lite_http::testing::{admin_token, customer_token, TestClient};
 use lite_ports::Context;
 use lite_service::Service;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 const ANN: &str = "usr_01JANN000000000000000000000";
 const BOB: &str = "usr_01JB0B000000000000000000000";
 
 struct App {
-    router: axum::Router,
+    client: TestClient,
     ctx: Context,
 }
 
@@ -27,7 +24,10 @@ fn app() -> App {
             .router()
             .merge(cart::Cart::new(ctx.clone()).router()),
     );
-    App { router, ctx }
+    App {
+        client: TestClient::new(router),
+        ctx,
+    }
 }
 
 impl App {
@@ -39,27 +39,15 @@ impl App {
         key: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut r = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            r = r.header("authorization", format!("Bearer {t}"));
-        }
+        let mut req = self.client.request(method, path).bearer(token);
         if let Some(k) = key {
-            r = r.header("idempotency-key", k);
+            req = req.header("idempotency-key", k);
         }
-        let req = match body {
-            Some(b) => r
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
-            None => r.body(Body::empty()).unwrap(),
-        };
-        let resp = self.router.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await;
+        (r.status, r.json)
     }
 
     async fn product(&self, sku: &str, amount: i64) -> String {

@@ -2,18 +2,15 @@
 //! store: every route's bodies, who may see what, and the address book's
 //! invariants under concurrency.
 
-use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use lite_http::testing::customer_token;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use lite_http::testing::{customer_token, TestClient};
 use lite_service::Service;
 use lite_store::{Key, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tower::ServiceExt;
 
 struct App {
-    router: axum::Router,
+    client: TestClient,
     store: Arc<dyn Store>,
 }
 
@@ -21,7 +18,10 @@ fn app() -> App {
     let ctx = lite_ports::testing::memory_context();
     let store = ctx.store.clone();
     let router = lite_http::testing::finish_for_tests(users::Users::new(ctx).router());
-    App { router, store }
+    App {
+        client: TestClient::new(router),
+        store,
+    }
 }
 
 struct Reply {
@@ -61,26 +61,15 @@ impl App {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        let mut req = self.client.request(method, uri).bearer(token);
+        if let Some(b) = body {
+            req = req.json(b);
         }
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let r = req.send().await;
         Reply {
-            status,
-            headers,
-            body,
+            status: r.status,
+            headers: r.headers,
+            body: r.json,
         }
     }
 

@@ -5,11 +5,9 @@
 #![allow(dead_code)]
 
 use async_trait::async_trait;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
 use lite_core::{Money, OrderId, SystemIds};
-use lite_http::testing::finish_for_tests;
+use lite_http::testing::{finish_for_tests, TestClient};
 use lite_ports::testing::memory_context;
 use lite_saga::{Saga, SagaError, Started};
 use lite_service::Service;
@@ -19,7 +17,6 @@ use payments::{AuthorizeTask, Delivery, Payments, SandboxProvider, SecretKey, We
 use serde_json::{json, Value};
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
-use tower::ServiceExt;
 
 pub const SECRET: &str = "whsec_payments_tests_0123456789";
 
@@ -179,25 +176,17 @@ impl Harness {
         headers: &[(&str, String)],
         body: Option<String>,
     ) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(t) = bearer {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
+        let mut req = TestClient::new(self.app.clone())
+            .request(method, path)
+            .bearer(bearer);
         for (k, v) in headers {
-            req = req.header(*k, v);
+            req = req.header(k, v);
         }
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b)),
-            None => req.body(Body::empty()),
+        if let Some(b) = body {
+            req = req.raw_json(b);
         }
-        .unwrap();
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, value)
+        let r = req.send().await;
+        (r.status, r.json)
     }
 
     /// Posts `body` to the webhook with `signature` (none: no header).

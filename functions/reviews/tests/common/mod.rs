@@ -3,21 +3,19 @@
 //! with `oneshot`, and products created through the catalog's functions.
 #![allow(dead_code)]
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
+use lite_http::testing::TestClient;
 use lite_ports::Context;
 use lite_service::Service;
 use lite_store::{Index, Query};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 pub const ANN: &str = "usr_01JANN000000000000000000000";
 pub const BOB: &str = "usr_01JB0B000000000000000000000";
 pub const ADMIN: &str = "usr_01JADM000000000000000000000";
 
 pub struct App {
-    pub router: axum::Router,
+    pub client: TestClient,
     pub ctx: Context,
 }
 
@@ -29,7 +27,10 @@ pub fn app() -> App {
             .merge(orders::Orders::new(ctx.clone()).router())
             .merge(cart::Cart::new(ctx.clone()).router()),
     );
-    App { router, ctx }
+    App {
+        client: TestClient::new(router),
+        ctx,
+    }
 }
 
 pub fn ann() -> String {
@@ -69,32 +70,19 @@ impl App {
         key: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Option<String>, Value) {
-        let mut r = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            r = r.header("authorization", format!("Bearer {t}"));
-        }
+        let mut req = self.client.request(method, path).bearer(token);
         if let Some(k) = key {
-            r = r.header("idempotency-key", k);
+            req = req.header("idempotency-key", k);
         }
-        let req = match body {
-            Some(b) => r
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
-            None => r.body(Body::empty()).unwrap(),
-        };
-        let resp = self.router.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let location = resp
-            .headers()
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await;
+        let location = r
+            .headers
             .get("location")
             .map(|v| v.to_str().unwrap().to_owned());
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            location,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        (r.status, location, r.json)
     }
 
     pub async fn product(&self, sku: &str) -> String {
