@@ -37,7 +37,7 @@ async fn create(c: &TestClient, sku: &str) -> String {
     r.json["id"].as_str().unwrap().to_owned()
 }
 
-fn header<'a>(r: &'a TestResponse, name: header::HeaderName) -> &'a str {
+fn header(r: &TestResponse, name: header::HeaderName) -> &str {
     r.headers
         .get(&name)
         .unwrap_or_else(|| panic!("{name} is set"))
