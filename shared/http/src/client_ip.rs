@@ -211,7 +211,12 @@ mod tests {
             "10.0.0.1"
         );
         // The right secret with a malformed address: the direct caller.
-        for bad in ["not-an-ip", "203.0.113.7, 198.51.100.1", "203.0.113.7:443", ""] {
+        for bad in [
+            "not-an-ip",
+            "203.0.113.7, 198.51.100.1",
+            "203.0.113.7:443",
+            "",
+        ] {
             let headers = [
                 (SHOP_CLIENT_IP_HEADER, bad),
                 (SHOP_PROXY_SECRET_HEADER, SECRET),
@@ -219,7 +224,10 @@ mod tests {
             assert_eq!(ip(&c, &headers).await, "10.0.0.1", "address {bad:?}");
         }
         // Ordinary forwarding headers are not believed.
-        let xff = [("x-forwarded-for", "203.0.113.9"), ("forwarded", "for=203.0.113.9")];
+        let xff = [
+            ("x-forwarded-for", "203.0.113.9"),
+            ("forwarded", "for=203.0.113.9"),
+        ];
         assert_eq!(ip(&c, &xff).await, "10.0.0.1");
     }
 
