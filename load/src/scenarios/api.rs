@@ -78,7 +78,7 @@ impl<'a> Call<'a> {
             rb = rb.json(b);
         }
         let request = GooseRequest::builder()
-            .method(self.method.clone())
+            .method(self.method)
             .path(self.path.as_str())
             .name(self.kind)
             .expect_status_code(self.expect)
