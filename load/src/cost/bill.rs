@@ -51,6 +51,7 @@ impl Bill {
     pub fn total(&self) -> f64 {
         self.lines.iter().map(|(_, d)| d).sum()
     }
+    #[cfg(test)]
     pub fn get(&self, service: &str) -> f64 {
         self.lines
             .iter()

@@ -20,6 +20,7 @@ pub const CHECKOUT_REQUESTS: &[&str] = &[
 ];
 
 /// The route functions a checkout's requests invoke.
+#[cfg(test)]
 pub const CHECKOUT_FUNCTIONS: &[&str] = &[
     "catalog-list-products",
     "catalog-get-product",
