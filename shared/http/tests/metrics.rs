@@ -41,8 +41,11 @@ async fn call(method: &str, uri: &str) -> StatusCode {
     app().oneshot(req).await.unwrap().status()
 }
 
-/// (name, labels, value) of every recorded metric.
-fn recorded() -> Vec<(String, Vec<(String, String)>, DebugValue)> {
+/// (name, labels, value) of one recorded metric.
+type Recorded = (String, Vec<(String, String)>, DebugValue);
+
+/// Every recorded metric.
+fn recorded() -> Vec<Recorded> {
     snapshotter()
         .snapshot()
         .into_vec()
