@@ -114,7 +114,7 @@ pub async fn reserve_with(
                 .filter(|l| e.failed_on(l.sku.as_str()))
                 .map(|l| l.sku.clone())
                 .collect();
-            tracing::info!(order_id, correlation_id, ?skus, "out of stock");
+            tracing::info!(%order_id, correlation_id, ?skus, "out of stock");
             // A decision, counted where it is made: a repeated reserve of a
             // held order answers from its reservation (`existing`) and
             // counts nothing.
