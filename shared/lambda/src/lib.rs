@@ -118,11 +118,6 @@ pub async fn context_for(profile: Profile) -> Result<Context, lite_core::config:
     Ok(Context::new(Arc::new(store), cursors()))
 }
 
-/// The string value of the Secrets Manager secret `arn`. The client is
-/// built on the first call (not at init), once per process; callers cache
-/// the value (the auth service's signing key is read once per instance).
-pub async fn secret_string(arn: &str) -> Result<String, String> {
-    static CLIENT: OnceCell<aws_sdk_secretsmanager::Client> = OnceCell::const_new();
 /// The runtime flags of this function: AWS AppConfig through the AppConfig
 /// Lambda extension when `AMAZON_LITE_FLAGS_APPLICATION`, `_ENVIRONMENT`
 /// and `_PROFILE` name a configuration (CDK sets them, and adds the
@@ -135,6 +130,11 @@ pub fn flags() -> Result<lite_flags::SharedFlags, lite_core::config::ConfigError
     })
 }
 
+/// The string value of the Secrets Manager secret `arn`. The client is
+/// built on the first call (not at init), once per process; callers cache
+/// the value (the auth service's signing key is read once per instance).
+pub async fn secret_string(arn: &str) -> Result<String, String> {
+    static CLIENT: OnceCell<aws_sdk_secretsmanager::Client> = OnceCell::const_new();
     let client = CLIENT
         .get_or_init(|| async {
             // Read on a request's path (the cursor key, signing keys):
