@@ -32,27 +32,22 @@ use std::sync::Arc;
 /// `checkout-start` consumer.
 #[derive(Clone)]
 pub struct Checkout {
-    ctx: Context,
-    saga: Arc<dyn Saga>,
-    timings: CheckoutTimings,
-    flags: SharedFlags,
+    starter: CheckoutStarter,
 }
 
 impl Checkout {
     pub fn new(ctx: Context, saga: Arc<dyn Saga>, timings: CheckoutTimings) -> Self {
         Self {
-            ctx,
-            saga,
-            timings,
-            flags: lite_flags::defaults(),
+            starter: CheckoutStarter::new(ctx, saga, timings),
         }
     }
 
     /// Reads the runtime flags from `flags` (`paymentTimeoutSeconds`
     /// overrides `timings` for new checkouts); without this, the defaults.
-    pub fn with_flags(mut self, flags: SharedFlags) -> Self {
-        self.flags = flags;
-        self
+    pub fn with_flags(self, flags: SharedFlags) -> Self {
+        Self {
+            starter: self.starter.with_flags(flags),
+        }
     }
 }
 
@@ -68,9 +63,6 @@ impl Service for Checkout {
     }
 
     fn consumers(&self) -> Vec<Arc<dyn lite_events::Handler>> {
-        vec![Arc::new(
-            CheckoutStarter::new(self.ctx.clone(), self.saga.clone(), self.timings)
-                .with_flags(self.flags.clone()),
-        )]
+        vec![Arc::new(self.starter.clone())]
     }
 }

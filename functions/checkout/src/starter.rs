@@ -30,6 +30,7 @@ impl Default for CheckoutTimings {
     }
 }
 
+#[derive(Clone)]
 pub struct CheckoutStarter {
     ctx: Context,
     saga: Arc<dyn Saga>,
