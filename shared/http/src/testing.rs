@@ -212,6 +212,48 @@ impl TestRequest {
     }
 }
 
+/// Holds a service to the one mapping of store failures
+/// (`From<StoreError> for Problem`): a throttled store is `503 unavailable`
+/// with `Retry-After: 1`, an unreachable one a generic 500 that names
+/// nothing of its cause. `send(error)` sends one request to the service's
+/// finished router built on a store that answers `error` to every call
+/// (`lite_ports::testing::failing_context`).
+pub async fn assert_store_failures_are_mapped<F, Fut>(send: F)
+where
+    F: Fn(lite_store::StoreError) -> Fut,
+    Fut: std::future::Future<Output = TestResponse>,
+{
+    let busy = send(lite_store::StoreError::Throttled).await;
+    assert_eq!(
+        busy.status,
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        busy.json
+    );
+    assert_eq!(
+        busy.headers
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    assert_eq!(busy.json["code"], "unavailable");
+    assert_eq!(busy.json["detail"], lite_store::BUSY_DETAIL);
+
+    let down = send(lite_store::StoreError::Unavailable(
+        "connection refused".into(),
+    ))
+    .await;
+    assert_eq!(
+        down.status,
+        http::StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        down.json
+    );
+    assert!(!down.headers.contains_key(http::header::RETRY_AFTER));
+    assert_eq!(down.json["code"], "internal");
+    assert!(!down.json.to_string().contains("refused"), "{}", down.json);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,6 +121,14 @@ pub mod testing {
         let codec = lite_core::CursorCodec::new(lite_core::CursorCodec::random_key());
         super::Context::new(store, super::Cursors::ready(codec))
     }
+
+    /// A context on a store that answers `error` to every call: how a
+    /// service answers when its store is busy or down.
+    pub fn failing_context(error: lite_store::StoreError) -> super::Context {
+        let store = std::sync::Arc::new(lite_store::testing::FailingStore(error));
+        let codec = lite_core::CursorCodec::new(lite_core::CursorCodec::random_key());
+        super::Context::new(store, super::Cursors::ready(codec))
+    }
 }
 
 #[cfg(test)]
