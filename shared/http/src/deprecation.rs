@@ -17,6 +17,7 @@
 //! with a deprecation date, clients see the headers and the OpenAPI flag,
 //! and after the sunset the route leaves the route table.
 
+use crate::routes::{operations, operations_mut};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -184,15 +185,9 @@ async fn add_headers(
 }
 
 fn operation_mut<'a>(doc: &'a mut OpenApi, method: &str, path: &str) -> Option<&'a mut Operation> {
-    let item = doc.paths.paths.get_mut(path)?;
-    match method.to_ascii_uppercase().as_str() {
-        "GET" => item.get.as_mut(),
-        "POST" => item.post.as_mut(),
-        "PUT" => item.put.as_mut(),
-        "PATCH" => item.patch.as_mut(),
-        "DELETE" => item.delete.as_mut(),
-        _ => None,
-    }
+    operations_mut(doc.paths.paths.get_mut(path)?)
+        .find(|(m, _)| m.eq_ignore_ascii_case(method))
+        .map(|(_, op)| op)
 }
 
 /// Marks each declared operation of `doc` deprecated, says when and what
@@ -305,15 +300,7 @@ pub fn check_documented(declared: &[Deprecation], doc: &OpenApi) -> Result<(), S
         }
     }
     for (path, item) in &doc.paths.paths {
-        let ops = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PUT", &item.put),
-            ("PATCH", &item.patch),
-            ("DELETE", &item.delete),
-        ];
-        for (method, op) in ops {
-            let Some(op) = op else { continue };
+        for (method, op) in operations(item) {
             let declared_here = declared
                 .iter()
                 .any(|d| d.path == path && d.method.eq_ignore_ascii_case(method));

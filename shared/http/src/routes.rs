@@ -5,6 +5,7 @@
 //! the router and the OpenAPI document.
 
 use serde::Serialize;
+use utoipa::openapi::path::{Operation, PathItem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -35,6 +36,34 @@ pub struct RouteSpec {
     pub table: TableAccess,
 }
 
+/// The operations a path item holds, with their methods, in one fixed
+/// order (GET, POST, PUT, PATCH, DELETE: the methods routes use): how every
+/// check walks the document.
+pub fn operations(item: &PathItem) -> impl Iterator<Item = (&'static str, &Operation)> {
+    [
+        ("GET", &item.get),
+        ("POST", &item.post),
+        ("PUT", &item.put),
+        ("PATCH", &item.patch),
+        ("DELETE", &item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.as_ref().map(|op| (method, op)))
+}
+
+/// [`operations`], to change them.
+pub fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("GET", &mut item.get),
+        ("POST", &mut item.post),
+        ("PUT", &mut item.put),
+        ("PATCH", &mut item.patch),
+        ("DELETE", &mut item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.as_mut().map(|op| (method, op)))
+}
+
 /// Checks that `specs` and the operations of `doc` name the same
 /// (method, path) pairs, and that protected routes declare bearer security.
 pub fn check_against_openapi(
@@ -45,19 +74,10 @@ pub fn check_against_openapi(
     let mut documented = BTreeSet::new();
     let mut secured = BTreeSet::new();
     for (path, item) in &doc.paths.paths {
-        let ops = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PUT", &item.put),
-            ("PATCH", &item.patch),
-            ("DELETE", &item.delete),
-        ];
-        for (method, op) in ops {
-            if let Some(op) = op {
-                documented.insert((method.to_string(), path.clone()));
-                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                    secured.insert((method.to_string(), path.clone()));
-                }
+        for (method, op) in operations(item) {
+            documented.insert((method.to_string(), path.clone()));
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                secured.insert((method.to_string(), path.clone()));
             }
         }
     }
