@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: load SCENARIO --host URL [--users N] [--duration D] [--think MIN..MAX]
-            [--ramp D] [--units M] [--payment-timeout D] [--report-dir DIR]
+            [--ramp D] [--units M] [--payment-timeout D] [--connections N] [--report-dir DIR]
 
 SCENARIO  mix | flash-sale | soak-10k
 --users   simulated users (flash-sale: buyers); defaults 200, 100, 10000
@@ -18,6 +18,8 @@ SCENARIO  mix | flash-sale | soak-10k
 --units   flash-sale: units on sale (a tenth of the buyers)
 --payment-timeout  the API's CHECKOUT_PAYMENT_TIMEOUT_SECS: shoppers then pay with
           tok_noWebhook now and then, and the run waits for those orders to fail
+--connections  connections open at most, all users together (512; the local API takes 1024):
+          requests beyond them wait for one, and the wait is reported
 --report-dir  goose's reports, <scenario>.json|html|md (target/load)
 flash-sale signs in as ADMIN_EMAIL / ADMIN_PASSWORD.";
 
@@ -44,6 +46,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--units" => o.units = Some(value.parse().map_err(|_| format!("--units {value}"))?),
             "--payment-timeout" => o.payment_timeout = Some(parse_duration(&value)?),
             "--report-dir" => o.report_dir = PathBuf::from(value),
+            "--connections" => {
+                o.connections = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("--connections {value}: a number of at least 1"))?
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }

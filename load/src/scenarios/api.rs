@@ -2,6 +2,7 @@
 //! goose's metrics, which prefix the method: `GET product`, `POST order`), with the answer's
 //! status, cart token and JSON body.
 
+use super::shopper::Shopper;
 use goose::goose::{GooseMethod, GooseRequest, GooseUser, TransactionError};
 use serde_json::Value;
 
@@ -62,8 +63,15 @@ impl<'a> Call<'a> {
 
     /// Sends it. A status other than the expected one is a failed request
     /// in goose's metrics and ends the transaction (`Err`); so is a body
-    /// that is not JSON.
+    /// that is not JSON. The request waits for a connection of its
+    /// shopper's pool first (`clients::Gate`), and holds it until the body
+    /// is read.
     pub async fn send(self, user: &mut GooseUser) -> Step<Reply> {
+        let gate = user.get_session_data::<Shopper>().map(|s| s.gate.clone());
+        let _connection = match gate {
+            Some(gate) => Some(gate.pass().await),
+            None => None,
+        };
         let mut rb = user.get_request_builder(&self.method, &self.path)?;
         if let Some(t) = self.bearer {
             rb = rb.bearer_auth(t);

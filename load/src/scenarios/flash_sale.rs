@@ -73,6 +73,7 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
         "{buyers} buyers for {} units (sku {})",
         sale.units, sale.sku
     ));
+    report.note(shared.clients.summary());
     if let (Some((_, wall)), Some(end)) = (released, last_end) {
         let ms = end
             .duration_since(wall)

@@ -59,6 +59,7 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
     );
     let metrics = attack(configuration, scenarios).await?;
     let mut report = Report::from_metrics(options.scenario.name(), &metrics, &shared.faults);
+    report.note(shared.clients.summary());
     check_orders(&shared, &mut report, settle_wait(options)).await;
     Ok(report)
 }

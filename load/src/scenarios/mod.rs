@@ -132,7 +132,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     async fn new(options: &Options, users: usize) -> Result<Arc<Self>, LoadError> {
-        let clients = clients::ClientPool::new(&options.host, users)?;
+        let clients = clients::ClientPool::new(&options.host, users, options.connections)?;
         let catalog = catalog::Catalog::load(clients.observer(), &options.host).await?;
         Ok(Arc::new(Shared {
             options: options.clone(),

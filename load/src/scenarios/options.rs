@@ -168,6 +168,9 @@ pub struct Options {
     /// `tok_noWebhook`, whose orders end only when it has passed.
     pub payment_timeout: Option<Duration>,
     pub admin: Option<Admin>,
+    /// Connections open at most, all simulated users together
+    /// (`clients::Gate`).
+    pub connections: usize,
 }
 
 impl Options {
@@ -185,6 +188,7 @@ impl Options {
             report_dir: PathBuf::from("target/load"),
             payment_timeout: None,
             admin: Admin::from_env(),
+            connections: super::clients::DEFAULT_CONNECTIONS,
         }
     }
 

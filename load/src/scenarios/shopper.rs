@@ -6,6 +6,7 @@
 
 use super::api::{Call, Step};
 use super::catalog::SORTS;
+use super::clients::Gate;
 use super::ledger::{is_terminal, PaymentToken, PlacedOrder};
 use super::Shared;
 use goose::goose::{GooseUser, Transaction, TransactionError, TransactionFunction};
@@ -21,6 +22,8 @@ pub struct Shopper {
     pub email: String,
     pub token: Option<String>,
     pub cart_token: Option<String>,
+    /// The connections of the shopper's address (`clients::Gate`).
+    pub gate: Gate,
     orders: usize,
 }
 
@@ -44,13 +47,15 @@ pub fn start(shared: Arc<Shared>, sign_up: bool) -> Transaction {
 
 pub fn begin(user: &mut GooseUser, shared: Arc<Shared>) {
     let n = user.weighted_users_index;
-    user.client = shared.clients.for_user(n);
+    let (client, gate) = shared.clients.for_user(n);
+    user.client = client;
     let email = format!("shopper-{}-{n}@load.test", shared.run_id);
     user.set_session_data(Shopper {
         shared,
         email,
         token: None,
         cart_token: None,
+        gate,
         orders: 0,
     });
 }
