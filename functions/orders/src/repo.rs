@@ -133,3 +133,32 @@ pub async fn transition(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use lite_events::contracts::FailureReason;
+    use lite_metrics::FailReason;
+
+    /// The metric's reason values are exactly the order's failure reasons,
+    /// spelled as `order.failed.v1` carries them: none missing, none extra.
+    #[test]
+    fn fail_reason_labels_are_the_order_failure_reasons() {
+        for label in FailReason::ALL {
+            let wire: FailureReason = serde_json::from_value(label.as_str().into())
+                .unwrap_or_else(|_| panic!("{} is not an order failure reason", label.as_str()));
+            assert_eq!(serde_json::to_value(wire).unwrap(), label.as_str());
+        }
+        for wire in [
+            FailureReason::OutOfStock,
+            FailureReason::PaymentDeclined,
+            FailureReason::PaymentTimeout,
+            FailureReason::CheckoutError,
+        ] {
+            let value = serde_json::to_value(wire).unwrap();
+            assert!(
+                FailReason::parse(value.as_str().unwrap()).is_some(),
+                "{value} has no label"
+            );
+        }
+    }
+}

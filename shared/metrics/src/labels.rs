@@ -26,12 +26,14 @@ macro_rules! label_enum {
 }
 
 label_enum!(
-    /// `orders_failed{reason}`: why a checkout ended FAILED.
+    /// `orders_failed{reason}`: why a checkout ended FAILED — exactly the
+    /// order's own failure reasons. A stock reservation that expires before
+    /// payment completes fails the order as `out_of_stock` (the saga's
+    /// `ReservationExpired` state says so), so it has no value of its own.
     FailReason {
         OutOfStock => "out_of_stock",
         PaymentDeclined => "payment_declined",
         PaymentTimeout => "payment_timeout",
-        ReservationExpired => "reservation_expired",
         CheckoutError => "checkout_error",
     }
 );
@@ -97,7 +99,7 @@ label_enum!(
     SagaOutcome {
         Started => "started",
         Confirmed => "confirmed",
-        /// A business outcome: out of stock, declined, timed out, expired.
+        /// A business outcome: out of stock, declined, timed out.
         Refused => "refused",
         /// A technical failure (`checkout_error`), compensated.
         Failed => "failed",

@@ -137,7 +137,7 @@ pub const ORDERS_FAILED: Metric = metric(
     Counter,
     Count,
     &["service", "reason"],
-    "orders that reached FAILED, by reason (out_of_stock, payment_declined, payment_timeout, reservation_expired, checkout_error)",
+    "orders that reached FAILED, by reason (out_of_stock, payment_declined, payment_timeout, checkout_error)",
 );
 pub const ORDERS_CANCELLED: Metric = metric(
     "orders_cancelled",
