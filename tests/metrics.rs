@@ -330,3 +330,31 @@ async fn sign_ins_are_counted_by_method_and_outcome() {
         1.0
     );
 }
+
+/// The stuck-order gauge is reported by the sweeper from its first run, so
+/// the alarm has data (0: no order in checkout) before any order exists.
+#[tokio::test]
+async fn the_oldest_pending_order_gauge_is_reported_from_start() {
+    let api = spawn().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = scrape(&api).await;
+        let gauge = now.samples.iter().find(|(n, l, _)| {
+            n == "orders_pending_oldest_age"
+                && l.get("service").map(String::as_str) == Some("orders")
+        });
+        if let Some((_, _, age)) = gauge {
+            assert!(
+                *age >= 0.0 && *age < 60.0,
+                "a fresh system's oldest PENDING age: {age}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never reported:\n{}",
+            now.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -4,13 +4,15 @@
 //!   `GSI1SK = <createdAt>#<orderId>` (a user's orders, newest first by
 //!   querying backwards). While PENDING it also holds `paymentToken` (the
 //!   provider's single-use token, read by the checkout saga; dropped once
-//!   the order leaves PENDING).
+//!   the order leaves PENDING), and GSI2 `ORDERS#PENDING` /
+//!   `<createdAt>#<orderId>` (`orders_read::PENDING_PARTITION`: the oldest
+//!   order still in checkout, for the stuck-order gauge).
 //! - Purchase: `PK = PURCHASE#<userId>`, `SK = PRODUCT#<productId>`,
 //!   `orders` = how many CONFIRMED-or-later, not cancelled orders of the
 //!   user hold the product (ADD +1 on confirm, -1 on cancel, in the same
 //!   transaction). Reviews read it for `verifiedPurchase`.
 
-use crate::domain::{Order, OrderId};
+use crate::domain::{Order, OrderId, OrderStatus};
 use lite_store::{attr, Item, Key};
 
 pub fn order(id: &OrderId) -> Key {
@@ -34,10 +36,14 @@ pub fn item(order: &Order, payment_token: Option<&str>) -> Item {
     item.insert(attr::PK.into(), key.pk.into());
     item.insert(attr::SK.into(), key.sk.into());
     item.insert(attr::GSI1PK.into(), user_orders(&order.user_id).into());
+    let created_at = lite_core::rfc3339(order.created_at);
     item.insert(
         attr::GSI1SK.into(),
-        format!("{}#{}", lite_core::rfc3339(order.created_at), order.id).into(),
+        format!("{created_at}#{}", order.id).into(),
     );
+    if order.status == OrderStatus::Pending {
+        orders_read::index_pending(&mut item, &created_at, order.id.as_str());
+    }
     item.insert("entity".into(), "order".into());
     if let Some(token) = payment_token {
         item.insert(PAYMENT_TOKEN.into(), token.into());
@@ -78,4 +84,50 @@ pub fn purchase_ops(order: &Order, by: i64) -> Vec<lite_store::TxOp> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pending() -> Order {
+        serde_json::from_value(json!({
+            "id": "ord_01JAAAAAAAAAAAAAAAAAAAAAAA", "userId": "usr_1", "status": "PENDING",
+            "items": [], "subtotal": {"amount": 0, "currency": "USD"},
+            "total": {"amount": 0, "currency": "USD"},
+            "shippingAddress": {"line1": "1 Main St", "city": "Springfield", "postalCode": "12345", "country": "US"},
+            "statusHistory": [], "createdAt": "2026-12-06T10:00:01Z",
+            "updatedAt": "2026-12-06T10:00:01Z", "version": 1
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_pending_order_is_in_the_pending_index_and_leaves_it_when_settled() {
+        let order = pending();
+        let item = item(&order, Some("tok_visa"));
+        assert_eq!(item[attr::GSI2PK], orders_read::PENDING_PARTITION);
+        assert_eq!(
+            item[attr::GSI2SK],
+            "2026-12-06T10:00:01.000Z#ord_01JAAAAAAAAAAAAAAAAAAAAAAA"
+        );
+        assert_eq!(
+            order_of(&item).unwrap().0,
+            order,
+            "the index attributes are not order fields"
+        );
+        for status in [
+            OrderStatus::Confirmed,
+            OrderStatus::Failed,
+            OrderStatus::Cancelled,
+        ] {
+            let settled = Order {
+                status,
+                ..order.clone()
+            };
+            let item = self::item(&settled, None);
+            assert!(!item.contains_key(attr::GSI2PK) && !item.contains_key(attr::GSI2SK));
+        }
+    }
 }

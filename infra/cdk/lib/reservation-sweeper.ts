@@ -1,6 +1,7 @@
 // The reservation sweeper (functions/inventory, binary
 // `inventory-reservation-sweeper`): an EventBridge schedule invokes it
-// every minute; it releases the stock of checkout holds that ran out. Held
+// every minute; it releases the stock of checkout holds that ran out and
+// reports the oldest PENDING order's age (the stuck-order gauge). Held
 // reservations sit in GSI2 (partition `RESV#HELD`, sorted by end of hold),
 // so it queries that index and writes the reservations, stock items and
 // outbox events by key: item read/write on the table, Query on GSI2 only,

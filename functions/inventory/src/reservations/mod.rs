@@ -33,7 +33,7 @@ pub(crate) use model::parse_order_id;
 pub use model::{Reservation, ReservationStatus, HELD_PARTITION, MAX_LINES, MAX_LINE_QUANTITY};
 pub use release::{release, ReleaseOutcome};
 pub use reserve::{reserve, reserve_with, ReserveOutcome, MAX_HOLD};
-pub use sweeper::{release_expired, run_sweeper, SWEEP_REASON};
+pub use sweeper::{release_expired, report_pending_age, run_sweeper, SWEEP_REASON};
 
 use crate::InventoryError;
 use lite_core::OrderId;

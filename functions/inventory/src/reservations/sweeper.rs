@@ -93,12 +93,27 @@ async fn release_one(
     .await
 }
 
+/// Sets the `orders_pending_oldest_age` gauge from the oldest order still
+/// PENDING (zero when none) and returns that age: the stuck-order alarm's
+/// metric. The sweeper reports it because it already runs every minute
+/// beside checkout and may query GSI2; the index belongs to orders, read
+/// through `orders-read` (no write side linked).
+pub async fn report_pending_age(ctx: &Context) -> Result<Duration, InventoryError> {
+    let age = match orders_read::oldest_pending(ctx.store.as_ref()).await? {
+        Some(placed) => (ctx.clock.now() - placed).to_std().unwrap_or_default(),
+        None => Duration::ZERO,
+    };
+    lite_metrics::orders_pending_oldest_age(age);
+    Ok(age)
+}
+
 /// How many holds one sweep releases at most before it yields.
 const SWEEP_BATCH: usize = 100;
 
 /// Sweeps every `every` until `shutdown` completes (the local API's
-/// background task). A full batch sweeps again at once; errors are logged
-/// and the next tick tries again.
+/// background task), then reports the oldest PENDING order's age. A full
+/// batch sweeps again at once; errors are logged and the next tick tries
+/// again.
 pub async fn run_sweeper(ctx: Context, every: Duration, shutdown: impl Future<Output = ()> + Send) {
     let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -117,6 +132,9 @@ pub async fn run_sweeper(ctx: Context, every: Duration, shutdown: impl Future<Ou
                     break;
                 }
             }
+        }
+        if let Err(e) = report_pending_age(&ctx).await {
+            tracing::warn!(error = %e, "cannot read the oldest PENDING order; retrying next tick");
         }
     }
     tracing::info!("reservation sweeper stopped");
@@ -175,5 +193,32 @@ mod tests {
             .await
             .expect("the sweeper stops on shutdown")
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_pending_age_is_the_oldest_pending_orders_and_zero_without_one() {
+        let now = chrono::Utc::now();
+        let ctx = Context {
+            store: Arc::new(RedbStore::in_memory().unwrap()),
+            clock: Arc::new(ManualClock::new(now)),
+            ids: Arc::new(lite_core::SystemIds::default()),
+            cursors: lite_ports::Cursors::ready(lite_core::CursorCodec::new(
+                lite_core::CursorCodec::random_key(),
+            )),
+        };
+        assert_eq!(report_pending_age(&ctx).await.unwrap(), Duration::ZERO);
+        for (id, ago) in [("ord_new", 30), ("ord_old", 600)] {
+            let mut item = lite_store::Item::new();
+            item.insert(lite_store::attr::PK.into(), format!("ORDER#{id}").into());
+            item.insert(lite_store::attr::SK.into(), "ORDER".into());
+            let placed = lite_core::rfc3339(now - chrono::Duration::seconds(ago));
+            orders_read::index_pending(&mut item, &placed, id);
+            ctx.store.put(item, None).await.unwrap();
+        }
+        assert_eq!(
+            report_pending_age(&ctx).await.unwrap().as_secs(),
+            600,
+            "the oldest order, not the newest"
+        );
     }
 }
