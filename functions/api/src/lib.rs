@@ -1,40 +1,20 @@
-//! Platform routes (`/v1/health`, `/v1/openapi.json`) and the whole route
-//! table: every service's routes, in one list, with the OpenAPI document
-//! that describes them. The CDK app is generated from [`route_table`]
-//! (`amazon-lite routes`), and tests hold the three equal.
+//! The whole route table (every service's routes, in one list) and the
+//! OpenAPI document that describes them. The CDK app is generated from
+//! [`route_table`] (`amazon-lite routes`), and tests hold the three equal.
+//! The platform routes themselves (`/v1/health`, `/v1/openapi.json`) and
+//! the `api` Lambda are the `platform` crate's: the Lambda serves this
+//! document as generated at build time (`platform::DOCUMENT`,
+//! `tests/openapi_file.rs`), so it links none of the services.
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
-use lite_http::{Access, Json, RouteSpec, TableAccess};
+use lite_http::RouteSpec;
 use lite_service::Service;
-use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi, ServerBuilder};
-use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes as utoipa_routes};
 
 pub mod document;
 
-pub const ROUTES: &[RouteSpec] = &[
-    RouteSpec {
-        method: "GET",
-        path: "/v1/health",
-        service: "api",
-        function: "api-health",
-        auth: Access::Public,
-        table: TableAccess::None,
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/v1/openapi.json",
-        service: "api",
-        function: "api-openapi",
-        auth: Access::Public,
-        table: TableAccess::None,
-    },
-];
+pub use platform::ROUTES;
 
 /// Every route of the system, service by service.
 pub fn route_table() -> Vec<RouteSpec> {
@@ -54,15 +34,9 @@ pub fn route_table() -> Vec<RouteSpec> {
     .concat()
 }
 
-fn own_routes() -> OpenApiRouter<Bytes> {
-    OpenApiRouter::new()
-        .routes(utoipa_routes!(health))
-        .routes(utoipa_routes!(openapi_json))
-}
-
 /// The OpenAPI 3.1 document of the whole API.
 pub fn openapi() -> OpenApi {
-    let mut doc = own_routes().split_for_parts().1;
+    let mut doc = platform::routes().split_for_parts().1;
     doc.merge(auth::openapi());
     doc.merge(catalog::openapi());
     doc.merge(inventory::openapi());
@@ -104,8 +78,9 @@ pub fn deprecations() -> Vec<lite_http::deprecation::Deprecation> {
     [auth::DEPRECATED].concat()
 }
 
-/// The platform service: health and the document. It owns no ports (it
-/// reads nothing), so it is built from nothing.
+/// The platform service with the document built here, at start-up (the
+/// local API: its document is always the code's). The Lambda serves the
+/// embedded one instead (`platform::Platform::embedded`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Api;
 
@@ -117,32 +92,18 @@ impl Service for Api {
     /// The document is built once, here, not per request.
     fn router(&self) -> axum::Router {
         let doc = serde_json::to_vec(&openapi()).expect("the OpenAPI document serializes");
-        own_routes()
-            .with_state(Bytes::from(doc))
-            .split_for_parts()
-            .0
+        platform::Platform::new(Bytes::from(doc)).router()
     }
 }
 
-#[derive(Serialize, ToSchema)]
-struct Health {
-    /// Always `ok` when the process serves requests.
-    status: &'static str,
-}
-
-/// Liveness.
-#[utoipa::path(get, path = "/v1/health", tag = "platform", responses((status = 200, body = Health)))]
-async fn health() -> Json<Health> {
-    Json(Health { status: "ok" })
-}
-
-/// This document.
-#[utoipa::path(
-    get, path = "/v1/openapi.json", tag = "platform",
-    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json"))
-)]
-async fn openapi_json(State(doc): State<Bytes>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], doc)
+/// The document as committed for the Lambda (`platform::DOCUMENT`):
+/// [`openapi`] serialized pretty, with a final newline (what
+/// `amazon-lite openapi` prints).
+pub fn openapi_file() -> String {
+    let mut text =
+        serde_json::to_string_pretty(&openapi()).expect("the OpenAPI document serializes");
+    text.push('\n');
+    text
 }
 
 #[cfg(test)]
