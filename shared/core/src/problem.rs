@@ -61,6 +61,13 @@ impl ErrorCode {
         }
     }
 
+    /// Whether this answer is a refusal ops asked for at run time (a
+    /// runtime flag), not a fault: it is counted apart from the 5xx that
+    /// alarms and canary rollbacks watch.
+    pub const fn is_maintenance(self) -> bool {
+        matches!(self, ErrorCode::CheckoutPaused)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::ValidationFailed => "validation_failed",

@@ -46,8 +46,16 @@ pub fn problem_response(p: &Problem) -> Response {
     if status == StatusCode::UNAUTHORIZED {
         headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    if p.code.is_maintenance() {
+        response.extensions_mut().insert(Maintenance);
+    }
     response
 }
+
+/// Marks a response as a refusal ops asked for ([`ErrorCode::is_maintenance`]):
+/// the request counter files it under `maintenance`, not `5xx`.
+#[derive(Debug, Clone, Copy)]
+pub struct Maintenance;
 
 fn log(p: &Problem, status: StatusCode, correlation_id: &str) {
     let cause = p.cause().map(|c| chain(c)).unwrap_or_default();

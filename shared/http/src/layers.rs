@@ -113,10 +113,14 @@ async fn count(req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
     let method = req.method().clone();
     let response = next.run(req).await;
+    let class = match response.extensions().get::<crate::error::Maintenance>() {
+        Some(_) => lite_metrics::StatusClass::Maintenance,
+        None => lite_metrics::StatusClass::of(response.status().as_u16()),
+    };
     lite_metrics::http_request(
         route.as_ref().map(MatchedPath::as_str),
         method.as_str(),
-        response.status().as_u16(),
+        class,
         started.elapsed(),
     );
     response

@@ -5,8 +5,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
+use lite_core::ErrorCode;
 use lite_http::testing::test_verifier;
-use lite_http::{finish, HttpConfig};
+use lite_http::{finish, ApiError, HttpConfig};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
@@ -25,10 +26,14 @@ fn snapshotter() -> &'static Snapshotter {
 }
 
 fn app() -> Router {
-    let router = Router::new().route(
-        "/v1/things/{id}",
-        get(|| async { "thing" }).post(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
-    );
+    let refuse = |code| move || async move { ApiError::new(code, "refused") };
+    let router = Router::new()
+        .route(
+            "/v1/things/{id}",
+            get(|| async { "thing" }).post(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+        )
+        .route("/v1/paused", get(refuse(ErrorCode::CheckoutPaused)))
+        .route("/v1/busy", get(refuse(ErrorCode::Unavailable)));
     finish(router, Arc::new(test_verifier()), &HttpConfig::default())
 }
 
@@ -129,4 +134,37 @@ async fn requests_are_counted_by_route_template_method_and_status_class() {
         Some(DebugValue::Histogram(samples)) => assert_eq!(samples.len(), 2),
         other => panic!("no duration histogram for GET {{id}}: {other:?}"),
     }
+}
+
+/// A refusal ops asked for (checkout paused) is a 503 to the client but
+/// `maintenance` to the counter, so the 5xx alarms and the canary rollback
+/// do not see it; any other 503 is a `5xx`.
+#[tokio::test]
+async fn a_maintenance_refusal_is_not_counted_as_a_5xx() {
+    snapshotter();
+    assert_eq!(
+        call("GET", "/v1/paused").await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        call("GET", "/v1/busy").await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let all = recorded();
+    let class_of = |route: &str| {
+        all.iter()
+            .filter(|(name, l, _)| {
+                name == "http_requests" && l.iter().any(|(k, v)| k == "route" && v == route)
+            })
+            .map(|(_, l, v)| (l[3].1.clone(), v))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        class_of("/v1/paused"),
+        vec![("maintenance".to_owned(), &DebugValue::Counter(1))]
+    );
+    assert_eq!(
+        class_of("/v1/busy"),
+        vec![("5xx".to_owned(), &DebugValue::Counter(1))]
+    );
 }

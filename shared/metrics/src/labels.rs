@@ -39,6 +39,35 @@ label_enum!(
 );
 
 label_enum!(
+    /// `http_requests{status_class}`: the class of the answer's status,
+    /// except that a refusal ops asked for at run time (a runtime flag:
+    /// checkout paused) is `maintenance`, not `5xx`: it says nothing about
+    /// the code, so the 5xx alarms and the canary rollback must not see it.
+    StatusClass {
+        Informational => "1xx",
+        Success => "2xx",
+        Redirection => "3xx",
+        ClientError => "4xx",
+        ServerError => "5xx",
+        Maintenance => "maintenance",
+    }
+);
+
+impl StatusClass {
+    /// The class of `status` (anything outside 100..=599 is `5xx`: it is a
+    /// fault of ours).
+    pub const fn of(status: u16) -> Self {
+        match status {
+            100..=199 => StatusClass::Informational,
+            200..=299 => StatusClass::Success,
+            300..=399 => StatusClass::Redirection,
+            400..=499 => StatusClass::ClientError,
+            _ => StatusClass::ServerError,
+        }
+    }
+}
+
+label_enum!(
     /// `checkout_duration{outcome}`: the terminal state a checkout reached.
     CheckoutOutcome {
         Confirmed => "confirmed",

@@ -109,7 +109,7 @@ pub const HTTP_REQUESTS: Metric = metric(
     Counter,
     Count,
     &["service", "route", "method", "status_class"],
-    "HTTP requests answered, by route template, method and status class (2xx, 3xx, 4xx, 5xx)",
+    "HTTP requests answered, by route template, method and status class (1xx, 2xx, 3xx, 4xx, 5xx; maintenance: a 503 a runtime flag asked for, such as checkout paused, which the 5xx alarms and the canary rollback do not count)",
 );
 pub const HTTP_REQUEST_DURATION: Metric = metric(
     "http_request_duration",
@@ -237,13 +237,7 @@ pub fn find(name: &str) -> Option<&'static Metric> {
 /// The status class label of an HTTP status: `2xx` … `5xx` (anything
 /// outside 100..=599 is `5xx`: it is a fault of ours).
 pub const fn status_class(status: u16) -> &'static str {
-    match status {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
-    }
+    StatusClass::of(status).as_str()
 }
 
 /// Gives every catalog metric its unit and help to the installed

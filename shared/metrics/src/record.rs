@@ -18,13 +18,14 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 /// An HTTP request answered: `route` is the matched route template
-/// (`/v1/products/{id}`), `None` when no route matched.
-pub fn http_request(route: Option<&str>, method: &str, status: u16, elapsed: Duration) {
+/// (`/v1/products/{id}`), `None` when no route matched; `class` is
+/// [`StatusClass::of`] the status, or `Maintenance`.
+pub fn http_request(route: Option<&str>, method: &str, class: StatusClass, elapsed: Duration) {
     let route = route.map_or(UNMATCHED_ROUTE, intern);
     let method = method_label(method);
     let service = process_service();
     counter!(HTTP_REQUESTS.name, "service" => service, "route" => route, "method" => method,
-        "status_class" => status_class(status))
+        "status_class" => class.as_str())
     .increment(1);
     histogram!(HTTP_REQUEST_DURATION.name, "service" => service, "route" => route,
         "method" => method)
@@ -189,7 +190,7 @@ mod tests {
             http_request(
                 Some("/v1/products/{id}"),
                 "GET",
-                200,
+                StatusClass::of(200),
                 Duration::from_millis(3),
             );
             orders_placed();
@@ -254,9 +255,14 @@ mod tests {
     #[test]
     fn http_labels_are_bounded() {
         let all = recorded(|| {
-            http_request(None, "BREW", 404, Duration::from_millis(1));
-            http_request(None, "BREW", 404, Duration::from_millis(1));
-            http_request(Some("/v1/orders"), "POST", 503, Duration::from_millis(1));
+            http_request(None, "BREW", StatusClass::of(404), Duration::from_millis(1));
+            http_request(None, "BREW", StatusClass::of(404), Duration::from_millis(1));
+            http_request(
+                Some("/v1/orders"),
+                "POST",
+                StatusClass::of(503),
+                Duration::from_millis(1),
+            );
         });
         let requests: Vec<_> = all.iter().filter(|(n, ..)| n == "http_requests").collect();
         assert_eq!(requests.len(), 2, "two label sets: {requests:?}");
