@@ -61,6 +61,43 @@ function notify(alarm: cloudwatch.Alarm, topic: sns.ITopic): cloudwatch.Alarm {
   return alarm;
 }
 
+/** What sets one of this module's threshold alarms apart from the others. */
+interface AlarmSpec {
+  readonly description: string;
+  readonly metric: cloudwatch.IMetric;
+  /** Breaching at the threshold and above (`>=`), or only above it (`>`). */
+  readonly breach: '>=' | '>';
+  readonly threshold: number;
+  /** Periods looked at (default 1) and how many of them must breach (default all). */
+  readonly evaluationPeriods?: number;
+  readonly datapointsToAlarm?: number;
+}
+
+/**
+ * The one alarm builder: what every alarm here shares is set once (no data is
+ * not breaching: a quiet system is healthy; the topic hears ALARM and OK).
+ */
+function thresholdAlarm(owner: Construct, id: string, spec: AlarmSpec, topic: sns.ITopic): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(owner, id, {
+    alarmDescription: spec.description,
+    metric: spec.metric,
+    threshold: spec.threshold,
+    comparisonOperator:
+      spec.breach === '>='
+        ? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: spec.evaluationPeriods ?? 1,
+    datapointsToAlarm: spec.datapointsToAlarm,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  return notify(alarm, topic);
+}
+
+/** An AWS service's own metric (account-wide unless dimensions are given). */
+function awsMetric(namespace: string, metricName: string, statistic: string, period: Duration, dimensionsMap?: Record<string, string>): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace, metricName, statistic, period, dimensionsMap });
+}
+
 /**
  * The route's handled-5xx alarm, in the route's own (nested) stack, added to
  * its CodeDeploy deployment group: a canary that answers 5xx is rolled back
@@ -68,19 +105,21 @@ function notify(alarm: cloudwatch.Alarm, topic: sns.ITopic): cloudwatch.Alarm {
  */
 export function addRoute5xxAlarm(rf: RouteFunction, catalog: MetricCatalog, thresholds: AlarmThresholds, topic: sns.ITopic): cloudwatch.Alarm {
   const { route } = rf;
-  const alarm = new cloudwatch.Alarm(rf, 'Handled5xx', {
-    alarmDescription: `${route.function} (${routeKey(route)}) answered ${thresholds.route5xxPerMinute}+ 5xx in a minute ${runbook('rollback')}`,
-    metric: catalog.metric(
-      'http_requests',
-      { service: route.service, route: route.path, method: route.method, status_class: '5xx' },
-      { period: MINUTE, statistic: cloudwatch.Stats.SUM },
-    ),
-    threshold: thresholds.route5xxPerMinute,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
-  notify(alarm, topic);
+  const alarm = thresholdAlarm(
+    rf,
+    'Handled5xx',
+    {
+      description: `${route.function} (${routeKey(route)}) answered ${thresholds.route5xxPerMinute}+ 5xx in a minute ${runbook('rollback')}`,
+      metric: catalog.metric(
+        'http_requests',
+        { service: route.service, route: route.path, method: route.method, status_class: '5xx' },
+        { period: MINUTE, statistic: cloudwatch.Stats.SUM },
+      ),
+      breach: '>=',
+      threshold: thresholds.route5xxPerMinute,
+    },
+    topic,
+  );
   rf.deployment.addAlarm(alarm);
   return alarm;
 }
@@ -103,8 +142,8 @@ export class OperationsAlarms extends Construct {
   constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
     super(scope, id);
     const { catalog, thresholds: t } = props;
-    const add = (kind: AlarmKind, owner: Construct, alarmId: string, alarmProps: cloudwatch.AlarmProps) => {
-      const alarm = notify(new cloudwatch.Alarm(owner, alarmId, alarmProps), props.alarmTopic);
+    const add = (kind: AlarmKind, owner: Construct, alarmId: string, spec: AlarmSpec) => {
+      const alarm = thresholdAlarm(owner, alarmId, spec, props.alarmTopic);
       this.alarms.push({ kind, alarm });
       return alarm;
     };
@@ -113,7 +152,7 @@ export class OperationsAlarms extends Construct {
     for (const c of props.consumers) {
       const owner = new Construct(this, `Consumer-${c.spec.name}`);
       add('consumer-errors', owner, 'Errors', {
-        alarmDescription:
+        description:
           `consumer ${c.spec.name}: ${t.consumerErrorsPer5Minutes}+ failed deliveries in 5 minutes ` +
           `(function errors + events_consumed outcome=retried); SQS redelivers, then dead-letters ${runbook('dlq-redrive')}`,
         metric: new cloudwatch.MathExpression({
@@ -126,44 +165,38 @@ export class OperationsAlarms extends Construct {
           period: FIVE_MINUTES,
         }),
         threshold: t.consumerErrorsPer5Minutes,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        breach: '>=',
       });
       add('queue-age', owner, 'OldestMessage', {
-        alarmDescription: `consumer ${c.spec.name}: its queue's oldest message is older than ${t.queueOldestMessageAgeSeconds} s (consumer stuck or too slow) ${runbook('dlq-redrive')}`,
+        description: `consumer ${c.spec.name}: its queue's oldest message is older than ${t.queueOldestMessageAgeSeconds} s (consumer stuck or too slow) ${runbook('dlq-redrive')}`,
         metric: c.queue.metricApproximateAgeOfOldestMessage({ period: MINUTE, statistic: cloudwatch.Stats.MAXIMUM }),
         threshold: t.queueOldestMessageAgeSeconds,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        breach: '>',
         evaluationPeriods: 3,
         datapointsToAlarm: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
 
     // ---- Account headroom --------------------------------------------------
     // AWS/Lambda without dimensions: every function of the account and region.
     add('lambda-throttles', this, 'LambdaThrottles', {
-      alarmDescription: 'Lambda throttled invocations in this account and region (concurrency quota reached)',
-      metric: new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Throttles', statistic: cloudwatch.Stats.SUM, period: FIVE_MINUTES }),
+      description: 'Lambda throttled invocations in this account and region (concurrency quota reached)',
+      metric: awsMetric('AWS/Lambda', 'Throttles', cloudwatch.Stats.SUM, FIVE_MINUTES),
       threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      breach: '>=',
     });
     add('account-concurrency', this, 'ConcurrentExecutions', {
-      alarmDescription: `Lambda concurrent executions in this account and region above ${t.accountConcurrentExecutions} (quota headroom)`,
-      metric: new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'ConcurrentExecutions', statistic: cloudwatch.Stats.MAXIMUM, period: MINUTE }),
+      description: `Lambda concurrent executions in this account and region above ${t.accountConcurrentExecutions} (quota headroom)`,
+      metric: awsMetric('AWS/Lambda', 'ConcurrentExecutions', cloudwatch.Stats.MAXIMUM, MINUTE),
       threshold: t.accountConcurrentExecutions,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      breach: '>',
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     // ---- Business --------------------------------------------------------
     add('checkout-failure-rate', this, 'CheckoutFailureRate', {
-      alarmDescription: `more than ${t.checkoutFailurePercent} % of orders placed failed with reason checkout_error in 5 minutes ${runbook('saga-failures')}`,
+      description: `more than ${t.checkoutFailurePercent} % of orders placed failed with reason checkout_error in 5 minutes ${runbook('saga-failures')}`,
       metric: new cloudwatch.MathExpression({
         expression: '100 * FILL(failed, 0) / placed',
         usingMetrics: {
@@ -174,9 +207,7 @@ export class OperationsAlarms extends Construct {
         period: FIVE_MINUTES,
       }),
       threshold: t.checkoutFailurePercent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      breach: '>',
     });
 
     const authorizations = (outcome: string) =>
@@ -199,58 +230,48 @@ export class OperationsAlarms extends Construct {
 
     const stuckAfter = props.paymentTimeoutSeconds + t.stuckOrderMarginSeconds;
     add('stuck-orders', this, 'StuckOrders', {
-      alarmDescription:
+      description:
         `a PENDING order is older than the payment timeout (${props.paymentTimeoutSeconds} s) + ${t.stuckOrderMarginSeconds} s: ` +
         `its checkout neither confirmed nor failed ${runbook('stuck-orders')}`,
       metric: catalog.metric('orders_pending_oldest_age', { service: METRIC_SOURCES.orders_pending_oldest_age }, { statistic: cloudwatch.Stats.MAXIMUM }),
       threshold: stuckAfter,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      breach: '>',
     });
 
     // ---- Managed services ------------------------------------------------
     if (props.search) {
       const c = props.search;
       const aoss = (metricName: string) =>
-        new cloudwatch.Metric({
-          namespace: 'AWS/AOSS',
-          metricName,
-          dimensionsMap: { ClientId: Aws.ACCOUNT_ID, CollectionId: c.collection.attrId, CollectionName: c.collectionName },
-          statistic: cloudwatch.Stats.SUM,
-          period: FIVE_MINUTES,
+        awsMetric('AWS/AOSS', metricName, cloudwatch.Stats.SUM, FIVE_MINUTES, {
+          ClientId: Aws.ACCOUNT_ID,
+          CollectionId: c.collection.attrId,
+          CollectionName: c.collectionName,
         });
       for (const [alarmId, metricName, what] of [
         ['SearchRequestErrors', 'SearchRequestErrors', 'search'],
         ['SearchIngestionErrors', 'IngestionRequestErrors', 'indexing'],
       ] as const) {
         add('search-errors', this, alarmId, {
-          alarmDescription: `OpenSearch Serverless collection ${c.collectionName}: ${t.searchErrorsPer5Minutes}+ ${what} request errors in 5 minutes`,
+          description: `OpenSearch Serverless collection ${c.collectionName}: ${t.searchErrorsPer5Minutes}+ ${what} request errors in 5 minutes`,
           metric: aoss(metricName),
           threshold: t.searchErrorsPer5Minutes,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          breach: '>=',
         });
       }
     }
 
     // SES publishes account-level metrics (no dimensions) in its region.
     add('ses', this, 'SesBounceRate', {
-      alarmDescription: `SES bounce rate above ${t.sesBounceRate * 100} % (SES reviews the account at 10 %)`,
-      metric: new cloudwatch.Metric({ namespace: 'AWS/SES', metricName: 'Reputation.BounceRate', statistic: cloudwatch.Stats.MAXIMUM, period: FIVE_MINUTES }),
+      description: `SES bounce rate above ${t.sesBounceRate * 100} % (SES reviews the account at 10 %)`,
+      metric: awsMetric('AWS/SES', 'Reputation.BounceRate', cloudwatch.Stats.MAXIMUM, FIVE_MINUTES),
       threshold: t.sesBounceRate,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      breach: '>',
     });
     add('ses', this, 'SesRejects', {
-      alarmDescription: 'SES rejected notification e-mails',
-      metric: new cloudwatch.Metric({ namespace: 'AWS/SES', metricName: 'Reject', statistic: cloudwatch.Stats.SUM, period: FIVE_MINUTES }),
+      description: 'SES rejected notification e-mails',
+      metric: awsMetric('AWS/SES', 'Reject', cloudwatch.Stats.SUM, FIVE_MINUTES),
       threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      breach: '>=',
     });
   }
 }
