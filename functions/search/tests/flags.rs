@@ -4,46 +4,16 @@
 //! engine is not called; text and brand searches answer 503; turning it
 //! off (no restart) brings the engine's answers back.
 
-use async_trait::async_trait;
+mod common;
+
+use common::engine::{assert_unavailable, engine_over, skus, Probe};
 use lite_flags::FileFlags;
-use lite_http::testing::{TestClient, TestResponse};
+use lite_http::testing::TestClient;
 use lite_service::Service;
-use search::index::{SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults};
-use search::TantivyIndex;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Tantivy, counting the searches that reach it.
-struct Counted {
-    inner: TantivyIndex,
-    searches: AtomicUsize,
-}
-
-#[async_trait]
-impl SearchIndex for Counted {
-    async fn upsert(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
-        self.inner.upsert(docs).await
-    }
-    async fn delete(&self, id: &str) -> Result<(), SearchError> {
-        self.inner.delete(id).await
-    }
-    async fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError> {
-        self.inner.get(id).await
-    }
-    async fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError> {
-        self.searches.fetch_add(1, Ordering::SeqCst);
-        self.inner.search(query).await
-    }
-    async fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<String>, SearchError> {
-        self.inner.suggest(prefix, limit).await
-    }
-    async fn count(&self) -> Result<u64, SearchError> {
-        self.inner.count().await
-    }
-}
 
 const PRODUCTS: [(&str, &str, i64); 3] = [
     ("FLG-LAP-001", "laptops", 120_000),
@@ -51,25 +21,9 @@ const PRODUCTS: [(&str, &str, i64); 3] = [
     ("FLG-PHN-001", "phones", 80_000),
 ];
 
-async fn app(flags_file: &Path) -> (TestClient, Arc<Counted>) {
+async fn app(flags_file: &Path) -> (TestClient, Arc<Probe>) {
     let ctx = lite_ports::testing::memory_context();
-    for (sku, category, amount) in PRODUCTS {
-        let input: catalog::ProductInput = serde_json::from_value(json!({
-            "sku": sku, "name": format!("Northwind {sku}"), "category": category,
-            "brand": "Northwind", "price": {"amount": amount, "currency": "USD"}
-        }))
-        .unwrap();
-        catalog::create(&ctx, catalog::NewProduct::parse(input).unwrap())
-            .await
-            .unwrap();
-    }
-    let engine = Arc::new(Counted {
-        inner: TantivyIndex::in_memory().unwrap(),
-        searches: AtomicUsize::new(0),
-    });
-    search::rebuild(engine.as_ref(), ctx.store.as_ref())
-        .await
-        .unwrap();
+    let engine = engine_over(&ctx, &PRODUCTS).await;
     let flags = Arc::new(FileFlags::new(flags_file, Duration::ZERO));
     let service = search::Search::new(ctx, engine.clone()).with_flags(flags);
     let client = TestClient::new(lite_http::testing::finish_for_tests(service.router()));
@@ -80,21 +34,6 @@ fn set_flags(path: &Path, text: &str) {
     let tmp = path.with_extension("edit");
     std::fs::write(&tmp, text).unwrap();
     std::fs::rename(&tmp, path).unwrap();
-}
-
-fn skus(page: &Value) -> Vec<&str> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["sku"].as_str().unwrap())
-        .collect()
-}
-
-fn assert_unavailable(r: &TestResponse) {
-    assert_eq!(r.status, 503, "{}", r.json);
-    assert_eq!(r.json["code"], "unavailable");
-    assert!(r.headers.get("retry-after").is_some());
 }
 
 #[tokio::test]
@@ -111,7 +50,7 @@ async fn the_flag_switches_search_to_the_catalog_and_back_without_a_restart() {
         .as_array()
         .unwrap()
         .is_empty());
-    assert_eq!(engine.searches.load(Ordering::SeqCst), 1);
+    assert_eq!(engine.queries(), 1);
 
     set_flags(&flags, r#"{"searchCatalogFallback": true}"#);
     let catalog_page = client.get(browse).send().await;
@@ -140,7 +79,7 @@ async fn the_flag_switches_search_to_the_catalog_and_back_without_a_restart() {
     assert_unavailable(&client.get("/v1/search?q=northwind").send().await);
     assert_unavailable(&client.get("/v1/search?brand=Northwind").send().await);
     assert_eq!(
-        engine.searches.load(Ordering::SeqCst),
+        engine.queries(),
         1,
         "the engine is not called while the flag is on"
     );
@@ -149,7 +88,7 @@ async fn the_flag_switches_search_to_the_catalog_and_back_without_a_restart() {
     set_flags(&flags, "{\"searchCatalogFallback\": fals");
     let still = client.get(browse).send().await;
     assert_eq!(still.json["facets"]["brand"], json!([]));
-    assert_eq!(engine.searches.load(Ordering::SeqCst), 1);
+    assert_eq!(engine.queries(), 1);
 
     set_flags(&flags, r#"{"searchCatalogFallback": false}"#);
     let back = client.get(browse).send().await;
@@ -158,5 +97,5 @@ async fn the_flag_switches_search_to_the_catalog_and_back_without_a_restart() {
     let text = client.get("/v1/search?q=northwind").send().await;
     assert_eq!(text.status, 200, "{}", text.json);
     assert_eq!(text.json["total"], 3);
-    assert_eq!(engine.searches.load(Ordering::SeqCst), 3);
+    assert_eq!(engine.queries(), 3);
 }

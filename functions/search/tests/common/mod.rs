@@ -1,6 +1,9 @@
-//! The demo catalog as search documents (ids and dates deterministic).
+//! The demo catalog as search documents (ids and dates deterministic);
+//! `engine`: a live engine that can be taken down, over catalog products.
 
 #![allow(dead_code)]
+
+pub mod engine;
 
 use chrono::{DateTime, Duration, Utc};
 use search::index::{SearchDoc, SearchIndex, SearchQuery, Sort};
