@@ -15,6 +15,7 @@
 use crate::domain::{Product, ProductId, Sort};
 use lite_core::Sku;
 use lite_store::{attr, Direction, Item, Key};
+use serde::Deserialize;
 use serde_json::Value;
 
 pub const PRODUCT_SK: &str = "PRODUCT";
@@ -142,9 +143,11 @@ pub fn sku_item(p: &Product) -> Item {
     i
 }
 
-/// The product inside a product or listing item.
+/// The product inside a product or listing item. Deserialized from the
+/// borrowed value: cloning the tree first (`from_value` takes it by value)
+/// was a third of a listing's decoding.
 pub fn product_of(item: &Item) -> Option<Product> {
-    serde_json::from_value(item.get("data")?.clone()).ok()
+    Product::deserialize(item.get("data")?).ok()
 }
 
 pub const RATING_VERSION: &str = "ratingVersion";
