@@ -19,12 +19,14 @@
 //!   (see [`KeyRange`]); `s + "\0"` is the immediate successor of a string
 //!   `s`, which turns inclusive/exclusive bounds and "everything under this
 //!   partition" into such a range.
-//! - redb blocks, so every call runs on tokio's blocking pool.
+//! - Reads run in place (MVCC snapshots that never wait); writes run on
+//!   one writer thread that commits the writes waiting for it together
+//!   (`writer`: group commit, one fsync per batch).
 //!
 //! # Change feed
 //! [`RedbStore::changes`] is a [`Notify`] on which `notify_waiters` is
-//! called after every committed write (put, update, delete, transaction),
-//! whatever it changed. It carries no data: a listener re-reads what it
+//! called after every committed batch of writes (puts, updates, deletes,
+//! transactions), whatever they changed. It carries no data: a listener re-reads what it
 //! cares about (the local event relay queries the pending outbox). To miss
 //! nothing, a listener creates and `enable`s its `notified()` future before
 //! it reads, then awaits it; with no listener a notification costs a lock.
@@ -55,9 +57,15 @@ const GSI2: TableDefinition<IndexKey, ()> = TableDefinition::new("gsi2");
 /// still in the OS page cache.
 pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
+mod writer;
+
 /// The single table on redb. Cheap to clone (the database is shared).
 #[derive(Clone)]
 pub struct RedbStore {
+    /// Every write goes through it (see `writer`: group commit). Declared
+    /// before `db`: dropping the last clone stops the writer, then closes
+    /// the database.
+    writer: Arc<writer::Writer>,
     db: Arc<Database>,
     /// Notified after every committed write (see "Change feed").
     changes: Arc<Notify>,
@@ -111,9 +119,12 @@ impl RedbStore {
             txn.open_table(GSI2).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
+        let db = Arc::new(db);
+        let changes = Arc::new(Notify::new());
         Ok(Self {
-            db: Arc::new(db),
-            changes: Arc::new(Notify::new()),
+            writer: Arc::new(writer::Writer::start(db.clone(), changes.clone())?),
+            db,
+            changes,
         })
     }
 
@@ -123,14 +134,6 @@ impl RedbStore {
     /// read and the wait.
     pub fn changes(&self) -> Arc<Notify> {
         Arc::clone(&self.changes)
-    }
-
-    /// Tells the change feed's listeners that `outcome` committed.
-    fn committed<T>(&self, outcome: Result<T, StoreError>) -> Result<T, StoreError> {
-        if outcome.is_ok() {
-            self.changes.notify_waiters();
-        }
-        outcome
     }
 
     /// Runs a read in place. redb reads are MVCC snapshots that never wait
@@ -144,17 +147,15 @@ impl RedbStore {
         work(&self.db)
     }
 
-    /// Runs `work` (a write: it waits for the single writer and fsyncs) on
-    /// the blocking pool.
-    async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    /// Runs `work` (a write) on the writer thread, committed with the
+    /// writes queued beside it (`writer`: group commit); its result once
+    /// that commit is durable. The change feed is notified by the writer.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Tables<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || work(&db))
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+        self.writer.write(work).await
     }
 }
 
@@ -166,14 +167,13 @@ fn decode(bytes: &[u8]) -> Result<Item, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Unavailable(format!("corrupt item: {e}")))
 }
 
+/// The item at `(pk, sk)`: borrowed parts, so an index entry's table key
+/// is looked up without copying it into a [`Key`] first.
 fn read_item(
     table: &impl ReadableTable<TableKey, &'static [u8]>,
-    key: &Key,
+    (pk, sk): (&str, &str),
 ) -> Result<Option<Item>, StoreError> {
-    match table
-        .get((key.pk.as_str(), key.sk.as_str()))
-        .map_err(unavailable)?
-    {
+    match table.get((pk, sk)).map_err(unavailable)? {
         Some(bytes) => decode(bytes.value()).map(Some),
         None => Ok(None),
     }
@@ -249,11 +249,23 @@ struct Tables<'t> {
     items: redb::Table<'t, TableKey, &'static [u8]>,
     gsi1: redb::Table<'t, IndexKey, ()>,
     gsi2: redb::Table<'t, IndexKey, ()>,
+    /// Items written so far in this transaction (the writer checks that a
+    /// failed write changed nothing).
+    writes: usize,
 }
 
-impl Tables<'_> {
+impl<'t> Tables<'t> {
+    fn open(txn: &'t redb::WriteTransaction) -> Result<Self, StoreError> {
+        Ok(Tables {
+            items: txn.open_table(ITEMS).map_err(unavailable)?,
+            gsi1: txn.open_table(GSI1).map_err(unavailable)?,
+            gsi2: txn.open_table(GSI2).map_err(unavailable)?,
+            writes: 0,
+        })
+    }
+
     fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        read_item(&self.items, key)
+        read_item(&self.items, (&key.pk, &key.sk))
     }
 
     /// Replaces the item at `key` (`old` is what is there now) by `new`
@@ -264,6 +276,7 @@ impl Tables<'_> {
         old: Option<&Item>,
         new: Option<&Item>,
     ) -> Result<(), StoreError> {
+        self.writes += 1;
         let table_key = (key.pk.as_str(), key.sk.as_str());
         match new {
             Some(item) => {
@@ -295,35 +308,6 @@ impl Tables<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// Runs `work` in one write transaction: committed when it returns `Ok`,
-/// aborted (nothing written) when it returns `Err`.
-fn write_txn<T>(
-    db: &Database,
-    work: impl FnOnce(&mut Tables<'_>) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    let txn = db.begin_write().map_err(unavailable)?;
-    let outcome = {
-        let mut tables = Tables {
-            items: txn.open_table(ITEMS).map_err(unavailable)?,
-            gsi1: txn.open_table(GSI1).map_err(unavailable)?,
-            gsi2: txn.open_table(GSI2).map_err(unavailable)?,
-        };
-        work(&mut tables)
-    };
-    match outcome {
-        Ok(value) => {
-            txn.commit().map_err(unavailable)?;
-            Ok(value)
-        }
-        Err(e) => {
-            // Nothing was committed either way; an abort failure only
-            // matters to the next writer, which will report it.
-            let _ = txn.abort();
-            Err(e)
-        }
     }
 }
 
@@ -559,7 +543,7 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
             for entry in directed(entries, query.direction) {
                 let (key, _) = entry.map_err(unavailable)?;
                 let (gpk, gsk, pk, sk) = key.value();
-                let item = read_item(&items, &Key::new(pk, sk))?.ok_or_else(|| {
+                let item = read_item(&items, (pk, sk))?.ok_or_else(|| {
                     StoreError::Unavailable(format!(
                         "{:?} entry {gpk}/{gsk} points at missing item {pk}|{sk}",
                         query.index
@@ -574,9 +558,9 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
     page.finish()
 }
 
-fn run_transaction(db: &Database, ops: &[TxOp]) -> Result<(), StoreError> {
+fn run_transaction(tables: &mut Tables<'_>, ops: &[TxOp]) -> Result<(), StoreError> {
     let keys = ops.iter().map(TxOp::key).collect::<Result<Vec<_>, _>>()?;
-    write_txn(db, |tables| {
+    {
         let current = keys
             .iter()
             .map(|k| tables.get(k))
@@ -612,7 +596,7 @@ fn run_transaction(db: &Database, ops: &[TxOp]) -> Result<(), StoreError> {
             }
         }
         Ok(())
-    })
+    }
 }
 
 #[async_trait]
@@ -621,7 +605,10 @@ impl Store for RedbStore {
         key.validate()?;
         self.read(|db| {
             let txn = db.begin_read().map_err(unavailable)?;
-            read_item(&txn.open_table(ITEMS).map_err(unavailable)?, key)
+            read_item(
+                &txn.open_table(ITEMS).map_err(unavailable)?,
+                (&key.pk, &key.sk),
+            )
         })
     }
 
@@ -633,7 +620,9 @@ impl Store for RedbStore {
         self.read(|db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let items = txn.open_table(ITEMS).map_err(unavailable)?;
-            keys.iter().map(|k| read_item(&items, k)).collect()
+            keys.iter()
+                .map(|k| read_item(&items, (&k.pk, &k.sk)))
+                .collect()
         })
     }
 
@@ -644,16 +633,12 @@ impl Store for RedbStore {
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
         let key = validate_item(&item)?;
-        let outcome = self
-            .run(move |db| {
-                write_txn(db, |tables| {
-                    let old = tables.get(&key)?;
-                    check(condition.as_ref(), old.as_ref())?;
-                    tables.write(&key, old.as_ref(), Some(&item))
-                })
-            })
-            .await;
-        self.committed(outcome)
+        self.write(move |tables| {
+            let old = tables.get(&key)?;
+            check(condition.as_ref(), old.as_ref())?;
+            tables.write(&key, old.as_ref(), Some(&item))
+        })
+        .await
     }
 
     async fn update(
@@ -665,19 +650,15 @@ impl Store for RedbStore {
         key.validate()?;
         validate_updates(updates)?;
         let (key, updates) = (key.clone(), updates.to_vec());
-        let outcome = self
-            .run(move |db| {
-                write_txn(db, |tables| {
-                    let old = tables.get(&key)?;
-                    check(condition.as_ref(), old.as_ref())?;
-                    let new = apply_updates(&key, old.as_ref(), &updates)?;
-                    validate_item(&new)?;
-                    tables.write(&key, old.as_ref(), Some(&new))?;
-                    Ok(new)
-                })
-            })
-            .await;
-        self.committed(outcome)
+        self.write(move |tables| {
+            let old = tables.get(&key)?;
+            check(condition.as_ref(), old.as_ref())?;
+            let new = apply_updates(&key, old.as_ref(), &updates)?;
+            validate_item(&new)?;
+            tables.write(&key, old.as_ref(), Some(&new))?;
+            Ok(new)
+        })
+        .await
     }
 
     async fn delete(
@@ -687,25 +668,21 @@ impl Store for RedbStore {
     ) -> Result<Option<Item>, StoreError> {
         key.validate()?;
         let key = key.clone();
-        let outcome = self
-            .run(move |db| {
-                write_txn(db, |tables| {
-                    let old = tables.get(&key)?;
-                    check(condition.as_ref(), old.as_ref())?;
-                    if old.is_some() {
-                        tables.write(&key, old.as_ref(), None)?;
-                    }
-                    Ok(old)
-                })
-            })
-            .await;
-        self.committed(outcome)
+        self.write(move |tables| {
+            let old = tables.get(&key)?;
+            check(condition.as_ref(), old.as_ref())?;
+            if old.is_some() {
+                tables.write(&key, old.as_ref(), None)?;
+            }
+            Ok(old)
+        })
+        .await
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
         validate_transaction(&ops)?;
-        let outcome = self.run(move |db| run_transaction(db, &ops)).await;
-        self.committed(outcome)
+        self.write(move |tables| run_transaction(tables, &ops))
+            .await
     }
 }
 
@@ -727,6 +704,71 @@ mod tests {
     fn gsi_position(gpk: &str, gsk: &str, pk: &str, sk: &str) -> Position {
         let item = json!({"PK": pk, "SK": sk, "GSI1PK": gpk, "GSI1SK": gsk});
         Position::after(Index::Gsi1, item.as_object().unwrap()).unwrap()
+    }
+
+    fn claim(n: usize) -> Item {
+        json!({"PK": format!("CLAIM#{n}"), "SK": "CLAIM", "n": n})
+            .as_object()
+            .unwrap()
+            .clone()
+    }
+
+    /// Writes from many tasks at once go through the writer in batches:
+    /// each is judged on its own condition (exactly one claim per key
+    /// wins), every winner is durable (the file reopened after the last
+    /// clone is dropped holds them) and the writer lets go of the file.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_commit_in_batches_each_on_its_own_condition() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let store = RedbStore::open(&path).unwrap();
+        let tasks: Vec<_> = (0..400)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(
+                    async move { store.put(claim(i % 100), Some(Condition::NotExists)).await },
+                )
+            })
+            .collect();
+        let mut won = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(()) => won += 1,
+                Err(StoreError::ConditionFailed) => {}
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(won, 100);
+        drop(store);
+        let reopened = RedbStore::open(&path).expect("the writer let go of the file");
+        for n in 0..100 {
+            let key = Key::new(format!("CLAIM#{n}"), "CLAIM");
+            assert_eq!(reopened.get(&key).await.unwrap(), Some(claim(n)));
+        }
+    }
+
+    /// A write that fails after changing something (here a panic half-way)
+    /// takes its whole batch down: nothing of it is written, and the store
+    /// goes on writing afterwards.
+    #[tokio::test]
+    async fn a_write_failing_half_way_aborts_its_batch() {
+        let store = RedbStore::in_memory().unwrap();
+        let failed = store
+            .write(|tables| -> Result<(), StoreError> {
+                let item = claim(1);
+                let key = Key::of(&item)?;
+                tables.write(&key, None, Some(&item))?;
+                panic!("half-way");
+            })
+            .await;
+        assert!(
+            matches!(failed, Err(StoreError::Unavailable(_))),
+            "{failed:?}"
+        );
+        let key = Key::new("CLAIM#1", "CLAIM");
+        assert_eq!(store.get(&key).await.unwrap(), None);
+        store.put(claim(1), None).await.unwrap();
+        assert_eq!(store.get(&key).await.unwrap(), Some(claim(1)));
     }
 
     #[test]
