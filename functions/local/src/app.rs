@@ -4,8 +4,9 @@
 //! the search index (tantivy in the data directory).
 //!
 //! [`System::open`] is the local API (redb in the data directory);
-//! [`System::assemble`] builds the same system on any store (tests run it
-//! on DynamoDB in moto). Either way the system is a list of services
+//! [`System::assemble`] builds the same system from [`SystemParts`] on any
+//! store (tests run it on DynamoDB in moto, the cost model on counting
+//! ports). Either way the system is a list of services
 //! (`lite_service::Service`), each built from its ports: one router merges
 //! theirs, the local bus runs their consumers.
 
@@ -39,6 +40,22 @@ pub struct Settings {
     pub sweep_every: Duration,
 }
 
+impl Default for Settings {
+    /// The local API's tuning with a fresh random webhook secret: for a
+    /// system no real provider calls (tests, benchmarks, `amazon-lite
+    /// consumers`).
+    fn default() -> Self {
+        let secret = format!("whsec_{}", hex_of(&CursorCodec::random_key()));
+        Settings {
+            webhook_secret: WebhookSecret::new(secret).expect("whsec_ and 64 hex digits"),
+            timings: CheckoutTimings::default(),
+            events: LocalEventsConfig::default(),
+            saga: LocalSagaConfig::default(),
+            sweep_every: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Wraps one port in another of the same kind (a decorator).
 pub type Wrap<T> = Arc<dyn Fn(Arc<T>) -> Arc<T> + Send + Sync>;
 
@@ -59,6 +76,42 @@ impl Default for Ports {
             notifier: Arc::new(notifications::LogNotifier),
             wrap_tasks: Arc::new(|tasks| tasks),
             wrap_consumer: Arc::new(|consumer| consumer),
+        }
+    }
+}
+
+/// Everything a [`System`] is assembled from: the one way to build it.
+/// [`SystemParts::new`] takes what has no default and fills the rest; a
+/// caller changes what it needs with struct update syntax:
+/// `SystemParts { ports, ..SystemParts::new(ctx, search, dir) }`.
+pub struct SystemParts {
+    pub ctx: Context,
+    pub search: Arc<dyn SearchIndex>,
+    /// Where auth keeps its signing keys (`keys/`).
+    pub data_dir: PathBuf,
+    /// Default: trusts no key (tests pass `lite_http::testing::test_verifier`).
+    pub verifier: TokenVerifier,
+    /// The store's change feed; default none (the local bus polls).
+    pub changes: Option<Arc<Notify>>,
+    /// Default: [`Settings::default`].
+    pub settings: Settings,
+    /// Default: [`Ports::default`] (the local API's).
+    pub ports: Ports,
+    /// Default: the flags' defaults (the local API reads `flags.json`).
+    pub flags: SharedFlags,
+}
+
+impl SystemParts {
+    pub fn new(ctx: Context, search: Arc<dyn SearchIndex>, data_dir: PathBuf) -> Self {
+        SystemParts {
+            ctx,
+            search,
+            data_dir,
+            verifier: TokenVerifier::new(),
+            changes: None,
+            settings: Settings::default(),
+            ports: Ports::default(),
+            flags: lite_flags::defaults(),
         }
     }
 }
@@ -111,9 +164,7 @@ impl System {
                 payment_timeout_secs: config.checkout_payment_timeout_secs,
                 ..CheckoutTimings::default()
             },
-            events: LocalEventsConfig::default(),
-            saga: LocalSagaConfig::default(),
-            sweep_every: Duration::from_secs(30),
+            ..Settings::default()
         };
         let search_dir = dir.join("search");
         let search = TantivyIndex::open_with_budget(&search_dir, config.memory.search_writer_bytes)
@@ -123,75 +174,28 @@ impl System {
                     search_dir.display()
                 )
             })?;
-        System::assemble_flagged(
-            ctx,
+        System::assemble(SystemParts {
             verifier,
-            Some(changes),
-            dir.clone(),
-            Arc::new(search),
+            changes: Some(changes),
             settings,
-            Ports::default(),
-            file_flags(dir)?,
-        )
+            flags: file_flags(dir)?,
+            ..SystemParts::new(ctx, Arc::new(search), dir.clone())
+        })
     }
 
-    /// The system on `ctx`'s store. The sandbox provider posts its webhooks
+    /// The system from its parts. The sandbox provider posts its webhooks
     /// nowhere until [`System::serve_on`] tells it the address.
-    pub fn assemble(
-        ctx: Context,
-        verifier: TokenVerifier,
-        changes: Option<Arc<Notify>>,
-        data_dir: PathBuf,
-        search: Arc<dyn SearchIndex>,
-        settings: Settings,
-    ) -> Result<System, String> {
-        System::assemble_with(
+    pub fn assemble(parts: SystemParts) -> Result<System, String> {
+        let SystemParts {
             ctx,
+            search,
+            data_dir,
             verifier,
             changes,
-            data_dir,
-            search,
-            settings,
-            Ports::default(),
-        )
-    }
-
-    /// [`System::assemble`] with other [`Ports`].
-    pub fn assemble_with(
-        ctx: Context,
-        verifier: TokenVerifier,
-        changes: Option<Arc<Notify>>,
-        data_dir: PathBuf,
-        search: Arc<dyn SearchIndex>,
-        settings: Settings,
-        ports: Ports,
-    ) -> Result<System, String> {
-        System::assemble_flagged(
-            ctx,
-            verifier,
-            changes,
-            data_dir,
-            search,
             settings,
             ports,
-            lite_flags::defaults(),
-        )
-    }
-
-    /// [`System::assemble_with`] on the runtime flags `flags` (the local
-    /// API's file; the defaults elsewhere). One private seam, so the public
-    /// constructors keep their arguments.
-    #[allow(clippy::too_many_arguments)]
-    fn assemble_flagged(
-        ctx: Context,
-        verifier: TokenVerifier,
-        changes: Option<Arc<Notify>>,
-        data_dir: PathBuf,
-        search: Arc<dyn SearchIndex>,
-        settings: Settings,
-        ports: Ports,
-        flags: SharedFlags,
-    ) -> Result<System, String> {
+            flags,
+        } = parts;
         let definition = Definition::parse(
             checkout::definition::DEFINITION,
             &checkout::definition::local_substitutions(),
@@ -253,26 +257,12 @@ impl System {
         let store = RedbStore::in_memory().map_err(|e| format!("cannot open the store: {e}"))?;
         let codec = CursorCodec::new(CursorCodec::random_key());
         let ctx = Context::new(Arc::new(store), Cursors::ready(codec));
-        let settings = Settings {
-            webhook_secret: WebhookSecret::new(format!(
-                "whsec_{}",
-                hex_of(&CursorCodec::random_key())
-            ))
-            .map_err(|e| e.to_string())?,
-            timings: CheckoutTimings::default(),
-            events: LocalEventsConfig::default(),
-            saga: LocalSagaConfig::default(),
-            sweep_every: Duration::from_secs(30),
-        };
         let search = TantivyIndex::in_memory().map_err(|e| e.to_string())?;
-        System::assemble(
+        System::assemble(SystemParts::new(
             ctx,
-            TokenVerifier::new(),
-            None,
-            std::env::temp_dir().join("amazon-lite-in-memory"),
             Arc::new(search),
-            settings,
-        )
+            std::env::temp_dir().join("amazon-lite-in-memory"),
+        ))
     }
 
     /// Every service's event consumers, each its own queue and DLQ on the

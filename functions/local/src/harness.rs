@@ -1,25 +1,74 @@
 //! The whole system in this process on any store, serving HTTP on a free
 //! port of 127.0.0.1, with tokens minted by the test signing key: what the
 //! flash-sale test (on redb and on DynamoDB in moto) and the checkout
-//! latency benchmark drive.
+//! latency benchmark drive. [`Serving`] is the serving part alone, for
+//! systems assembled otherwise (the cost model's counting one).
 
-use crate::app::{self, Background, Settings, System};
+use crate::app::{self, Background, Settings, System, SystemParts};
 use lite_events::local::LocalEventsConfig;
 use lite_http::HttpConfig;
 use lite_ports::{Context, Cursors};
-use lite_saga::LocalSagaConfig;
 use lite_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// A running system; stopped on [`Harness::stop`].
+/// A system's router served on a free port of 127.0.0.1, its background
+/// (bus, saga, sweeper) running; stopped on [`Serving::stop`].
+pub struct Serving {
+    pub addr: SocketAddr,
+    background: Option<Background>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Serving {
+    /// Binds a free port, tells the sandbox provider the address, starts
+    /// the background and serves [`app::router`] with `wrap` around it (an
+    /// outer layer, e.g. the cost model's counting one; `|r| r` for none).
+    pub async fn start(
+        system: &System,
+        wrap: impl FnOnce(axum::Router) -> axum::Router,
+    ) -> Result<Serving, String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        system.serve_on(addr);
+        let background = system.start_background().await?;
+        let router = wrap(app::router(system, &HttpConfig::default()));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        Ok(Serving {
+            addr,
+            background: Some(background),
+            server,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops serving, then the background in order.
+    pub async fn stop(mut self) {
+        self.server.abort();
+        if let Some(b) = self.background.take() {
+            b.shutdown().await;
+        }
+    }
+}
+
+/// A running system with test tokens; stopped on [`Harness::stop`].
 pub struct Harness {
     pub addr: SocketAddr,
     pub system: Arc<System>,
-    background: Option<Background>,
-    server: tokio::task::JoinHandle<()>,
+    serving: Serving,
 }
 
 impl Harness {
@@ -34,11 +83,6 @@ impl Harness {
         let data_dir =
             std::env::temp_dir().join(format!("amazon-lite-harness-{}", std::process::id()));
         let settings = Settings {
-            webhook_secret: payments::WebhookSecret::new(format!(
-                "whsec_harness_{}",
-                lite_core::Ids::next(&lite_core::SystemIds::default())
-            ))
-            .map_err(|e| e.to_string())?,
             timings: checkout::CheckoutTimings {
                 payment_timeout_secs,
                 ..Default::default()
@@ -50,47 +94,29 @@ impl Harness {
                 backoff_base: Duration::from_millis(50),
                 ..LocalEventsConfig::default()
             },
-            saga: LocalSagaConfig::default(),
             sweep_every: Duration::from_secs(5),
+            ..Settings::default()
         };
-        let system = Arc::new(System::assemble(
-            ctx,
-            lite_http::testing::test_verifier(),
+        let search = Arc::new(search::TantivyIndex::in_memory().map_err(|e| e.to_string())?);
+        let system = Arc::new(System::assemble(SystemParts {
+            verifier: lite_http::testing::test_verifier(),
             changes,
-            data_dir,
-            Arc::new(search::TantivyIndex::in_memory().map_err(|e| e.to_string())?),
             settings,
-        )?);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| e.to_string())?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        system.serve_on(addr);
-        let background = system.start_background().await?;
-        let router = app::router(&system, &HttpConfig::default());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
-        });
+            ..SystemParts::new(ctx, search, data_dir)
+        })?);
+        let serving = Serving::start(&system, |router| router).await?;
         Ok(Harness {
-            addr,
+            addr: serving.addr,
             system,
-            background: Some(background),
-            server,
+            serving,
         })
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.serving.url(path)
     }
 
-    pub async fn stop(mut self) {
-        self.server.abort();
-        if let Some(b) = self.background.take() {
-            b.shutdown().await;
-        }
+    pub async fn stop(self) {
+        self.serving.stop().await;
     }
 }

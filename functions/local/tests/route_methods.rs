@@ -6,35 +6,26 @@
 //! instead succeed, with that same `Allow`. Handlers of
 //! different paths mounted on one path (one `routes!` with both) fail here.
 
-use amazon_lite::app::{self, Settings, System};
+use amazon_lite::app::{self, System, SystemParts};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use lite_http::HttpConfig;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
 const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 fn system() -> System {
-    let settings = Settings {
-        webhook_secret: payments::WebhookSecret::new("whsec_route_methods_test_secret_0001")
-            .unwrap(),
-        timings: checkout::CheckoutTimings::default(),
-        events: lite_events::local::LocalEventsConfig::default(),
-        saga: lite_saga::LocalSagaConfig::default(),
-        sweep_every: Duration::from_secs(30),
-    };
-    System::assemble(
-        lite_ports::testing::memory_context(),
-        lite_http::testing::test_verifier(),
-        None,
-        std::env::temp_dir(),
-        Arc::new(search::TantivyIndex::in_memory().unwrap()),
-        settings,
-    )
+    System::assemble(SystemParts {
+        verifier: lite_http::testing::test_verifier(),
+        ..SystemParts::new(
+            lite_ports::testing::memory_context(),
+            Arc::new(search::TantivyIndex::in_memory().unwrap()),
+            std::env::temp_dir(),
+        )
+    })
     .unwrap()
 }
 

@@ -7,25 +7,21 @@ use super::http::{metered, Metered, Routes};
 use super::meter::Meter;
 use super::ports::{MeteredConsumer, MeteredNotifier, MeteredSearch, MeteredTasks};
 use super::store::MeteredStore;
-use amazon_lite::app::{self, Background, Ports, Settings, System};
+use amazon_lite::app::{Ports, Settings, System, SystemParts};
+use amazon_lite::harness::Serving;
 use lite_events::local::LocalEventsConfig;
-use lite_http::HttpConfig;
 use lite_ports::{Context, Cursors};
-use lite_saga::LocalSagaConfig;
 use lite_store::Store;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub struct MeteredSystem {
-    pub addr: SocketAddr,
     pub system: Arc<System>,
     pub meter: Meter,
     /// The store under the counting decorator: setup and waiting read it
     /// without being counted.
     raw: Arc<dyn Store>,
-    background: Option<Background>,
-    server: tokio::task::JoinHandle<()>,
+    serving: Serving,
     _dir: tempfile::TempDir,
 }
 
@@ -47,20 +43,14 @@ impl MeteredSystem {
         let mut verifier = lite_http::testing::test_verifier();
         auth_guard::protect(&ctx, &mut verifier);
         let settings = Settings {
-            webhook_secret: payments::WebhookSecret::new(format!(
-                "whsec_cost_{}",
-                lite_core::Ids::next(&lite_core::SystemIds::default())
-            ))
-            .map_err(|e| e.to_string())?,
-            timings: checkout::CheckoutTimings::default(),
             events: LocalEventsConfig {
                 backoff_base: Duration::from_millis(50),
                 ..LocalEventsConfig::default()
             },
-            saga: LocalSagaConfig::default(),
             // The sweeper is a scheduled Lambda on AWS: a fixed cost per
             // minute, not per checkout, so it stays out of the counted window.
             sweep_every: Duration::from_secs(3600),
+            ..Settings::default()
         };
         let (m_tasks, m_consumer) = (meter.clone(), meter.clone());
         let ports = Ports {
@@ -85,41 +75,26 @@ impl MeteredSystem {
             inner: Arc::new(search::TantivyIndex::in_memory().map_err(|e| e.to_string())?),
             meter: meter.clone(),
         });
-        let system = Arc::new(System::assemble_with(
-            ctx,
+        let system = Arc::new(System::assemble(SystemParts {
             verifier,
-            Some(changes),
-            dir.path().to_path_buf(),
-            search,
+            changes: Some(changes),
             settings,
             ports,
-        )?);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| e.to_string())?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        system.serve_on(addr);
-        let background = system.start_background().await?;
+            ..SystemParts::new(ctx, search, dir.path().to_path_buf())
+        })?);
         let state = Metered {
             meter: meter.clone(),
             routes: Arc::new(Routes::project()),
         };
-        let router = app::router(&system, &HttpConfig::default())
-            .layer(axum::middleware::from_fn_with_state(state, metered));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
-        });
+        let serving = Serving::start(&system, |router| {
+            router.layer(axum::middleware::from_fn_with_state(state, metered))
+        })
+        .await?;
         Ok(MeteredSystem {
-            addr,
             system,
             meter,
             raw,
-            background: Some(background),
-            server,
+            serving,
             _dir: dir,
         })
     }
@@ -129,7 +104,7 @@ impl MeteredSystem {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.serving.url(path)
     }
 
     /// Waits until no event is pending on the bus and no delivery is queued:
@@ -163,10 +138,7 @@ impl MeteredSystem {
         }
     }
 
-    pub async fn stop(mut self) {
-        self.server.abort();
-        if let Some(b) = self.background.take() {
-            b.shutdown().await;
-        }
+    pub async fn stop(self) {
+        self.serving.stop().await;
     }
 }
