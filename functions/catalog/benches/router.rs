@@ -44,11 +44,11 @@ const BREAKDOWN: &str = "catalog_breakdown";
 
 /// (benchmark id, request path, target median in µs, if any).
 const CASES: &[(&str, &str, Option<f64>)] = &[
-    ("get_product", "/v1/products/{id}", Some(50.0)),
+    ("get_product", "/v1/products/{id}", Some(15.0)),
     (
         "list_products_limit_20",
         "/v1/products?limit=20",
-        Some(250.0),
+        Some(150.0),
     ),
     (
         "list_laptops_price_asc_limit_20",
