@@ -154,7 +154,8 @@ impl System {
             .trust_dir(&keys_dir)
             .map_err(|e| format!("cannot read {}: {e}", keys_dir.display()))?;
         tracing::info!(keys = trusted, dir = %keys_dir.display(), "trusting token signing keys");
-        let ctx = Context::new(Arc::new(store), cursors);
+        // Every table access is a span of the trace it serves.
+        let ctx = Context::new(lite_store::traced::traced("redb", Arc::new(store)), cursors);
         // Revoked sessions are refused, and the auth service's published
         // keys are learned as tokens name them.
         auth::protect(&ctx, &mut verifier);

@@ -122,6 +122,8 @@ async fn serve() -> Result<(), String> {
     amazon_lite::server::serve(listener, router, config.limits, shutdown_signal()).await;
     background.shutdown().await;
     tracing::info!("stopped");
+    // The spans still queued for the OTLP collector (when one is set).
+    lite_trace::flush();
     Ok(())
 }
 

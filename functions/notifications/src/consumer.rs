@@ -1,5 +1,6 @@
 //! The `notifications` consumer: one e-mail per order outcome.
 
+use tracing::Instrument;
 use crate::notifier::{Message, Notifier, NotifyError};
 use crate::record::{self, Meta, Notification, NotificationId};
 use crate::templates::{self, Lang, Notice};
@@ -115,7 +116,8 @@ impl Consumer {
             subject: text.subject,
             body: text.body,
         };
-        self.notifier.send(&message).await.map_err(|e| match e {
+        let span = tracing::info_span!("notifier.send", notification_id = %id);
+        self.notifier.send(&message).instrument(span).await.map_err(|e| match e {
             NotifyError::Transient(m) => HandlerError::Retry(format!("sending {id}: {m}")),
             NotifyError::Permanent(m) => HandlerError::Poison(format!("sending {id}: {m}")),
         })?;

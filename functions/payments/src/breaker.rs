@@ -18,6 +18,7 @@
 //! the item is seen still fail safely (the authorize step refuses, the
 //! saga compensates).
 
+use tracing::Instrument;
 use crate::provider::{AuthorizeRequest, PaymentProvider, ProviderError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -96,7 +97,10 @@ impl GuardedProvider {
         what: &str,
         call: F,
     ) -> Result<(), ProviderError> {
-        match tokio::time::timeout(self.timeout, call).await {
+        // One span per provider call, in the trace of the saga task or the
+        // consumer that makes it.
+        let span = tracing::info_span!("payment.provider", operation = what, provider = self.inner.name());
+        match tokio::time::timeout(self.timeout, call).instrument(span).await {
             Ok(result) => result,
             Err(_) => Err(ProviderError::Unavailable(format!(
                 "{what}: no answer from the provider within {:?}",

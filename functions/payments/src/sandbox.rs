@@ -15,6 +15,7 @@
 //! [`SandboxProvider::operations`]): the sandbox keeps no ledger, because
 //! on Lambda each function instance would hold its own.
 
+use tracing::Instrument;
 use crate::provider::{AuthorizeRequest, PaymentProvider, ProviderError};
 use crate::secret::WebhookSecret;
 use crate::signature;
@@ -247,13 +248,22 @@ impl Shared {
             )?;
         let key = self.secret.key().await.map_err(|e| e.to_string())?;
         let header = signature::sign(key, chrono::Utc::now().timestamp(), body.as_bytes());
-        let response = self
+        // The webhook request carries the trace (W3C `traceparent`), as a
+        // provider that supports it would: its handling and the saga step
+        // it resumes are in the checkout's trace.
+        let span = tracing::info_span!("sandbox.webhook");
+        let mut request = self
             .client
             .post(&url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(signature::HEADER, header)
+            .header(signature::HEADER, header);
+        if let Some(context) = lite_trace::context_of(&span) {
+            request = request.header("traceparent", context.to_traceparent());
+        }
+        let response = request
             .body(body.to_owned())
             .send()
+            .instrument(span)
             .await
             .map_err(|e| format!("POST {url}: {e}"))?;
         let status = response.status();
@@ -296,8 +306,14 @@ impl PaymentProvider for SandboxProvider {
                 shared.deliver(&event.id, &body, retry, delay).await;
             }
             Delivery::Background => {
+                // The delivery stays in the trace of the authorization
+                // that caused it.
+                let span = tracing::Span::current();
                 tokio::spawn(async move {
-                    shared.deliver(&event.id, &body, retry, delay).await;
+                    shared
+                        .deliver(&event.id, &body, retry, delay)
+                        .instrument(span)
+                        .await;
                 });
             }
         }

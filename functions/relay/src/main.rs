@@ -23,7 +23,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), required("TABLE_NAME")?);
     let sink = EventBridgeSink::from_env(&aws)?;
     let relay = Relay::new(
-        Arc::new(store),
+        lite_store::traced::traced("dynamodb", Arc::new(store)),
         Arc::new(sink),
         Arc::new(lite_core::SystemClock),
     );

@@ -9,6 +9,7 @@
 //! of a failing collection by itself, which costs it a few timed-out
 //! requests (see `opensearch::RequestPolicy`) before it fails fast.
 
+use tracing::Instrument;
 use crate::index::{SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults};
 use async_trait::async_trait;
 use lite_core::breaker::{Breaker, BreakerPolicy, Change};
@@ -58,7 +59,11 @@ impl GuardedIndex {
                 lite_core::rfc3339(open.until)
             ))
         })?;
-        let result = call.await;
+        // One span per engine call (tantivy or OpenSearch), in the trace of
+        // the search or the indexing event.
+        let result = call
+            .instrument(tracing::info_span!("search.engine", operation = what))
+            .await;
         let change = match &result {
             // A refusal of the request is an answer: the engine is up.
             Ok(_) | Err(SearchError::Invalid(_)) => self.breaker.succeeded(permit),

@@ -154,6 +154,9 @@ async fn process_message(
         }
     };
     let span = tracing::Span::current();
+    // The message's span continues the event's trace (the relay's span),
+    // not the batch's invocation: one order, one trace, across the bus.
+    lite_trace::set_parent_from(&span, envelope.traceparent.as_deref());
     span.record("correlation_id", envelope.correlation_id.as_str());
     span.record("event_id", envelope.id.as_str());
     let detail_type = envelope.detail_type();
@@ -193,7 +196,8 @@ pub async fn run_consumer(handler: Arc<dyn Handler>) -> Result<(), lambda_runtim
     let aws = lite_aws::sdk_config(lite_aws::Profile::Consumer).await;
     let store =
         lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), required("TABLE_NAME")?);
-    run_consumer_with(Arc::new(store), handler).await
+    let store = lite_store::traced::traced("dynamodb", Arc::new(store));
+    run_consumer_with(store, handler).await
 }
 
 /// [`run_consumer`] with a store the caller built (share it with a handler

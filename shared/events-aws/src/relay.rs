@@ -30,6 +30,7 @@ use lite_events::Envelope;
 use lite_store::{attr, Condition, Key, Store, Update};
 use std::collections::HashSet;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Partition key prefix of outbox items.
 pub const OUTBOX_PREFIX: &str = "OUTBOX#";
@@ -127,7 +128,27 @@ impl Relay {
             return Ok(DynamoDbEventResponse::default());
         }
 
-        let envelopes: Vec<Envelope> = work.iter().map(|(_, o)| o.event.clone()).collect();
+        // One span per event, in the event's trace (the emitter's span is
+        // its parent); the published envelope carries this span's context,
+        // so the consumers' spans hang under the relay hop.
+        let spans: Vec<tracing::Span> = work
+            .iter()
+            .map(|(_, o)| {
+                let span = tracing::info_span!(
+                    "relay.event",
+                    event_id = %o.event.id,
+                    detail_type = %o.event.detail_type(),
+                    correlation_id = %o.event.correlation_id,
+                );
+                lite_trace::set_parent_from(&span, o.event.traceparent.as_deref());
+                span
+            })
+            .collect();
+        let envelopes: Vec<Envelope> = work
+            .iter()
+            .zip(&spans)
+            .map(|((_, o), span)| o.event.clone().traced_by(span))
+            .collect();
         let failures = self.publisher.publish(&envelopes).await;
         let mut first_failed: Option<usize> = None;
         let mut unpublished = HashSet::new();
@@ -161,9 +182,11 @@ impl Relay {
             .iter()
             .enumerate()
             .filter(|(wi, _)| !unpublished.contains(wi))
-            .map(|(_, (record_index, outbox))| {
+            .map(|(wi, (record_index, outbox))| {
                 let published_at = published_at.clone();
+                let span = spans[wi].clone();
                 async move { (*record_index, self.mark(outbox, published_at).await) }
+                    .instrument(span)
             });
         let results: Vec<(usize, bool)> = futures::stream::iter(marks)
             .buffer_unordered(MARK_CONCURRENCY)

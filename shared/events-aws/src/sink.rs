@@ -21,6 +21,7 @@ use lite_core::config::{required, ConfigError};
 use lite_events::Envelope;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// The environment variable naming the bus.
 pub const EVENT_BUS_ENV: &str = "EVENT_BUS_NAME";
@@ -117,11 +118,18 @@ impl EventBridgeSink {
                 tokio::time::sleep(backoff(self.base_delay, attempt - 1)).await;
             }
             let entries = pending.iter().map(|(_, e)| e.clone()).collect();
+            let call = tracing::info_span!(
+                "eventbridge.PutEvents",
+                bus = %self.bus,
+                entries = pending.len(),
+                attempt = attempt + 1,
+            );
             match self
                 .client
                 .put_events()
                 .set_entries(Some(entries))
                 .send()
+                .instrument(call)
                 .await
             {
                 Ok(out) => {

@@ -54,6 +54,14 @@ pub async fn middleware(req: Request, next: Next) -> Response {
         method = %req.method(),
         path = %req.uri().path(),
     );
+    // A caller's W3C `traceparent` continues the caller's trace, unless the
+    // request already runs inside one (on Lambda: the invocation's span,
+    // in the X-Ray trace Lambda started). One header look-up when absent.
+    if let Some(parent) = req.headers().get("traceparent") {
+        if lite_trace::current().is_none() {
+            lite_trace::set_parent_from(&span, parent.to_str().ok());
+        }
+    }
     let started = Instant::now();
     let mut response = CORRELATION_ID
         .scope(id.clone(), next.run(req).instrument(span.clone()))

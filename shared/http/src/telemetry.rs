@@ -1,18 +1,10 @@
-//! JSON logs: one line per event, with the request span's fields
-//! (correlation id, AWS request id, method, path) on every line.
-
-use tracing_subscriber::{fmt, EnvFilter};
+//! JSON logs: one line per event, with the trace ids (`traceId`, `spanId`,
+//! `correlationId`) and the request span's fields (correlation id, AWS
+//! request id, method, path) on every line; spans exported as the
+//! environment asks (`lite_trace::exporter_from_env`).
 
 /// Installs the JSON subscriber (level from `RUST_LOG`, default `info`).
 /// Safe to call more than once; later calls do nothing.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(false)
-        .flatten_event(true)
-        .with_target(false)
-        .try_init();
+    lite_trace::init(lite_trace::SpanFields::Current);
 }

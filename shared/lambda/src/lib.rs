@@ -115,7 +115,9 @@ pub async fn context_for(profile: Profile) -> Result<Context, lite_core::config:
     let aws = aws::sdk_config(profile).await;
     let table = required("TABLE_NAME")?;
     let store = lite_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-    Ok(Context::new(Arc::new(store), cursors()))
+    // Every table access is a span of the invocation's trace.
+    let store = lite_store::traced::traced("dynamodb", Arc::new(store));
+    Ok(Context::new(store, cursors()))
 }
 
 /// The runtime flags of this function: AWS AppConfig through the AppConfig

@@ -1,5 +1,6 @@
 //! The Step Functions adapter of the `Saga` port (feature `aws`).
 
+use tracing::Instrument;
 use crate::{Saga, SagaError, Started};
 use async_trait::async_trait;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
@@ -101,13 +102,18 @@ impl Saga for StepFunctions {
                 Err(e) => return Err(classify("DescribeExecution", e)),
             }
         }
+        // Step Functions (tracing on) continues the caller's X-Ray trace
+        // into the execution and the task Lambdas it invokes: their
+        // `Lambda-Runtime-Trace-Id` carries this trace id.
         let result = self
             .client
             .start_execution()
             .state_machine_arn(arn)
             .name(name)
             .input(input.to_string())
+            .set_trace_header(lite_trace::current().map(|c| c.to_xray_header()))
             .send()
+            .instrument(tracing::info_span!("stepfunctions.StartExecution", execution = %name))
             .await;
         match result {
             Ok(out) => Ok(Started::New {
@@ -132,6 +138,7 @@ impl Saga for StepFunctions {
             .task_token(token)
             .output(output.to_string())
             .send()
+            .instrument(tracing::info_span!("stepfunctions.SendTaskSuccess"))
             .await
         {
             Ok(_) => Ok(()),
@@ -161,6 +168,7 @@ impl Saga for StepFunctions {
             .error(error)
             .cause(cause)
             .send()
+            .instrument(tracing::info_span!("stepfunctions.SendTaskFailure"))
             .await
         {
             Ok(_) => Ok(()),

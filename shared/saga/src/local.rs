@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
+use tracing::Instrument;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LocalSagaConfig {
@@ -261,194 +262,208 @@ impl LocalSaga {
         if exec.status != Status::Running {
             return Ok(());
         }
-        let info = ExecutionInfo {
-            id: exec.execution_id.clone(),
-            name: exec.name.clone(),
-            input: exec.input.clone(),
-            started_at: exec.started_at,
-        };
-        let mut root = exec.position.take().ok_or_else(|| {
-            SagaError::Invalid(format!("running execution {name} has no position"))
-        })?;
-        let mut inflight: JoinSet<(Vec<usize>, u64, Result<Value, TaskError>)> = JoinSet::new();
-        let mut started: HashSet<u64> = HashSet::new();
-        // Callbacks may have come while nobody drove this execution.
-        let mut check_tokens = true;
-        let mut event: Option<(Vec<usize>, u64, Result<Value, TaskError>)> = None;
-        loop {
-            let now = self.clock.now();
-            let mut new_tokens: Vec<NewToken> = Vec::new();
-            let mut resolved: Vec<(Vec<usize>, String, Result<Value, TaskError>)> = Vec::new();
-            // Outside events first: tokens resolved, token deadlines passed.
-            for (path, frame) in root.leaves() {
-                let Some((token, deadline)) = frame.token() else {
-                    continue;
-                };
-                let due = deadline.is_some_and(|d| d <= now);
-                if !(check_tokens || due) {
-                    continue;
-                }
-                let record = store::get_token(self.store.as_ref(), token).await?;
-                if let Some(outcome) = record.as_ref().and_then(|r| r.outcome()) {
-                    resolved.push((path, token.to_string(), outcome));
-                } else if due {
-                    let timeout = TaskError::new(
-                        errors::TIMEOUT,
-                        format!("the task of state {} timed out", frame.state),
-                    );
-                    match store::resolve_token(
-                        self.store.as_ref(),
-                        token,
-                        Err(timeout.clone()),
-                        true,
-                        now,
-                    )
-                    .await
-                    {
-                        Ok(_) => resolved.push((path, token.to_string(), Err(timeout))),
-                        // A callback won the race: apply what it sent.
-                        Err(SagaError::TaskGone(_)) => {
-                            if let Some(outcome) = store::get_token(self.store.as_ref(), token)
-                                .await?
-                                .and_then(|r| r.outcome())
-                            {
-                                resolved.push((path, token.to_string(), outcome));
-                            }
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
-            check_tokens = false;
-            let mut seq = exec.seq;
-            let settled = {
-                let mut step = Step {
-                    def: &self.definition,
-                    exec: &info,
-                    now,
-                    time_scale: self.config.time_scale,
-                    history: &mut exec.history,
-                    new_tokens: &mut new_tokens,
-                    seq: &mut seq,
-                    make_token: &new_token,
-                };
-                if let Some((path, id, result)) = event.take() {
-                    step.on_invoked(&mut root, &path, id, result);
-                }
-                for (path, token, outcome) in resolved {
-                    step.on_token(&mut root, &path, &token, outcome);
-                }
-                step.settle(&mut root)
+        // The execution's span continues the trace of whoever started it
+        // (checkout-start's message span), across restarts of the driver.
+        let span = tracing::info_span!("saga.execution", execution = %name);
+        lite_trace::set_parent_from(&span, exec.traceparent.as_deref());
+        async {
+            let info = ExecutionInfo {
+                id: exec.execution_id.clone(),
+                name: exec.name.clone(),
+                input: exec.input.clone(),
+                started_at: exec.started_at,
             };
-            exec.seq = seq;
-            match &settled {
-                Settled::Pending => {
-                    exec.waiting_tokens = root
-                        .leaves()
-                        .iter()
-                        .filter_map(|(_, f)| f.token().map(|(t, _)| t.to_string()))
-                        .collect();
-                    exec.wake_at = root.leaves().iter().filter_map(|(_, f)| f.wake_at()).min();
-                    exec.position = Some(root.clone());
-                }
-                Settled::Done(output) => {
-                    exec.status = Status::Succeeded;
-                    exec.output = Some(output.clone());
-                }
-                Settled::Failed(e) => {
-                    exec.status = Status::Failed;
-                    exec.error = Some(e.error.clone());
-                    exec.cause = Some(e.cause.clone());
-                }
-            }
-            if settled != Settled::Pending {
-                exec.position = None;
-                exec.waiting_tokens.clear();
-                exec.wake_at = None;
-                exec.stopped_at = Some(now);
-            }
-            self.save(&mut exec, &new_tokens, now).await?;
-            exec.position = None;
-            if settled != Settled::Pending {
-                tracing::info!(execution = %name, status = exec.status.as_str(), "saga execution stopped");
-                return Ok(());
-            }
-            // The position (and any new token) is persisted: now invoke.
-            let mut wake: Option<DateTime<Utc>> = None;
-            for (path, frame) in root.leaves() {
-                if let Phase::Invoke {
-                    id,
-                    function,
-                    payload,
-                    deadline,
-                    ..
-                } = &frame.phase
-                {
-                    if started.insert(*id) {
-                        let invoker = self.invoker.clone();
-                        let (function, payload, id, path) =
-                            (function.clone(), payload.clone(), *id, path.clone());
-                        let limit = deadline.map(|d| (d - now).to_std().unwrap_or(Duration::ZERO));
-                        let state = frame.state.clone();
-                        inflight.spawn(async move {
-                            let call = invoker.invoke(&function, payload);
-                            let result = match limit {
-                                Some(limit) => {
-                                    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-                                        Err(TaskError::new(
-                                            errors::TIMEOUT,
-                                            format!("the task of state {state} timed out"),
-                                        ))
-                                    })
+            let mut root = exec.position.take().ok_or_else(|| {
+                SagaError::Invalid(format!("running execution {name} has no position"))
+            })?;
+            let mut inflight: JoinSet<(Vec<usize>, u64, Result<Value, TaskError>)> = JoinSet::new();
+            let mut started: HashSet<u64> = HashSet::new();
+            // Callbacks may have come while nobody drove this execution.
+            let mut check_tokens = true;
+            let mut event: Option<(Vec<usize>, u64, Result<Value, TaskError>)> = None;
+            loop {
+                let now = self.clock.now();
+                let mut new_tokens: Vec<NewToken> = Vec::new();
+                let mut resolved: Vec<(Vec<usize>, String, Result<Value, TaskError>)> = Vec::new();
+                // Outside events first: tokens resolved, token deadlines passed.
+                for (path, frame) in root.leaves() {
+                    let Some((token, deadline)) = frame.token() else {
+                        continue;
+                    };
+                    let due = deadline.is_some_and(|d| d <= now);
+                    if !(check_tokens || due) {
+                        continue;
+                    }
+                    let record = store::get_token(self.store.as_ref(), token).await?;
+                    if let Some(outcome) = record.as_ref().and_then(|r| r.outcome()) {
+                        resolved.push((path, token.to_string(), outcome));
+                    } else if due {
+                        let timeout = TaskError::new(
+                            errors::TIMEOUT,
+                            format!("the task of state {} timed out", frame.state),
+                        );
+                        match store::resolve_token(
+                            self.store.as_ref(),
+                            token,
+                            Err(timeout.clone()),
+                            true,
+                            now,
+                        )
+                        .await
+                        {
+                            Ok(_) => resolved.push((path, token.to_string(), Err(timeout))),
+                            // A callback won the race: apply what it sent.
+                            Err(SagaError::TaskGone(_)) => {
+                                if let Some(outcome) = store::get_token(self.store.as_ref(), token)
+                                    .await?
+                                    .and_then(|r| r.outcome())
+                                {
+                                    resolved.push((path, token.to_string(), outcome));
                                 }
-                                None => call.await,
-                            };
-                            (path, id, result)
-                        });
+                            }
+                            Err(e) => return Err(e),
+                        }
                     }
                 }
-                if let Some(at) = frame.wake_at() {
-                    wake = Some(wake.map_or(at, |w| w.min(at)));
+                check_tokens = false;
+                let mut seq = exec.seq;
+                let settled = {
+                    let mut step = Step {
+                        def: &self.definition,
+                        exec: &info,
+                        now,
+                        time_scale: self.config.time_scale,
+                        history: &mut exec.history,
+                        new_tokens: &mut new_tokens,
+                        seq: &mut seq,
+                        make_token: &new_token,
+                    };
+                    if let Some((path, id, result)) = event.take() {
+                        step.on_invoked(&mut root, &path, id, result);
+                    }
+                    for (path, token, outcome) in resolved {
+                        step.on_token(&mut root, &path, &token, outcome);
+                    }
+                    step.settle(&mut root)
+                };
+                exec.seq = seq;
+                match &settled {
+                    Settled::Pending => {
+                        exec.waiting_tokens = root
+                            .leaves()
+                            .iter()
+                            .filter_map(|(_, f)| f.token().map(|(t, _)| t.to_string()))
+                            .collect();
+                        exec.wake_at = root.leaves().iter().filter_map(|(_, f)| f.wake_at()).min();
+                        exec.position = Some(root.clone());
+                    }
+                    Settled::Done(output) => {
+                        exec.status = Status::Succeeded;
+                        exec.output = Some(output.clone());
+                    }
+                    Settled::Failed(e) => {
+                        exec.status = Status::Failed;
+                        exec.error = Some(e.error.clone());
+                        exec.cause = Some(e.cause.clone());
+                    }
                 }
-            }
-            let sleep = wake
-                .map(|w| (w - self.clock.now()).to_std().unwrap_or(Duration::ZERO))
-                .unwrap_or(Duration::from_secs(3600));
-            tokio::select! {
-                Some(joined) = inflight.join_next(), if !inflight.is_empty() => {
-                    match joined {
-                        Ok((path, id, result)) => {
-                            started.remove(&id);
-                            // A token task whose invocation failed or timed
-                            // out: its token is spent, so a late callback
-                            // gets TaskGone.
-                            if let (Err(e), Some(frame)) = (&result, root.at_mut(&path)) {
-                                if let Phase::Invoke { id: current, token: Some(token), .. } = &frame.phase {
-                                    if *current == id {
-                                        let timed_out = e.error == errors::TIMEOUT;
-                                        match store::resolve_token(self.store.as_ref(), token, Err(e.clone()), timed_out, self.clock.now()).await {
-                                            Ok(_) | Err(SagaError::TaskGone(_)) => {}
-                                            Err(other) => return Err(other),
+                if settled != Settled::Pending {
+                    exec.position = None;
+                    exec.waiting_tokens.clear();
+                    exec.wake_at = None;
+                    exec.stopped_at = Some(now);
+                }
+                self.save(&mut exec, &new_tokens, now).await?;
+                exec.position = None;
+                if settled != Settled::Pending {
+                    tracing::info!(execution = %name, status = exec.status.as_str(), "saga execution stopped");
+                    return Ok(());
+                }
+                // The position (and any new token) is persisted: now invoke.
+                let mut wake: Option<DateTime<Utc>> = None;
+                for (path, frame) in root.leaves() {
+                    if let Phase::Invoke {
+                        id,
+                        function,
+                        payload,
+                        deadline,
+                        ..
+                    } = &frame.phase
+                    {
+                        if started.insert(*id) {
+                            let invoker = self.invoker.clone();
+                            let (function, payload, id, path) =
+                                (function.clone(), payload.clone(), *id, path.clone());
+                            let limit = deadline.map(|d| (d - now).to_std().unwrap_or(Duration::ZERO));
+                            let state = frame.state.clone();
+                            let task = tracing::info_span!(
+                                "saga.task",
+                                execution = %name,
+                                state = %state,
+                                function = %function,
+                            );
+                            inflight.spawn(async move {
+                                let call = invoker.invoke(&function, payload);
+                                let result = match limit {
+                                    Some(limit) => {
+                                        tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+                                            Err(TaskError::new(
+                                                errors::TIMEOUT,
+                                                format!("the task of state {state} timed out"),
+                                            ))
+                                        })
+                                    }
+                                    None => call.await,
+                                };
+                                (path, id, result)
+                            }.instrument(task));
+                        }
+                    }
+                    if let Some(at) = frame.wake_at() {
+                        wake = Some(wake.map_or(at, |w| w.min(at)));
+                    }
+                }
+                let sleep = wake
+                    .map(|w| (w - self.clock.now()).to_std().unwrap_or(Duration::ZERO))
+                    .unwrap_or(Duration::from_secs(3600));
+                tokio::select! {
+                    Some(joined) = inflight.join_next(), if !inflight.is_empty() => {
+                        match joined {
+                            Ok((path, id, result)) => {
+                                started.remove(&id);
+                                // A token task whose invocation failed or timed
+                                // out: its token is spent, so a late callback
+                                // gets TaskGone.
+                                if let (Err(e), Some(frame)) = (&result, root.at_mut(&path)) {
+                                    if let Phase::Invoke { id: current, token: Some(token), .. } = &frame.phase {
+                                        if *current == id {
+                                            let timed_out = e.error == errors::TIMEOUT;
+                                            match store::resolve_token(self.store.as_ref(), token, Err(e.clone()), timed_out, self.clock.now()).await {
+                                                Ok(_) | Err(SagaError::TaskGone(_)) => {}
+                                                Err(other) => return Err(other),
+                                            }
+                                            // Whoever resolved the token decides.
+                                            check_tokens = true;
+                                            continue;
                                         }
-                                        // Whoever resolved the token decides.
-                                        check_tokens = true;
-                                        continue;
                                     }
                                 }
+                                check_tokens = true;
+                                event = Some((path, id, result));
                             }
-                            check_tokens = true;
-                            event = Some((path, id, result));
-                        }
-                        Err(e) => {
-                            return Err(SagaError::Unavailable(format!("an invocation task of {name} died: {e}")));
+                            Err(e) => {
+                                return Err(SagaError::Unavailable(format!("an invocation task of {name} died: {e}")));
+                            }
                         }
                     }
+                    _ = notify.notified() => check_tokens = true,
+                    _ = tokio::time::sleep(sleep) => {}
+                    _ = shutdown.changed() => return Ok(()),
                 }
-                _ = notify.notified() => check_tokens = true,
-                _ = tokio::time::sleep(sleep) => {}
-                _ = shutdown.changed() => return Ok(()),
             }
         }
+        .instrument(span)
+        .await
     }
 
     async fn save(
@@ -512,6 +527,7 @@ impl crate::Saga for LocalSaga {
             }],
             history_dropped: 0,
             seq: 0,
+            traceparent: lite_trace::current().map(|c| c.to_traceparent()),
             version: 0,
         };
         if !store::create(self.store.as_ref(), &exec).await? {

@@ -75,6 +75,10 @@ pub struct Execution {
     /// The last invocation id handed out.
     #[serde(default)]
     pub seq: u64,
+    /// W3C `traceparent` of the span that started the execution: the
+    /// execution's spans (and so its tasks') continue that trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     pub version: u64,
 }
 

@@ -22,6 +22,7 @@ pub mod optimistic;
 mod problem;
 mod query;
 pub mod redb_store;
+pub mod traced;
 mod tx;
 mod update;
 

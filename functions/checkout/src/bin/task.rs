@@ -10,6 +10,7 @@ use lite_core::config::required;
 use lite_saga::TaskError;
 use serde_json::Value;
 use std::sync::Arc;
+use tracing::Instrument;
 
 #[derive(Debug)]
 struct Failure(TaskError);
@@ -47,7 +48,20 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 cause: format!("this function runs task {task}, not {named:?}"),
             }));
         }
-        let result = tasks.run_payload(event.payload).await.map_err(Failure);
+        // Under the invocation's span, which continues the execution's
+        // X-Ray trace (Step Functions passes it to the function).
+        let correlation_id = event
+            .payload
+            .get("correlationId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let span = tracing::info_span!("saga.task", task, correlation_id);
+        let result = tasks
+            .run_payload(event.payload)
+            .instrument(span)
+            .await
+            .map_err(Failure);
         lite_lambda::flush_metrics();
         result
     }))

@@ -12,6 +12,7 @@ use crate::{idempotency::RETENTION_SECS, outbox::PENDING_PARTITION, Envelope, Ha
 use lite_core::Clock;
 use lite_store::{attr, Condition, Index, Item, Key, Query, Store, StoreError, TxOp, Update};
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Test-only fault hook: with `AMAZON_LITE_FAULT=crash-before-relay` the
 /// process exits with [`CRASH_EXIT_CODE`] as soon as the relay sees a
@@ -81,7 +82,7 @@ impl Relay {
             Update::set(attr::EXPIRES_AT, now.timestamp() + RETENTION_SECS),
         ];
         let pending = Condition::eq(attr::GSI2PK, PENDING_PARTITION);
-        let raw = item.get("event").cloned().unwrap_or_default();
+        let mut raw = item.get("event").cloned().unwrap_or_default();
         let event: Envelope = match serde_json::from_value(raw.clone()) {
             Ok(event) => event,
             Err(e) => {
@@ -100,6 +101,38 @@ impl Relay {
             }
         };
         let detail_type = event.detail_type();
+        // The bus hop of the event's trace: it continues the emitter's
+        // span, and the deliveries carry this span's context, so each
+        // consumer's span hangs under it.
+        let span = tracing::info_span!(
+            "bus.publish",
+            event_id = %event.id,
+            detail_type = %detail_type,
+            correlation_id = %event.correlation_id,
+        );
+        lite_trace::set_parent_from(&span, event.traceparent.as_deref());
+        if let (Some(context), Some(fields)) = (lite_trace::context_of(&span), raw.as_object_mut()) {
+            fields.insert("traceparent".into(), context.to_traceparent().into());
+        }
+        self.deliver(key, &event, &detail_type, raw, mark, pending, now)
+            .instrument(span)
+            .await
+    }
+
+    /// Writes the deliveries of `event` and marks its outbox item, in one
+    /// transaction (see the module documentation).
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver(
+        &self,
+        key: Key,
+        event: &Envelope,
+        detail_type: &str,
+        raw: serde_json::Value,
+        mark: Vec<Update>,
+        pending: Condition,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let detail_type = detail_type.to_owned();
         let now_ms = now.timestamp_millis();
         let created_at = lite_core::rfc3339(now);
         let mut deliveries: Vec<(&'static str, TxOp)> = self

@@ -22,6 +22,7 @@ use rand::Rng;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 pub(super) struct Worker {
     pub store: Arc<dyn Store>,
@@ -100,6 +101,16 @@ impl Worker {
         let outcome = match serde_json::from_value::<Envelope>(raw) {
             Err(e) => Err(HandlerError::Poison(format!("malformed envelope: {e}"))),
             Ok(event) => {
+                // The consumer's hop of the event's trace.
+                let span = tracing::info_span!(
+                    "consume",
+                    consumer,
+                    event_id = %event.id,
+                    detail_type = %event.detail_type(),
+                    correlation_id = %event.correlation_id,
+                    attempts,
+                );
+                lite_trace::set_parent_from(&span, event.traceparent.as_deref());
                 let handling = AssertUnwindSafe(idempotency::handle_once_within(
                     self.store.as_ref(),
                     self.clock.as_ref(),
@@ -109,6 +120,7 @@ impl Worker {
                 ))
                 .catch_unwind();
                 self.holding_lease(&key, &event_id, version, handling)
+                    .instrument(span)
                     .await
                     .unwrap_or_else(|panic| {
                         Err(HandlerError::Retry(idempotency::panic_message(

@@ -1,0 +1,94 @@
+//! [`Traced`]: any store with one span per call (`store.get`,
+//! `store.query`, ... with the adapter's name and the key or index), so a
+//! trace shows every table access of a request, a consumer or a saga task.
+//! A decorator, not code in each adapter: both adapters get the same spans,
+//! and the spans cost nothing where no subscriber listens.
+
+use crate::{Condition, Item, Key, Page, Query, Store, StoreError, TxOp, Update};
+use async_trait::async_trait;
+use std::sync::Arc;
+use tracing::Instrument;
+
+pub struct Traced<S: ?Sized> {
+    /// The `store` field of the spans: `redb`, `dynamodb`.
+    name: &'static str,
+    inner: Arc<S>,
+}
+
+impl<S: Store + ?Sized> Traced<S> {
+    pub fn new(name: &'static str, inner: Arc<S>) -> Self {
+        Self { name, inner }
+    }
+}
+
+/// `store` wrapped in [`Traced`].
+pub fn traced(name: &'static str, store: Arc<dyn Store>) -> Arc<dyn Store> {
+    Arc::new(Traced::new(name, store))
+}
+
+#[async_trait]
+impl<S: Store + ?Sized> Store for Traced<S> {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let span = tracing::info_span!("store.get", store = self.name, pk = %key.pk);
+        self.inner.get(key).instrument(span).await
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let span = tracing::info_span!("store.batch_get", store = self.name, keys = keys.len());
+        self.inner.batch_get(keys).instrument(span).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let span = tracing::info_span!(
+            "store.query",
+            store = self.name,
+            index = ?query.index,
+            pk = %query.pk,
+        );
+        self.inner.query(query).instrument(span).await
+    }
+
+    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
+        let pk = item.get(crate::attr::PK).and_then(|v| v.as_str()).unwrap_or_default();
+        let span = tracing::info_span!("store.put", store = self.name, pk);
+        self.inner.put(item, condition).instrument(span).await
+    }
+
+    async fn update(
+        &self,
+        key: &Key,
+        updates: &[Update],
+        condition: Option<Condition>,
+    ) -> Result<Item, StoreError> {
+        let span = tracing::info_span!("store.update", store = self.name, pk = %key.pk);
+        self.inner
+            .update(key, updates, condition)
+            .instrument(span)
+            .await
+    }
+
+    async fn delete(
+        &self,
+        key: &Key,
+        condition: Option<Condition>,
+    ) -> Result<Option<Item>, StoreError> {
+        let span = tracing::info_span!("store.delete", store = self.name, pk = %key.pk);
+        self.inner.delete(key, condition).instrument(span).await
+    }
+
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
+        let span = tracing::info_span!("store.transact", store = self.name, ops = ops.len());
+        self.inner.transact(ops).instrument(span).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redb_store::RedbStore;
+
+    // The decorator changes no answer: the conformance suite through it.
+    crate::conformance_tests!(|| async {
+        traced("redb", Arc::new(RedbStore::in_memory().unwrap()))
+    });
+}
