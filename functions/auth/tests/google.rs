@@ -17,13 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{app, app_with, keys, str_of, App, PASSWORD};
-use lite_core::{CursorCodec, ManualClock};
-use lite_http::{HttpConfig, TokenVerifier};
-use lite_ports::{Context, Cursors};
-use lite_service::Service;
-use lite_store::redb_store::RedbStore;
-use lite_store::Store;
+use common::{app, app_on, app_with, keys, str_of, App, PASSWORD};
+use lite_core::ManualClock;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -298,40 +293,24 @@ fn google_config(issuer: &str) -> GoogleConfig {
     }
 }
 
+/// Auth configured for the fake provider at `issuer`.
+fn with_google(issuer: &str) -> impl FnOnce(AuthConfig) -> AuthConfig {
+    let config = google_config(issuer);
+    move |c| AuthConfig {
+        google: Some(config),
+        ..c
+    }
+}
+
 fn google_app(fake: &Fake) -> App {
-    let config = google_config(&fake.base);
-    app_with(move |mut c| {
-        c.google = Some(config);
-        c
-    })
+    app_with(with_google(&fake.base))
 }
 
 /// The same app on a clock the test moves (the key cache's timing).
 fn google_app_on(fake: &Fake, clock: Arc<ManualClock>) -> App {
-    let store: Arc<dyn Store> = Arc::new(RedbStore::in_memory().unwrap());
-    let mut ctx = Context::new(
-        store.clone(),
-        Cursors::ready(CursorCodec::new(CursorCodec::random_key())),
-    );
+    let mut ctx = lite_ports::testing::memory_context();
     ctx.clock = clock;
-    let keys = SigningKeys::generate();
-    let config = AuthConfig {
-        google: Some(google_config(&fake.base)),
-        ..AuthConfig::with_keys(keys.clone())
-    };
-    let mut verifier = TokenVerifier::new();
-    auth::protect(&ctx, &mut verifier);
-    let router = lite_http::finish(
-        auth::Auth::new(ctx.clone(), config).router(),
-        Arc::new(verifier),
-        &HttpConfig::default(),
-    );
-    App {
-        router,
-        store,
-        ctx,
-        keys,
-    }
+    app_on(ctx, SigningKeys::generate(), with_google(&fake.base))
 }
 
 fn query_of(url: &str) -> HashMap<String, String> {

@@ -52,9 +52,19 @@ pub fn app_with(configure: impl FnOnce(AuthConfig) -> AuthConfig) -> App {
 pub fn app_with_keys(keys: SigningKeys, configure: impl FnOnce(AuthConfig) -> AuthConfig) -> App {
     let store: Arc<dyn Store> = Arc::new(RedbStore::in_memory().unwrap());
     let ctx = Context::new(
-        store.clone(),
+        store,
         Cursors::ready(CursorCodec::new(CursorCodec::random_key())),
     );
+    app_on(ctx, keys, configure)
+}
+
+/// The app on `ctx` (e.g. on a clock the test moves).
+pub fn app_on(
+    ctx: Context,
+    keys: SigningKeys,
+    configure: impl FnOnce(AuthConfig) -> AuthConfig,
+) -> App {
+    let store = ctx.store.clone();
     let config = configure(AuthConfig::with_keys(keys.clone()));
     let mut verifier = TokenVerifier::new();
     auth::protect(&ctx, &mut verifier);
