@@ -212,7 +212,11 @@ async fn one_checkout_is_one_trace_across_every_hop() {
     let (trace_id, spans) = trace;
     assert_eq!(trace_id.len(), 32);
     let trace = Trace { spans };
-    let mut names: Vec<&str> = trace.spans.values().filter_map(|s| s["name"].as_str()).collect();
+    let mut names: Vec<&str> = trace
+        .spans
+        .values()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
     names.sort_unstable();
     names.dedup();
     eprintln!("trace {trace_id}: {} spans: {names:?}", trace.spans.len());

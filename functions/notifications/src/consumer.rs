@@ -1,6 +1,5 @@
 //! The `notifications` consumer: one e-mail per order outcome.
 
-use tracing::Instrument;
 use crate::notifier::{Message, Notifier, NotifyError};
 use crate::record::{self, Meta, Notification, NotificationId};
 use crate::templates::{self, Lang, Notice};
@@ -13,6 +12,7 @@ use lite_ports::Context;
 use lite_store::{Condition, StoreError};
 use orders::domain::OrderStatus;
 use std::sync::Arc;
+use tracing::Instrument;
 
 lite_events::accepts! {
     /// What this consumer reads.
@@ -117,10 +117,14 @@ impl Consumer {
             body: text.body,
         };
         let span = tracing::info_span!("notifier.send", notification_id = %id);
-        self.notifier.send(&message).instrument(span).await.map_err(|e| match e {
-            NotifyError::Transient(m) => HandlerError::Retry(format!("sending {id}: {m}")),
-            NotifyError::Permanent(m) => HandlerError::Poison(format!("sending {id}: {m}")),
-        })?;
+        self.notifier
+            .send(&message)
+            .instrument(span)
+            .await
+            .map_err(|e| match e {
+                NotifyError::Transient(m) => HandlerError::Retry(format!("sending {id}: {m}")),
+                NotifyError::Permanent(m) => HandlerError::Poison(format!("sending {id}: {m}")),
+            })?;
         let notification = Notification {
             id: id.clone(),
             subject: message.subject,

@@ -18,7 +18,6 @@
 //! the item is seen still fail safely (the authorize step refuses, the
 //! saga compensates).
 
-use tracing::Instrument;
 use crate::provider::{AuthorizeRequest, PaymentProvider, ProviderError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,6 +28,7 @@ use lite_store::{attr, Item, Key, Store, StoreError};
 use std::future::Future;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Five authorizations in a row that could not reach the provider open the
 /// circuit for 30 s.
@@ -99,8 +99,15 @@ impl GuardedProvider {
     ) -> Result<(), ProviderError> {
         // One span per provider call, in the trace of the saga task or the
         // consumer that makes it.
-        let span = tracing::info_span!("payment.provider", operation = what, provider = self.inner.name());
-        match tokio::time::timeout(self.timeout, call).instrument(span).await {
+        let span = tracing::info_span!(
+            "payment.provider",
+            operation = what,
+            provider = self.inner.name()
+        );
+        match tokio::time::timeout(self.timeout, call)
+            .instrument(span)
+            .await
+        {
             Ok(result) => result,
             Err(_) => Err(ProviderError::Unavailable(format!(
                 "{what}: no answer from the provider within {:?}",

@@ -15,7 +15,6 @@
 //! [`SandboxProvider::operations`]): the sandbox keeps no ledger, because
 //! on Lambda each function instance would hold its own.
 
-use tracing::Instrument;
 use crate::provider::{AuthorizeRequest, PaymentProvider, ProviderError};
 use crate::secret::WebhookSecret;
 use crate::signature;
@@ -24,6 +23,7 @@ use async_trait::async_trait;
 use lite_core::{Ids, Money, SystemIds};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use tracing::Instrument;
 
 /// How webhooks leave the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,12 @@
 //! batch and records its answer, with the AWS services in the moto server.
 //! Checks the wiring of `main` (environment, clients, the handler, the
 //! response shape) end to end: outbox INSERT in → event on the bus → in the
-//! rule's queue, item marked, `{"batchItemFailures": []}` out.
+//! rule's queue, item marked, `{"batchItemFailures": []}` out. And its
+//! traces: with the invocation's `Lambda-Runtime-Trace-Id` and
+//! `AWS_XRAY_DAEMON_ADDRESS` on a UDP socket here, segment documents arrive
+//! in that trace, and each published event carries the `traceparent` of
+//! the relay's span (in the Lambda's trace, or in the event's own when it
+//! had one).
 
 use lite_core::{Clock, SystemClock, SystemIds};
 use lite_dynamo::testing::{create_table, MotoServer, TableDefinition};
@@ -20,6 +25,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const REGION: &str = "us-east-1";
+/// The X-Ray trace header the fake Runtime API gives the invocation.
+const LAMBDA_TRACE: &str =
+    "Root=1-5e9f0c65-1de4d666d4dd26aced652b6c;Parent=53995c3f42cd8ad8;Sampled=1";
+/// The same trace id in the W3C form.
+const LAMBDA_TRACE_HEX: &str = "5e9f0c651de4d666d4dd26aced652b6c";
+/// The trace an event was emitted in (by the writer of its outbox item).
+const EVENT_TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 /// A fake Lambda Runtime API: hands out `events` on `invocation/next`
 /// (then holds the request open), and sends every posted response or error
@@ -93,7 +105,7 @@ fn serve(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
                  Lambda-Runtime-Aws-Request-Id: request-{n}\r\nLambda-Runtime-Deadline-Ms: {deadline}\r\n\
                  Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:{REGION}:123456789012:function:relay\r\n\
-                 Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\n\r\n{body}",
+                 Lambda-Runtime-Trace-Id: {LAMBDA_TRACE}\r\n\r\n{body}",
                 body.len()
             )
             .unwrap();
@@ -198,6 +210,17 @@ async fn the_binary_relays_a_stream_batch_to_the_bus() {
         "corr-relay-bin",
         json!({"productId": "prd_1"}),
     );
+    // A second event, emitted inside a trace of its own.
+    let mut traced = Envelope::new(
+        &SystemIds::default(),
+        "product.created",
+        1,
+        "catalog",
+        SystemClock.now(),
+        "corr-relay-traced",
+        json!({"productId": "prd_2"}),
+    );
+    traced.traceparent = Some(EVENT_TRACEPARENT.to_owned());
     let product = json!({"PK": "PRODUCT#1", "SK": "PRODUCT"})
         .as_object()
         .unwrap()
@@ -206,6 +229,7 @@ async fn the_binary_relays_a_stream_batch_to_the_bus() {
         .transact(vec![
             TxOp::put(product.clone()),
             lite_events::outbox::put(&event),
+            lite_events::outbox::put(&traced),
         ])
         .await
         .unwrap();
@@ -278,7 +302,15 @@ async fn the_binary_relays_a_stream_batch_to_the_bus() {
     let batch = json!({"Records": [
         record("100", &product),
         record("200", &lite_events::outbox::item(&event)),
+        record("300", &lite_events::outbox::item(&traced)),
     ]});
+    // The X-Ray daemon: a UDP socket here.
+    let daemon = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    daemon
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let daemon_address = daemon.local_addr().unwrap().to_string();
+    let log = tempfile::NamedTempFile::new().unwrap();
 
     let (runtime_api, responses) = fake_runtime(vec![batch]);
     let child = relay(
@@ -287,9 +319,10 @@ async fn the_binary_relays_a_stream_batch_to_the_bus() {
             ("TABLE_NAME", name.as_str()),
             ("EVENT_BUS_NAME", name.as_str()),
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_XRAY_DAEMON_ADDRESS", daemon_address.as_str()),
         ],
     )
-    .stdout(Stdio::null())
+    .stdout(log.reopen().unwrap())
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
@@ -306,18 +339,147 @@ async fn the_binary_relays_a_stream_batch_to_the_bus() {
         json!({"batchItemFailures": []})
     );
 
-    let received = sqs
-        .receive_message()
-        .queue_url(&queue_url)
-        .wait_time_seconds(5)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(received.messages().len(), 1);
-    let body: Value = serde_json::from_str(received.messages()[0].body().unwrap()).unwrap();
-    assert_eq!(body["detail-type"], "product.created.v1");
-    assert_eq!(body["source"], "amazon-lite.catalog");
-    assert_eq!(body["detail"], serde_json::to_value(&event).unwrap());
+    // Both events on the bus, each with the relay span's traceparent and
+    // otherwise as written.
+    let mut published: Vec<Value> = Vec::new();
+    for _ in 0..10 {
+        let received = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(2)
+            .send()
+            .await
+            .unwrap();
+        for m in received.messages() {
+            let body: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            assert_eq!(body["detail-type"], "product.created.v1");
+            assert_eq!(body["source"], "amazon-lite.catalog");
+            published.push(body["detail"].clone());
+        }
+        if published.len() >= 2 {
+            break;
+        }
+    }
+    assert_eq!(published.len(), 2, "{published:?}");
+    let relayed = |written: &Envelope| -> lite_trace::TraceContext {
+        let mut detail = published
+            .iter()
+            .find(|d| d["id"] == written.id.as_str())
+            .expect("the event was published")
+            .clone();
+        let traceparent = detail["traceparent"]
+            .as_str()
+            .expect("a traceparent")
+            .to_owned();
+        detail["traceparent"] = written
+            .traceparent
+            .as_deref()
+            .map_or(Value::Null, Value::from);
+        if written.traceparent.is_none() {
+            detail.as_object_mut().unwrap().remove("traceparent");
+        }
+        assert_eq!(
+            detail,
+            serde_json::to_value(written).unwrap(),
+            "nothing else changed"
+        );
+        lite_trace::TraceContext::from_traceparent(&traceparent).unwrap()
+    };
+    let untraced = relayed(&event);
+    assert_eq!(
+        untraced.trace_id.to_hex(),
+        LAMBDA_TRACE_HEX,
+        "the invocation's trace"
+    );
+    let continued = relayed(&traced);
+    let emitted = lite_trace::TraceContext::from_traceparent(EVENT_TRACEPARENT).unwrap();
+    assert_eq!(
+        continued.trace_id, emitted.trace_id,
+        "the event's own trace"
+    );
+    assert_ne!(continued.span_id, emitted.span_id, "under the relay's span");
+
+    // The segment documents the function sent to the daemon.
+    let mut documents: Vec<Value> = Vec::new();
+    let mut buf = [0u8; 65_536];
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        match daemon.recv(&mut buf) {
+            Ok(n) => {
+                let datagram = std::str::from_utf8(&buf[..n]).unwrap();
+                let (header, document) = datagram
+                    .split_once('\n')
+                    .expect("header, newline, document");
+                assert_eq!(header, r#"{"format":"json","version":1}"#);
+                documents.push(serde_json::from_str(document).unwrap());
+            }
+            Err(_)
+                if documents
+                    .iter()
+                    .any(|d| d["annotations"]["span"] == "Lambda runtime invoke") =>
+            {
+                break
+            }
+            Err(_) => {}
+        }
+    }
+    let by_id = |id: &str| -> &Value {
+        documents
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap_or_else(|| panic!("no segment {id} in {documents:#?}"))
+    };
+    let invoke = documents
+        .iter()
+        .find(|d| d["annotations"]["span"] == "Lambda runtime invoke")
+        .unwrap_or_else(|| panic!("no invocation subsegment in {documents:#?}"));
+    assert_eq!(invoke["trace_id"], "1-5e9f0c65-1de4d666d4dd26aced652b6c");
+    assert_eq!(invoke["type"], "subsegment");
+    assert_eq!(
+        invoke["parent_id"], "53995c3f42cd8ad8",
+        "under Lambda's segment"
+    );
+    // The untraced event's relay span: a subsegment of the invocation.
+    let first = by_id(&untraced.span_id.to_hex());
+    assert_eq!(first["trace_id"], "1-5e9f0c65-1de4d666d4dd26aced652b6c");
+    assert_eq!(first["type"], "subsegment");
+    assert_eq!(first["name"], "relay.event");
+    // (under the handler's span, under the invocation's)
+    let handler = by_id(first["parent_id"].as_str().unwrap());
+    assert_eq!(handler["name"], "relay");
+    assert_eq!(handler["parent_id"], invoke["id"]);
+    assert_eq!(first["annotations"]["correlation_id"], "corr-relay-bin");
+    // The traced event's: a segment of the function in the event's trace.
+    let second = by_id(&continued.span_id.to_hex());
+    assert_eq!(second["trace_id"], "1-4bf92f35-77b34da6a3ce929d0e0e4736");
+    assert!(second.get("type").is_none(), "a segment: {second}");
+    assert_eq!(second["name"], "events-relay");
+    assert_eq!(second["parent_id"], "00f067aa0ba902b7");
+    // The SDK calls: PutEvents in the invocation, each mark under its event.
+    assert!(documents
+        .iter()
+        .any(|d| d["name"] == "eventbridge.PutEvents" && d["trace_id"] == invoke["trace_id"]));
+    for relay_span in [first, second] {
+        assert!(
+            documents.iter().any(|d| d["name"] == "store.update"
+                && d["parent_id"] == relay_span["id"]
+                && d["trace_id"] == relay_span["trace_id"]),
+            "no mark under {relay_span}"
+        );
+    }
+    for d in &documents {
+        assert!(d["start_time"].as_f64().unwrap() <= d["end_time"].as_f64().unwrap());
+    }
+
+    // Its log lines name the trace they belong to.
+    let lines = std::fs::read_to_string(log.path()).unwrap();
+    let line = lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["message"] == "event published" && l["correlationId"] == "corr-relay-traced")
+        .unwrap_or_else(|| panic!("no published line of the traced event in:\n{lines}"));
+    assert_eq!(line["traceId"], emitted.trace_id.to_hex());
 
     let outbox = store
         .get(&Key::new(format!("OUTBOX#{}", event.id), "OUTBOX"))

@@ -9,7 +9,6 @@
 //! of a failing collection by itself, which costs it a few timed-out
 //! requests (see `opensearch::RequestPolicy`) before it fails fast.
 
-use tracing::Instrument;
 use crate::index::{SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults};
 use async_trait::async_trait;
 use lite_core::breaker::{Breaker, BreakerPolicy, Change};
@@ -17,6 +16,7 @@ use lite_core::Clock;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Five calls in a row that found the engine unavailable open the circuit
 /// for 15 s.

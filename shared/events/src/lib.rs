@@ -110,7 +110,11 @@ mod tests {
         });
         let e: Envelope = serde_json::from_value(old.clone()).unwrap();
         assert_eq!(e.traceparent, None);
-        assert_eq!(serde_json::to_value(&e).unwrap(), old, "no null field written");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            old,
+            "no null field written"
+        );
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The Step Functions adapter of the `Saga` port (feature `aws`).
 
-use tracing::Instrument;
 use crate::{Saga, SagaError, Started};
 use async_trait::async_trait;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sfn::Client;
 use serde_json::Value;
+use tracing::Instrument;
 
 /// Environment variable naming the checkout state machine.
 pub const STATE_MACHINE_ARN_ENV: &str = "CHECKOUT_STATE_MACHINE_ARN";

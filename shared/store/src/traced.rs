@@ -49,7 +49,10 @@ impl<S: Store + ?Sized> Store for Traced<S> {
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
-        let pk = item.get(crate::attr::PK).and_then(|v| v.as_str()).unwrap_or_default();
+        let pk = item
+            .get(crate::attr::PK)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
         let span = tracing::info_span!("store.put", store = self.name, pk);
         self.inner.put(item, condition).instrument(span).await
     }

@@ -111,7 +111,8 @@ impl Relay {
             correlation_id = %event.correlation_id,
         );
         lite_trace::set_parent_from(&span, event.traceparent.as_deref());
-        if let (Some(context), Some(fields)) = (lite_trace::context_of(&span), raw.as_object_mut()) {
+        if let (Some(context), Some(fields)) = (lite_trace::context_of(&span), raw.as_object_mut())
+        {
             fields.insert("traceparent".into(), context.to_traceparent().into());
         }
         self.deliver(key, &event, &detail_type, raw, mark, pending, now)
