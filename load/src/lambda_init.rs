@@ -1,9 +1,10 @@
 //! Lambda init benchmark: how long a function binary takes from `exec` to
 //! asking the Runtime API for its first event.
 //!
-//! A tiny fake Lambda Runtime API listens on 127.0.0.1 (loopback only). For
-//! each run the binary is started with the environment Lambda gives a
-//! function (`AWS_LAMBDA_RUNTIME_API` pointing at the fake), and the time
+//! For each run a fake Lambda Runtime API (`lite_fake_runtime`) listens on
+//! 127.0.0.1 (loopback only, a fresh port per run), the binary is started
+//! with the environment Lambda gives a function (`AWS_LAMBDA_RUNTIME_API`
+//! pointing at the fake), and the time
 //! from just before `spawn` to the arrival of its first
 //! `GET /2018-06-01/runtime/invocation/next` is recorded. That request is
 //! never answered: the child is killed and the next run starts. Each run is
@@ -31,12 +32,10 @@
 
 #[path = "lambda_init/artifacts.rs"]
 mod artifacts;
-#[path = "lambda_init/fake_api.rs"]
-mod fake_api;
 
 use artifacts::Artifact;
-use fake_api::FakeRuntimeApi;
-use std::path::PathBuf;
+use lite_fake_runtime::{Output, Start};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -162,26 +161,67 @@ fn median(sorted: &[Duration]) -> Duration {
     }
 }
 
+/// What Lambda sets in every function's environment (before the
+/// function's own variables, which win).
+fn lambda_env() -> Vec<(String, String)> {
+    [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "x"),
+        ("AWS_SECRET_ACCESS_KEY", "x"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "1"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "x"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "x"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// One start: exec → the first `invocation/next`, never answered (the
+/// child is killed then).
+async fn start_once(
+    binary: &Path,
+    env: &[(String, String)],
+    timeout: Duration,
+) -> Result<Duration, String> {
+    let start = Start {
+        binary,
+        env,
+        function_arn: "arn:aws:lambda:us-east-1:000000000000:function:init-benchmark",
+        timeout,
+        output: Output::StderrInError,
+    };
+    lite_fake_runtime::run(&start, None)
+        .await
+        .map(|run| run.init)
+}
+
 /// A warm-up start, then `runs` counted starts. Sorted samples and the
 /// number of failed runs (each failure is printed), or why nothing could be
 /// measured.
 async fn measure(
-    api: &mut FakeRuntimeApi,
-    binary: &str,
+    binary: &Path,
     env: &[(String, String)],
     runs: usize,
+    timeout: Duration,
 ) -> Result<(Vec<Duration>, usize), String> {
-    api.run_once(binary, env)
+    let env: Vec<_> = lambda_env()
+        .into_iter()
+        .chain(env.iter().cloned())
+        .collect();
+    start_once(binary, &env, timeout)
         .await
         .map_err(|e| format!("warm-up run failed: {e}"))?;
     let mut samples = Vec::with_capacity(runs);
     let mut failures = 0;
     for i in 1..=runs {
-        match api.run_once(binary, env).await {
+        match start_once(binary, &env, timeout).await {
             Ok(d) => samples.push(d),
             Err(e) => {
                 failures += 1;
-                eprintln!("{binary}: run {i}: {e}");
+                eprintln!("{}: run {i}: {e}", binary.display());
             }
         }
     }
@@ -209,16 +249,15 @@ fn default_env() -> Vec<(String, String)> {
     .collect()
 }
 
-async fn one_binary(args: &Args, binary: &str, api: &mut FakeRuntimeApi) -> ExitCode {
+async fn one_binary(args: &Args, binary: &str) -> ExitCode {
     if !std::path::Path::new(binary).is_file() {
         eprintln!("lambda-init: {binary} is not a file");
         return ExitCode::from(2);
     }
     let size = std::fs::metadata(binary).map(|m| m.len()).unwrap_or(0);
     println!(
-        "lambda-init: {binary} ({:.1} MB), fake Runtime API on {}, {} runs (+1 warm-up), timeout {:?}",
+        "lambda-init: {binary} ({:.1} MB), fake Runtime API on 127.0.0.1, {} runs (+1 warm-up), timeout {:?}",
         mb(size),
-        api.address,
         args.runs,
         args.timeout
     );
@@ -227,7 +266,8 @@ async fn one_binary(args: &Args, binary: &str, api: &mut FakeRuntimeApi) -> Exit
     }
     let mut env = default_env();
     env.extend(args.env.iter().cloned());
-    let (samples, failures) = match measure(api, binary, &env, args.runs).await {
+    let measured = measure(Path::new(binary), &env, args.runs, args.timeout).await;
+    let (samples, failures) = match measured {
         Ok(m) => m,
         Err(e) => {
             eprintln!("lambda-init: {e}");
@@ -267,7 +307,6 @@ async fn every_artifact(
     args: &Args,
     manifest: &std::path::Path,
     cdk_out: Option<&std::path::Path>,
-    api: &mut FakeRuntimeApi,
 ) -> ExitCode {
     let artifacts = match artifacts::read_manifest(manifest) {
         Ok(a) if !a.is_empty() => a,
@@ -289,10 +328,9 @@ async fn every_artifact(
         }
     };
     println!(
-        "lambda-init: {} artifacts of {}, fake Runtime API on {}, {} runs each (+1 warm-up), timeout {:?}",
+        "lambda-init: {} artifacts of {}, fake Runtime API on 127.0.0.1, {} runs each (+1 warm-up), timeout {:?}",
         artifacts.len(),
         manifest.display(),
-        api.address,
         args.runs,
         args.timeout
     );
@@ -312,7 +350,7 @@ async fn every_artifact(
         };
         env.extend(args.env.iter().cloned());
         let bootstrap = artifact.bootstrap();
-        let measured = measure(api, &bootstrap.to_string_lossy(), &env, args.runs).await;
+        let measured = measure(&bootstrap, &env, args.runs, args.timeout).await;
         let (init, failures) = match measured {
             Ok((s, failures)) => (Ok((median(&s), percentile(&s, 90.0))), failures),
             Err(e) => (Err(e), args.runs),
@@ -394,17 +432,10 @@ async fn main() -> ExitCode {
             };
         }
     };
-    let mut api = match FakeRuntimeApi::start(args.timeout).await {
-        Ok(api) => api,
-        Err(e) => {
-            eprintln!("lambda-init: cannot listen on 127.0.0.1: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     match &args.target {
-        Target::Binary(binary) => one_binary(&args, binary, &mut api).await,
+        Target::Binary(binary) => one_binary(&args, binary).await,
         Target::Manifest { manifest, cdk_out } => {
-            every_artifact(&args, manifest, cdk_out.as_deref(), &mut api).await
+            every_artifact(&args, manifest, cdk_out.as_deref()).await
         }
     }
 }

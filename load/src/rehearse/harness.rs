@@ -8,8 +8,8 @@ use super::moto::Moto;
 use super::provision::Provisioned;
 use super::proxy;
 use super::resolve::REGION;
-use super::runtime::{self, Answer, Start};
 use super::template::Function;
+use lite_fake_runtime::{self as runtime, Answer, Output, Start};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -120,11 +120,11 @@ impl Harness {
         env.extend(p.env.iter().cloned());
         let log = self.work.join(format!("{name}.log"));
         let start = Start {
-            bootstrap: &p.bootstrap,
+            binary: &p.bootstrap,
             env: &env,
             function_arn: &p.arn,
             timeout: Duration::from_secs(p.function.timeout_secs.max(1)),
-            log: &log,
+            output: Output::Append(&log),
         };
         let first = self
             .outcomes

@@ -9,5 +9,4 @@ pub mod plan;
 pub mod provision;
 pub mod proxy;
 pub mod resolve;
-pub mod runtime;
 pub mod template;

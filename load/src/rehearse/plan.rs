@@ -522,7 +522,7 @@ impl Plan {
             expect_output(h, name, "orderB", out, json!({}));
         }
         // A task function refuses another task's payload.
-        if let Some(super::runtime::Answer::Response(o)) = h
+        if let Some(lite_fake_runtime::Answer::Response(o)) = h
             .invoke("checkout-fail-order", task("commitStock", &b, json!({})))
             .await
         {

@@ -117,9 +117,49 @@ impl RequestPolicy {
     }
 }
 
+/// The OpenSearch client, built on its first use. Building it builds a TLS
+/// client of its own (the opensearch crate's reqwest, next to the AWS SDK's)
+/// and loads the system's root certificates for it: several milliseconds of
+/// a Lambda's init (load/README.md, "Lambda init") that a function can
+/// spend when it first talks to OpenSearch instead.
+struct LazyClient {
+    url: Url,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+    built: std::sync::OnceLock<Result<OpenSearch, String>>,
+}
+
+impl LazyClient {
+    /// The client, built now if it was not yet. A build that failed stays
+    /// failed (it only fails when the TLS backend cannot start).
+    fn get(&self) -> Result<&OpenSearch, SearchError> {
+        self.built
+            .get_or_init(|| {
+                // The client's TLS runs on ring (see Cargo.toml); whoever
+                // installed a process default first wins, which is fine.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let mut transport =
+                    TransportBuilder::new(SingleNodeConnectionPool::new(self.url.clone()))
+                        .timeout(self.timeout)
+                        .disable_proxy();
+                if let Some(credentials) = &self.credentials {
+                    transport = transport
+                        .auth(credentials.clone())
+                        .service_name(SERVICE_NAME);
+                }
+                transport
+                    .build()
+                    .map(OpenSearch::new)
+                    .map_err(|e| format!("cannot build the OpenSearch client: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| SearchError::Unavailable(e.clone()))
+    }
+}
+
 /// The product index in one OpenSearch index.
 pub struct OpenSearchIndex {
-    client: OpenSearch,
+    client: LazyClient,
     index: String,
     policy: RequestPolicy,
     /// Set once the index is known to exist with our mapping, so the first
@@ -158,19 +198,19 @@ impl OpenSearchIndex {
     ) -> Result<Self, String> {
         let url = Url::parse(url).map_err(|e| format!("bad OpenSearch endpoint {url:?}: {e}"))?;
         let index = index_name(index)?;
-        let mut transport = TransportBuilder::new(SingleNodeConnectionPool::new(url))
-            .timeout(policy.timeout)
-            .disable_proxy();
-        if let Some(config) = aws {
-            let credentials = Credentials::try_from(config)
-                .map_err(|e| format!("AWS configuration cannot sign requests: {e}"))?;
-            transport = transport.auth(credentials).service_name(SERVICE_NAME);
-        }
-        let transport = transport
-            .build()
-            .map_err(|e| format!("cannot build the OpenSearch client: {e}"))?;
+        let credentials = aws
+            .map(|config| {
+                Credentials::try_from(config)
+                    .map_err(|e| format!("AWS configuration cannot sign requests: {e}"))
+            })
+            .transpose()?;
         Ok(OpenSearchIndex {
-            client: OpenSearch::new(transport),
+            client: LazyClient {
+                url,
+                credentials,
+                timeout: policy.timeout,
+                built: std::sync::OnceLock::new(),
+            },
             index,
             policy,
             ensured: OnceCell::new(),
@@ -247,7 +287,7 @@ impl OpenSearchIndex {
     /// exists" is success). Upserts call it once per process.
     pub async fn ensure_index(&self) -> Result<(), SearchError> {
         let names = [self.index.as_str()];
-        let indices = self.client.indices();
+        let indices = self.client.get()?.indices();
         let exists = self
             .send("index exists", || {
                 indices.exists(IndicesExistsParts::Index(&names)).send()
@@ -285,9 +325,10 @@ impl OpenSearchIndex {
     ) -> Result<SearchResults, SearchError> {
         let body = query::search_body(query, combine)?;
         let names = [self.index.as_str()];
+        let client = self.client.get()?;
         let answer = self
             .send("search", || {
-                self.client
+                client
                     .search(SearchParts::Index(&names))
                     .body(body.clone())
                     .send()
@@ -319,9 +360,10 @@ impl OpenSearchIndex {
                 .map_err(|e| SearchError::Invalid(format!("document {}: {e}", doc.id)))?;
             lines.push(source);
         }
+        let client = self.client.get()?;
         let answer = self
             .send("bulk", || {
-                self.client
+                client
                     .bulk(BulkParts::Index(&self.index))
                     .header(
                         CONTENT_TYPE,
@@ -416,11 +458,10 @@ impl SearchIndex for OpenSearchIndex {
     }
 
     async fn delete(&self, id: &str) -> Result<(), SearchError> {
+        let client = self.client.get()?;
         let answer = self
             .send("delete", || {
-                self.client
-                    .delete(DeleteParts::IndexId(&self.index, id))
-                    .send()
+                client.delete(DeleteParts::IndexId(&self.index, id)).send()
             })
             .await?;
         let status = answer.status_code().as_u16();
@@ -434,9 +475,10 @@ impl SearchIndex for OpenSearchIndex {
     }
 
     async fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError> {
+        let client = self.client.get()?;
         let answer = self
             .send("get", || {
-                self.client.get(GetParts::IndexId(&self.index, id)).send()
+                client.get(GetParts::IndexId(&self.index, id)).send()
             })
             .await?;
         let status = answer.status_code().as_u16();
@@ -470,9 +512,10 @@ impl SearchIndex for OpenSearchIndex {
             return Ok(Vec::new());
         };
         let names = [self.index.as_str()];
+        let client = self.client.get()?;
         let answer = self
             .send("suggest", || {
-                self.client
+                client
                     .search(SearchParts::Index(&names))
                     .body(body.clone())
                     .send()
@@ -486,10 +529,9 @@ impl SearchIndex for OpenSearchIndex {
 
     async fn count(&self) -> Result<u64, SearchError> {
         let names = [self.index.as_str()];
+        let client = self.client.get()?;
         let answer = self
-            .send("count", || {
-                self.client.count(CountParts::Index(&names)).send()
-            })
+            .send("count", || client.count(CountParts::Index(&names)).send())
             .await?;
         match read_body(answer).await? {
             Some(body) => response::parse_count(&body),
@@ -510,5 +552,17 @@ mod tests {
         }
         assert!(OpenSearchIndex::new("not a url", "products", None).is_err());
         assert!(OpenSearchIndex::new("http://127.0.0.1:9200", "products", None).is_ok());
+    }
+
+    #[test]
+    fn the_client_is_built_on_first_use_once() {
+        let index = OpenSearchIndex::new("http://127.0.0.1:9200", "products", None).unwrap();
+        assert!(
+            index.client.built.get().is_none(),
+            "nothing built at construction"
+        );
+        let first: *const OpenSearch = index.client.get().unwrap();
+        let second: *const OpenSearch = index.client.get().unwrap();
+        assert_eq!(first, second, "built once, then reused");
     }
 }
