@@ -5,16 +5,16 @@
 //! unpausing (or a refused edit) takes effect on the next request, with no
 //! restart.
 
+mod common;
+
+use common::ANN;
 use lite_flags::FileFlags;
 use lite_http::testing::{customer_token, TestClient, TestResponse};
 use lite_ports::Context;
-use lite_service::Service;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-const ANN: &str = "usr_01JANN000000000000000000000";
 
 struct App {
     client: TestClient,
@@ -25,14 +25,8 @@ struct App {
 fn app(flags_file: &Path) -> App {
     let ctx = lite_ports::testing::memory_context();
     let flags = Arc::new(FileFlags::new(flags_file, Duration::ZERO));
-    let router = lite_http::testing::finish_for_tests(
-        orders::Orders::new(ctx.clone())
-            .with_flags(flags)
-            .router()
-            .merge(cart::Cart::new(ctx.clone()).router()),
-    );
     App {
-        client: TestClient::new(router),
+        client: common::shop(&ctx, orders::Orders::new(ctx.clone()).with_flags(flags)),
         ctx,
         token: customer_token(ANN),
     }
@@ -47,16 +41,7 @@ fn set_flags(path: &Path, text: &str) {
 
 impl App {
     async fn place(&self, key: &str) -> TestResponse {
-        self.client
-            .post("/v1/orders")
-            .bearer(Some(&self.token))
-            .header("idempotency-key", key)
-            .json(json!({
-                "address": {"line1": "1 Main St", "city": "Springfield", "postalCode": "12345", "country": "US"},
-                "payment": {"method": "card", "token": "tok_visa"}
-            }))
-            .send()
-            .await
+        common::place(&self.client, &self.token, key).await
     }
 
     async fn orders(&self) -> Value {
@@ -80,24 +65,8 @@ impl App {
     }
 
     async fn add_to_cart(&self, sku: &str) {
-        let input: catalog::ProductInput = serde_json::from_value(json!({
-            "sku": sku, "name": format!("Flag test {sku}"), "category": "laptops",
-            "brand": "Northwind", "price": {"amount": 1_000, "currency": "USD"}
-        }))
-        .unwrap();
-        let product = catalog::create(&self.ctx, catalog::NewProduct::parse(input).unwrap())
-            .await
-            .unwrap()
-            .id
-            .to_string();
-        let added = self
-            .client
-            .post("/v1/cart/items")
-            .bearer(Some(&self.token))
-            .json(json!({"productId": product, "quantity": 2}))
-            .send()
-            .await;
-        assert_eq!(added.status, 200, "{}", added.json);
+        let product = common::product(&self.ctx, sku, 1_000).await;
+        common::add_to_cart(&self.client, &self.token, &product, 2).await;
     }
 }
 

@@ -2,15 +2,14 @@
 //! on the in-memory redb store; the saga's confirm/fail steps called as the
 //! checkout tasks call them.
 
+mod common;
+
 use axum::http::{Method, StatusCode};
+use common::{order_body, ANN, BOB};
 use lite_events::contracts::FailureReason;
 use lite_http::testing::{admin_token, customer_token, TestClient};
 use lite_ports::Context;
-use lite_service::Service;
 use serde_json::{json, Value};
-
-const ANN: &str = "usr_01JANN000000000000000000000";
-const BOB: &str = "usr_01JB0B000000000000000000000";
 
 struct App {
     client: TestClient,
@@ -19,13 +18,8 @@ struct App {
 
 fn app() -> App {
     let ctx = lite_ports::testing::memory_context();
-    let router = lite_http::testing::finish_for_tests(
-        orders::Orders::new(ctx.clone())
-            .router()
-            .merge(cart::Cart::new(ctx.clone()).router()),
-    );
     App {
-        client: TestClient::new(router),
+        client: common::shop(&ctx, orders::Orders::new(ctx.clone())),
         ctx,
     }
 }
@@ -39,41 +33,23 @@ impl App {
         key: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, path).bearer(token);
-        if let Some(k) = key {
-            req = req.header("idempotency-key", k);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let r = req.send().await;
+        let r = self
+            .client
+            .request(method, path)
+            .bearer(token)
+            .idempotency_key(key)
+            .maybe_json(body)
+            .send()
+            .await;
         (r.status, r.json)
     }
 
     async fn product(&self, sku: &str, amount: i64) -> String {
-        let input: catalog::ProductInput = serde_json::from_value(json!({
-            "sku": sku, "name": format!("Product {sku}"), "category": "laptops",
-            "brand": "Northwind", "price": {"amount": amount, "currency": "USD"}
-        }))
-        .unwrap();
-        catalog::create(&self.ctx, catalog::NewProduct::parse(input).unwrap())
-            .await
-            .unwrap()
-            .id
-            .to_string()
+        common::product(&self.ctx, sku, amount).await
     }
 
     async fn fill_cart(&self, token: &str, product: &str, quantity: u32) {
-        let (s, b) = self
-            .call(
-                Method::POST,
-                "/v1/cart/items",
-                Some(token),
-                None,
-                Some(json!({"productId": product, "quantity": quantity})),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{b}");
+        common::add_to_cart(&self.client, token, product, quantity).await
     }
 
     async fn place(&self, token: &str, key: &str, body: Value) -> (StatusCode, Value) {
@@ -86,13 +62,6 @@ impl App {
         )
         .await
     }
-}
-
-fn order_body() -> Value {
-    json!({
-        "address": {"line1": "1 Main St", "city": "Springfield", "postalCode": "12345", "country": "US"},
-        "payment": {"method": "card", "token": "tok_visa"}
-    })
 }
 
 #[tokio::test]

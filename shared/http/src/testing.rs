@@ -165,6 +165,22 @@ impl TestRequest {
         self
     }
 
+    /// `Idempotency-Key: <key>` when `key` is given.
+    pub fn idempotency_key(self, key: Option<&str>) -> Self {
+        match key {
+            Some(k) => self.header("idempotency-key", k),
+            None => self,
+        }
+    }
+
+    /// A JSON body when `body` is given, none otherwise.
+    pub fn maybe_json(self, body: Option<serde_json::Value>) -> Self {
+        match body {
+            Some(b) => self.json(b),
+            None => self,
+        }
+    }
+
     /// A body sent byte for byte as `application/json`: malformed JSON, or
     /// bytes a signature covers exactly.
     pub fn raw_json(mut self, body: impl Into<String>) -> Self {

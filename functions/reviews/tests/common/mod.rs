@@ -70,14 +70,14 @@ impl App {
         key: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Option<String>, Value) {
-        let mut req = self.client.request(method, path).bearer(token);
-        if let Some(k) = key {
-            req = req.header("idempotency-key", k);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let r = req.send().await;
+        let r = self
+            .client
+            .request(method, path)
+            .bearer(token)
+            .idempotency_key(key)
+            .maybe_json(body)
+            .send()
+            .await;
         let location = r
             .headers
             .get("location")
