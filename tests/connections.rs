@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 use system_tests::{Seed, TestApi};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Far longer than any limit under test: if nothing happened by then, the
@@ -50,23 +50,51 @@ async fn read_response(stream: &mut TcpStream) -> Option<(u16, String, Vec<u8>)>
     Some((status, head, buf[head_end..head_end + length].to_vec()))
 }
 
+/// A health check sent on `stream`, and its answer (see [`read_response`]).
+async fn health(stream: &mut TcpStream) -> Option<(u16, String, Vec<u8>)> {
+    stream.write_all(HEALTH).await.ok()?;
+    read_response(stream).await
+}
+
+/// Everything read from `reader` until the server closes it (end of stream
+/// or reset).
+async fn read_until_closed(mut reader: impl AsyncRead + Unpin) -> Vec<u8> {
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match reader.read(&mut chunk).await {
+            Ok(0) | Err(_) => return seen,
+            Ok(n) => seen.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
 /// Waits until the server closes `stream` (end of stream or reset) and
 /// returns what it sent meanwhile; panics after [`BOUND`].
 async fn closed_by_server(stream: &mut TcpStream, what: &str) -> Vec<u8> {
-    let mut seen = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let wait = async {
-        loop {
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => seen.extend_from_slice(&chunk[..n]),
-            }
-        }
-    };
-    if tokio::time::timeout(BOUND, wait).await.is_err() {
-        panic!("{what}: the server did not close the connection within {BOUND:?}");
-    }
-    seen
+    tokio::time::timeout(BOUND, read_until_closed(stream))
+        .await
+        .unwrap_or_else(|_| {
+            panic!("{what}: the server did not close the connection within {BOUND:?}")
+        })
+}
+
+/// The problem of a problem+json answer (head as [`read_response`] gives
+/// it) after checking the headers every answer carries: `nosniff`, and the
+/// body's correlation id as `X-Correlation-Id`.
+fn problem_of(head: &str, body: &[u8]) -> serde_json::Value {
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    let problem: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let id = problem["correlationId"]
+        .as_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(head.contains(&format!("x-correlation-id: {id}")), "{head}");
+    problem
 }
 
 #[tokio::test]
@@ -79,17 +107,8 @@ async fn a_request_head_sent_one_byte_at_a_time_is_cut_off() {
     ])
     .await;
     let stream = TcpStream::connect(api.addr()).await.unwrap();
-    let (mut reader, mut writer) = stream.into_split();
-    let closed = tokio::spawn(async move {
-        let mut seen = Vec::new();
-        let mut chunk = [0u8; 1024];
-        loop {
-            match reader.read(&mut chunk).await {
-                Ok(0) | Err(_) => return seen,
-                Ok(n) => seen.extend_from_slice(&chunk[..n]),
-            }
-        }
-    });
+    let (reader, mut writer) = stream.into_split();
+    let closed = tokio::spawn(read_until_closed(reader));
     // A request line, then one header after another, forever: the head
     // never ends.
     let endless = b"GET /v1/health HTTP/1.1\r\nHost: localhost\r\n"
@@ -134,8 +153,7 @@ async fn idle_connections_are_closed() {
     .await;
     // Kept alive after an answered request.
     let mut used = TcpStream::connect(api.addr()).await.unwrap();
-    used.write_all(HEALTH).await.unwrap();
-    let (status, head, _) = read_response(&mut used).await.expect("an answer");
+    let (status, head, _) = health(&mut used).await.expect("an answer");
     assert_eq!(status, 200, "{head}");
     assert!(!head.contains("connection: close"), "{head}");
     // Never sent a byte.
@@ -163,8 +181,7 @@ async fn connections_over_the_cap_are_refused_with_503_while_the_open_ones_are_s
             held.len()
         );
         let mut stream = TcpStream::connect(api.addr()).await.unwrap();
-        stream.write_all(HEALTH).await.unwrap();
-        let (status, head, body) = read_response(&mut stream).await.expect("an answer");
+        let (status, head, body) = health(&mut stream).await.expect("an answer");
         match status {
             200 => held.push(stream),
             503 => break (stream, head, body),
@@ -173,27 +190,13 @@ async fn connections_over_the_cap_are_refused_with_503_while_the_open_ones_are_s
     };
     assert!(!held.is_empty());
     let (mut refused, head, body) = refused;
-    assert!(
-        head.contains("content-type: application/problem+json"),
-        "{head}"
-    );
+    assert_eq!(problem_of(&head, &body)["code"], "unavailable");
     assert!(head.contains("retry-after: 1"), "{head}");
-    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
-    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(problem["code"], "unavailable");
-    assert!(head.contains(&format!(
-        "x-correlation-id: {}",
-        problem["correlationId"]
-            .as_str()
-            .unwrap()
-            .to_ascii_lowercase()
-    )));
     closed_by_server(&mut refused, "a refused connection").await;
 
     // The open connections are still served.
     for stream in &mut held {
-        stream.write_all(HEALTH).await.unwrap();
-        let (status, head, _) = read_response(stream).await.expect("an answer");
+        let (status, head, _) = health(stream).await.expect("an answer");
         assert_eq!(status, 200, "{head}");
     }
 
@@ -202,8 +205,7 @@ async fn connections_over_the_cap_are_refused_with_503_while_the_open_ones_are_s
     let deadline = tokio::time::Instant::now() + BOUND;
     loop {
         let mut stream = TcpStream::connect(api.addr()).await.unwrap();
-        stream.write_all(HEALTH).await.unwrap();
-        match read_response(&mut stream).await {
+        match health(&mut stream).await {
             Some((200, _, _)) => break,
             Some((503, _, _)) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(50)).await
@@ -226,24 +228,10 @@ async fn a_raw_byte_that_is_not_ascii_in_the_path_is_a_problem_with_every_header
             .unwrap();
         let (status, head, body) = read_response(&mut stream).await.expect("an answer");
         assert_eq!(status, 400, "{head}");
-        assert!(
-            head.contains("content-type: application/problem+json"),
-            "{head}"
-        );
-        assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+        assert_eq!(problem_of(&head, &body)["code"], "bad_request");
         assert!(head.contains("content-security-policy:"), "{head}");
-        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(problem["code"], "bad_request");
-        assert!(head.contains(&format!(
-            "x-correlation-id: {}",
-            problem["correlationId"]
-                .as_str()
-                .unwrap()
-                .to_ascii_lowercase()
-        )));
     }
-    stream.write_all(HEALTH).await.unwrap();
-    let (status, head, _) = read_response(&mut stream).await.expect("an answer");
+    let (status, head, _) = health(&mut stream).await.expect("an answer");
     assert_eq!(status, 200, "{head}");
 
     // Percent-encoded, the same answer.
