@@ -1,8 +1,10 @@
 //! [`Traced`]: any store with one span per call (`store.get`,
 //! `store.query`, ... with the adapter's name and the key or index), so a
 //! trace shows every table access of a request, a consumer or a saga task.
-//! A decorator, not code in each adapter: both adapters get the same spans,
-//! and the spans cost nothing where no subscriber listens.
+//! A decorator, not code in each adapter: both adapters get the same spans.
+//! They are made only while traces are exported (`lite_trace::exporting`):
+//! a store call is the most frequent thing a request does, and a span that
+//! nobody exports would cost its allocations on every one.
 
 use crate::{Condition, Item, Key, Page, Query, Store, StoreError, TxOp, Update};
 use async_trait::async_trait;
@@ -26,35 +28,65 @@ pub fn traced(name: &'static str, store: Arc<dyn Store>) -> Arc<dyn Store> {
     Arc::new(Traced::new(name, store))
 }
 
+/// `call` inside `span()` while traces are exported; as is otherwise.
+async fn traced_call<T>(
+    span: impl FnOnce() -> tracing::Span,
+    call: impl std::future::Future<Output = T>,
+) -> T {
+    if lite_trace::exporting() {
+        call.instrument(span()).await
+    } else {
+        call.await
+    }
+}
+
 #[async_trait]
 impl<S: Store + ?Sized> Store for Traced<S> {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let span = tracing::info_span!("store.get", store = self.name, pk = %key.pk);
-        self.inner.get(key).instrument(span).await
+        traced_call(
+            || tracing::info_span!("store.get", store = self.name, pk = %key.pk),
+            self.inner.get(key),
+        )
+        .await
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
-        let span = tracing::info_span!("store.batch_get", store = self.name, keys = keys.len());
-        self.inner.batch_get(keys).instrument(span).await
+        traced_call(
+            || tracing::info_span!("store.batch_get", store = self.name, keys = keys.len()),
+            self.inner.batch_get(keys),
+        )
+        .await
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        let span = tracing::info_span!(
-            "store.query",
-            store = self.name,
-            index = ?query.index,
-            pk = %query.pk,
-        );
-        self.inner.query(query).instrument(span).await
+        traced_call(
+            || {
+                tracing::info_span!(
+                    "store.query",
+                    store = self.name,
+                    index = ?query.index,
+                    pk = %query.pk,
+                )
+            },
+            self.inner.query(query),
+        )
+        .await
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
-        let pk = item
-            .get(crate::attr::PK)
-            .and_then(|v| v.as_str())
+        let pk = lite_trace::exporting()
+            .then(|| {
+                item.get(crate::attr::PK)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            })
+            .flatten()
             .unwrap_or_default();
-        let span = tracing::info_span!("store.put", store = self.name, pk);
-        self.inner.put(item, condition).instrument(span).await
+        traced_call(
+            || tracing::info_span!("store.put", store = self.name, pk = %pk),
+            self.inner.put(item, condition),
+        )
+        .await
     }
 
     async fn update(
@@ -63,11 +95,11 @@ impl<S: Store + ?Sized> Store for Traced<S> {
         updates: &[Update],
         condition: Option<Condition>,
     ) -> Result<Item, StoreError> {
-        let span = tracing::info_span!("store.update", store = self.name, pk = %key.pk);
-        self.inner
-            .update(key, updates, condition)
-            .instrument(span)
-            .await
+        traced_call(
+            || tracing::info_span!("store.update", store = self.name, pk = %key.pk),
+            self.inner.update(key, updates, condition),
+        )
+        .await
     }
 
     async fn delete(
@@ -75,13 +107,20 @@ impl<S: Store + ?Sized> Store for Traced<S> {
         key: &Key,
         condition: Option<Condition>,
     ) -> Result<Option<Item>, StoreError> {
-        let span = tracing::info_span!("store.delete", store = self.name, pk = %key.pk);
-        self.inner.delete(key, condition).instrument(span).await
+        traced_call(
+            || tracing::info_span!("store.delete", store = self.name, pk = %key.pk),
+            self.inner.delete(key, condition),
+        )
+        .await
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
-        let span = tracing::info_span!("store.transact", store = self.name, ops = ops.len());
-        self.inner.transact(ops).instrument(span).await
+        let count = ops.len();
+        traced_call(
+            || tracing::info_span!("store.transact", store = self.name, ops = count),
+            self.inner.transact(ops),
+        )
+        .await
     }
 }
 

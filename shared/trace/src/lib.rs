@@ -37,6 +37,13 @@ pub enum SpanFields {
 
 static EXPORTER: OnceLock<Arc<dyn Exporter>> = OnceLock::new();
 
+/// Whether finished spans leave the process: spans that only a trace
+/// needs (one per store call) are made only then, so a process that
+/// exports nothing pays nothing for them on its hot path.
+pub fn exporting() -> bool {
+    EXPORTER.get().is_some()
+}
+
 /// `OTEL_EXPORTER_OTLP_ENDPOINT`: the OTLP/HTTP base URL; set, traces go
 /// there (JSON encoding). Unset, no OTLP.
 pub const OTLP_ENDPOINT_ENV: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
