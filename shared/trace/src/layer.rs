@@ -95,7 +95,10 @@ impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         // Formatting costs an allocation: only for a field the layer reads
         // or an attribute an exporter will send.
-        let wanted = matches!(field.name(), "traceparent" | "xrayTraceId" | "correlation_id");
+        let wanted = matches!(
+            field.name(),
+            "traceparent" | "xrayTraceId" | "correlation_id"
+        );
         if !wanted && self.attributes.is_none() {
             return;
         }
