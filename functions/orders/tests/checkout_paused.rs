@@ -7,28 +7,27 @@
 
 mod common;
 
-use common::ANN;
+use common::{Shopper, ANN};
 use lite_flags::FileFlags;
-use lite_http::testing::{customer_token, TestClient, TestResponse};
+use lite_http::testing::TestResponse;
 use lite_ports::Context;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 struct App {
-    client: TestClient,
+    shopper: Shopper,
     ctx: Context,
-    token: String,
 }
 
 fn app(flags_file: &Path) -> App {
     let ctx = lite_ports::testing::memory_context();
     let flags = Arc::new(FileFlags::new(flags_file, Duration::ZERO));
+    let client = common::shop(&ctx, orders::Orders::new(ctx.clone()).with_flags(flags));
     App {
-        client: common::shop(&ctx, orders::Orders::new(ctx.clone()).with_flags(flags)),
+        shopper: Shopper::new(client, ANN),
         ctx,
-        token: customer_token(ANN),
     }
 }
 
@@ -40,33 +39,10 @@ fn set_flags(path: &Path, text: &str) {
 }
 
 impl App {
-    async fn place(&self, key: &str) -> TestResponse {
-        common::place(&self.client, &self.token, key).await
-    }
-
-    async fn orders(&self) -> Value {
-        let r = self
-            .client
-            .get("/v1/orders")
-            .bearer(Some(&self.token))
-            .send()
-            .await;
-        r.json["items"].clone()
-    }
-
-    async fn cart_items(&self) -> Value {
-        let r = self
-            .client
-            .get("/v1/cart")
-            .bearer(Some(&self.token))
-            .send()
-            .await;
-        r.json["itemCount"].clone()
-    }
-
+    /// Two units of a new product `sku` in the shopper's cart.
     async fn add_to_cart(&self, sku: &str) {
         let product = common::product(&self.ctx, sku, 1_000).await;
-        common::add_to_cart(&self.client, &self.token, &product, 2).await;
+        self.shopper.add_to_cart(&product, 2).await;
     }
 }
 
@@ -103,40 +79,40 @@ async fn a_paused_checkout_refuses_orders_and_writes_nothing_until_unpaused() {
         &flags,
         r#"{"checkoutPaused": true, "checkoutRetryAfterSeconds": 120}"#,
     );
-    assert_checkout_paused(&app.place("key-1").await, "120");
-    assert_eq!(app.orders().await, json!([]));
-    assert_eq!(app.cart_items().await, 2);
+    assert_checkout_paused(&app.shopper.place("key-1").await, "120");
+    assert_eq!(app.shopper.orders().await, json!([]));
+    assert_eq!(app.shopper.cart_items().await, 2);
 
     // Without a Retry-After of its own, the default.
     set_flags(&flags, r#"{"checkoutPaused": true}"#);
-    assert_checkout_paused(&app.place("key-1").await, "300");
+    assert_checkout_paused(&app.shopper.place("key-1").await, "300");
 
     // A bad edit is refused whole: still paused.
     set_flags(
         &flags,
         r#"{"checkoutPaused": false, "checkoutPausd": true}"#,
     );
-    assert_checkout_paused(&app.place("key-1").await, "300");
+    assert_checkout_paused(&app.shopper.place("key-1").await, "300");
 
     // Unpaused: the same request goes through.
     set_flags(&flags, r#"{"checkoutPaused": false}"#);
-    let placed = app.place("key-1").await;
+    let placed = app.shopper.place("key-1").await;
     assert_eq!(placed.status, 202, "{}", placed.json);
-    assert_eq!(app.orders().await.as_array().unwrap().len(), 1);
-    assert_eq!(app.cart_items().await, 0);
+    assert_eq!(app.shopper.orders().await.as_array().unwrap().len(), 1);
+    assert_eq!(app.shopper.cart_items().await, 0);
 
     // Paused again: a retry of that order still gets its original answer
     // (nothing is written by a replay); a new order is refused.
     set_flags(&flags, r#"{"checkoutPaused": true}"#);
-    let replay = app.place("key-1").await;
+    let replay = app.shopper.place("key-1").await;
     assert_eq!(replay.status, 202, "{}", replay.json);
     assert_eq!(replay.json["id"], placed.json["id"]);
     app.add_to_cart("FLG-PAU-002").await;
-    assert_checkout_paused(&app.place("key-2").await, "300");
-    assert_eq!(app.orders().await.as_array().unwrap().len(), 1);
-    assert_eq!(app.cart_items().await, 2);
+    assert_checkout_paused(&app.shopper.place("key-2").await, "300");
+    assert_eq!(app.shopper.orders().await.as_array().unwrap().len(), 1);
+    assert_eq!(app.shopper.cart_items().await, 2);
 
     // Removing the file turns every flag off.
     std::fs::remove_file(&flags).unwrap();
-    assert_eq!(app.place("key-2").await.status, 202);
+    assert_eq!(app.shopper.place("key-2").await.status, 202);
 }

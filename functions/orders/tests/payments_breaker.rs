@@ -8,13 +8,13 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::ANN;
+use common::{Shopper, ANN};
 use lite_core::ManualClock;
-use lite_http::testing::{customer_token, TestClient, TestResponse};
+use lite_http::testing::TestResponse;
 use lite_ports::Context;
 use payments::breaker::{GuardedProvider, POLICY};
 use payments::{AuthorizeRequest, PaymentProvider, ProviderError};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -48,8 +48,7 @@ impl PaymentProvider for CardNetwork {
 }
 
 struct App {
-    client: TestClient,
-    token: String,
+    shopper: Shopper,
     ctx: Context,
     clock: Arc<ManualClock>,
 }
@@ -58,37 +57,11 @@ fn app() -> App {
     let mut ctx = lite_ports::testing::memory_context();
     let clock = Arc::new(ManualClock::new(Utc::now()));
     ctx.clock = clock.clone();
+    let client = common::shop(&ctx, orders::Orders::new(ctx.clone()));
     App {
-        client: common::shop(&ctx, orders::Orders::new(ctx.clone())),
-        token: customer_token(ANN),
+        shopper: Shopper::new(client, ANN),
         ctx,
         clock,
-    }
-}
-
-impl App {
-    async fn place(&self, key: &str) -> TestResponse {
-        common::place(&self.client, &self.token, key).await
-    }
-
-    async fn orders(&self) -> Value {
-        let r = self
-            .client
-            .get("/v1/orders")
-            .bearer(Some(&self.token))
-            .send()
-            .await;
-        r.json["items"].clone()
-    }
-
-    async fn cart_items(&self) -> Value {
-        let r = self
-            .client
-            .get("/v1/cart")
-            .bearer(Some(&self.token))
-            .send()
-            .await;
-        r.json["itemCount"].clone()
     }
 }
 
@@ -121,7 +94,7 @@ fn assert_paused(r: &TestResponse, retry_after: &str) {
 async fn an_open_payment_circuit_pauses_checkout_until_a_trial_succeeds() {
     let app = app();
     let product = common::product(&app.ctx, "BRK-PAY-001", 1_000).await;
-    common::add_to_cart(&app.client, &app.token, &product, 2).await;
+    app.shopper.add_to_cart(&product, 2).await;
 
     // The authorize step meets a card network that is down, again and again.
     let network = Arc::new(CardNetwork::default());
@@ -132,16 +105,16 @@ async fn an_open_payment_circuit_pauses_checkout_until_a_trial_succeeds() {
     }
 
     // Order placement sees the open circuit: 503 at once, nothing written.
-    assert_paused(&app.place("key-1").await, "30");
-    assert_eq!(app.orders().await, json!([]));
-    assert_eq!(app.cart_items().await, 2);
+    assert_paused(&app.shopper.place("key-1").await, "30");
+    assert_eq!(app.shopper.orders().await, json!([]));
+    assert_eq!(app.shopper.cart_items().await, 2);
 
     // 30 s later the trial call fails: open again, still refusing.
     app.clock.advance(Duration::seconds(30));
     let trial = guarded.authorize(&authorize_request()).await;
     assert!(matches!(trial, Err(ProviderError::Unavailable(_))));
-    assert_paused(&app.place("key-1").await, "30");
-    assert_eq!(app.orders().await, json!([]));
+    assert_paused(&app.shopper.place("key-1").await, "30");
+    assert_eq!(app.shopper.orders().await, json!([]));
 
     // The network is back; the next trial succeeds and closes the circuit.
     network.up.store(true, Ordering::SeqCst);
@@ -150,8 +123,8 @@ async fn an_open_payment_circuit_pauses_checkout_until_a_trial_succeeds() {
     guarded.authorize(&authorize_request()).await.unwrap();
 
     // The refused key was never consumed: it now places the order.
-    let placed = app.place("key-1").await;
+    let placed = app.shopper.place("key-1").await;
     assert_eq!(placed.status, 202, "{}", placed.json);
-    assert_eq!(app.orders().await.as_array().unwrap().len(), 1);
-    assert_eq!(app.cart_items().await, 0);
+    assert_eq!(app.shopper.orders().await.as_array().unwrap().len(), 1);
+    assert_eq!(app.shopper.cart_items().await, 0);
 }

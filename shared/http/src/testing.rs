@@ -141,6 +141,24 @@ impl TestClient {
     pub fn delete(&self, uri: &str) -> TestRequest {
         self.request(http::Method::DELETE, uri)
     }
+
+    /// `method uri` with what is given of a bearer token, an idempotency key
+    /// and a JSON body, sent: the one call of table-driven router tests.
+    pub async fn call(
+        &self,
+        method: http::Method,
+        uri: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> TestResponse {
+        self.request(method, uri)
+            .bearer(token)
+            .idempotency_key(key)
+            .maybe_json(body)
+            .send()
+            .await
+    }
 }
 
 impl TestRequest {

@@ -52,6 +52,55 @@ pub fn order_body() -> Value {
     })
 }
 
+/// The statuses of an order's history, oldest first.
+pub fn statuses(order: &Value) -> Vec<&str> {
+    order["statusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect()
+}
+
+/// One customer at the shop.
+pub struct Shopper {
+    pub client: TestClient,
+    pub token: String,
+}
+
+impl Shopper {
+    pub fn new(client: TestClient, user: &str) -> Self {
+        Shopper {
+            client,
+            token: lite_http::testing::customer_token(user),
+        }
+    }
+
+    pub async fn add_to_cart(&self, product: &str, quantity: u32) {
+        add_to_cart(&self.client, &self.token, product, quantity).await
+    }
+
+    pub async fn place(&self, key: &str) -> TestResponse {
+        place(&self.client, &self.token, key).await
+    }
+
+    /// Their orders (the first page's items).
+    pub async fn orders(&self) -> Value {
+        self.get("/v1/orders").await["items"].clone()
+    }
+
+    /// The units in their cart.
+    pub async fn cart_items(&self) -> Value {
+        self.get("/v1/cart").await["itemCount"].clone()
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let r = self.client.get(path).bearer(Some(&self.token)).send().await;
+        assert_eq!(r.status, 200, "{}", r.json);
+        r.json
+    }
+}
+
 /// `POST /v1/orders` of [`order_body`] under `key`.
 pub async fn place(client: &TestClient, token: &str, key: &str) -> TestResponse {
     client

@@ -70,14 +70,7 @@ impl App {
         key: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Option<String>, Value) {
-        let r = self
-            .client
-            .request(method, path)
-            .bearer(token)
-            .idempotency_key(key)
-            .maybe_json(body)
-            .send()
-            .await;
+        let r = self.client.call(method, path, token, key, body).await;
         let location = r
             .headers
             .get("location")
