@@ -8,6 +8,7 @@
 mod common;
 
 use common::{Shopper, ANN};
+use lite_flags::testing::replace_file;
 use lite_flags::FileFlags;
 use lite_http::testing::TestResponse;
 use lite_ports::Context;
@@ -29,13 +30,6 @@ fn app(flags_file: &Path) -> App {
         shopper: Shopper::new(client, ANN),
         ctx,
     }
-}
-
-/// Replaces the flags file whole, as an editor does.
-fn set_flags(path: &Path, text: &str) {
-    let tmp = path.with_extension("edit");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
 }
 
 impl App {
@@ -75,7 +69,7 @@ async fn a_paused_checkout_refuses_orders_and_writes_nothing_until_unpaused() {
     let app = app(&flags);
     app.add_to_cart("FLG-PAU-001").await;
 
-    set_flags(
+    replace_file(
         &flags,
         r#"{"checkoutPaused": true, "checkoutRetryAfterSeconds": 120}"#,
     );
@@ -84,18 +78,18 @@ async fn a_paused_checkout_refuses_orders_and_writes_nothing_until_unpaused() {
     assert_eq!(app.shopper.cart_items().await, 2);
 
     // Without a Retry-After of its own, the default.
-    set_flags(&flags, r#"{"checkoutPaused": true}"#);
+    replace_file(&flags, r#"{"checkoutPaused": true}"#);
     assert_checkout_paused(&app.shopper.place("key-1").await, "300");
 
     // A bad edit is refused whole: still paused.
-    set_flags(
+    replace_file(
         &flags,
         r#"{"checkoutPaused": false, "checkoutPausd": true}"#,
     );
     assert_checkout_paused(&app.shopper.place("key-1").await, "300");
 
     // Unpaused: the same request goes through.
-    set_flags(&flags, r#"{"checkoutPaused": false}"#);
+    replace_file(&flags, r#"{"checkoutPaused": false}"#);
     let placed = app.shopper.place("key-1").await;
     assert_eq!(placed.status, 202, "{}", placed.json);
     assert_eq!(app.shopper.orders().await.as_array().unwrap().len(), 1);
@@ -103,7 +97,7 @@ async fn a_paused_checkout_refuses_orders_and_writes_nothing_until_unpaused() {
 
     // Paused again: a retry of that order still gets its original answer
     // (nothing is written by a replay); a new order is refused.
-    set_flags(&flags, r#"{"checkoutPaused": true}"#);
+    replace_file(&flags, r#"{"checkoutPaused": true}"#);
     let replay = app.shopper.place("key-1").await;
     assert_eq!(replay.status, 202, "{}", replay.json);
     assert_eq!(replay.json["id"], placed.json["id"]);

@@ -7,6 +7,7 @@
 mod common;
 
 use common::engine::{assert_unavailable, engine_over, skus, Probe};
+use lite_flags::testing::replace_file;
 use lite_flags::FileFlags;
 use lite_http::testing::TestClient;
 use lite_service::Service;
@@ -30,12 +31,6 @@ async fn app(flags_file: &Path) -> (TestClient, Arc<Probe>) {
     (client, engine)
 }
 
-fn set_flags(path: &Path, text: &str) {
-    let tmp = path.with_extension("edit");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
-
 #[tokio::test]
 async fn the_flag_switches_search_to_the_catalog_and_back_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -52,7 +47,7 @@ async fn the_flag_switches_search_to_the_catalog_and_back_without_a_restart() {
         .is_empty());
     assert_eq!(engine.queries(), 1);
 
-    set_flags(&flags, r#"{"searchCatalogFallback": true}"#);
+    replace_file(&flags, r#"{"searchCatalogFallback": true}"#);
     let catalog_page = client.get(browse).send().await;
     assert_eq!(catalog_page.status, 200, "{}", catalog_page.json);
     assert_eq!(skus(&catalog_page.json), ["FLG-LAP-002", "FLG-LAP-001"]);
@@ -85,12 +80,12 @@ async fn the_flag_switches_search_to_the_catalog_and_back_without_a_restart() {
     );
 
     // A garbled edit keeps the flag as it was.
-    set_flags(&flags, "{\"searchCatalogFallback\": fals");
+    replace_file(&flags, "{\"searchCatalogFallback\": fals");
     let still = client.get(browse).send().await;
     assert_eq!(still.json["facets"]["brand"], json!([]));
     assert_eq!(engine.queries(), 1);
 
-    set_flags(&flags, r#"{"searchCatalogFallback": false}"#);
+    replace_file(&flags, r#"{"searchCatalogFallback": false}"#);
     let back = client.get(browse).send().await;
     assert_eq!(back.status, 200);
     assert!(!back.json["facets"]["brand"].as_array().unwrap().is_empty());

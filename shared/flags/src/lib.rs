@@ -20,6 +20,8 @@
 pub mod appconfig;
 pub mod file;
 mod health;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod values;
 
 #[cfg(feature = "appconfig")]

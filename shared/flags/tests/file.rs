@@ -1,16 +1,9 @@
 //! The file adapter on disk: edits take effect without a restart, a bad
 //! edit keeps the last good flags, a removed file is the defaults.
 
+use lite_flags::testing::replace_file;
 use lite_flags::{Checkout, FileFlags, FlagSource, Flags};
-use std::path::Path;
 use std::time::Duration;
-
-/// Replaces the file whole, as editors do.
-fn write(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
 
 #[tokio::test]
 async fn an_edit_is_in_force_on_the_next_look_and_a_bad_edit_keeps_the_last_good_flags() {
@@ -19,7 +12,7 @@ async fn an_edit_is_in_force_on_the_next_look_and_a_bad_edit_keeps_the_last_good
     let flags = FileFlags::new(&path, Duration::ZERO);
     assert_eq!(flags.flags().await, Flags::default(), "no file: defaults");
 
-    write(
+    replace_file(
         &path,
         r#"{"checkoutPaused": true, "checkoutRetryAfterSeconds": 120}"#,
     );
@@ -38,7 +31,7 @@ async fn an_edit_is_in_force_on_the_next_look_and_a_bad_edit_keeps_the_last_good
         r#"{"checkoutPaused": false, "paymentTimeoutSeconds": 0}"#,
         "",
     ] {
-        write(&path, bad);
+        replace_file(&path, bad);
         assert_eq!(
             flags.flags().await,
             paused,
@@ -46,7 +39,7 @@ async fn an_edit_is_in_force_on_the_next_look_and_a_bad_edit_keeps_the_last_good
         );
     }
 
-    write(&path, r#"{"searchCatalogFallback": true}"#);
+    replace_file(&path, r#"{"searchCatalogFallback": true}"#);
     let fallback = flags.flags().await;
     assert!(fallback.search_catalog_fallback);
     assert_eq!(fallback.checkout, Checkout::Open);
@@ -73,7 +66,7 @@ async fn between_looks_the_flags_in_hand_are_answered() {
     let path = dir.path().join("flags.json");
     let flags = FileFlags::new(&path, Duration::from_secs(3600));
     assert!(!flags.flags().await.search_catalog_fallback);
-    write(&path, r#"{"searchCatalogFallback": true}"#);
+    replace_file(&path, r#"{"searchCatalogFallback": true}"#);
     assert!(
         !flags.flags().await.search_catalog_fallback,
         "within check_every the file is not looked at"
