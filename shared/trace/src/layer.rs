@@ -155,7 +155,12 @@ where
             correlation_id: fields
                 .correlation_id
                 .or_else(|| inherited.and_then(|(_, c)| c)),
-            start: SystemTime::now(),
+            // Only an exporter reads it.
+            start: if self.exporter.is_some() {
+                SystemTime::now()
+            } else {
+                SystemTime::UNIX_EPOCH
+            },
             attributes: fields.attributes,
             error: false,
         };

@@ -39,23 +39,36 @@ where
         let Some((context, correlation_id)) = ids else {
             return self.0.format_event(ctx, writer, event);
         };
-        let mut line = String::with_capacity(256);
-        self.0.format_event(ctx, Writer::new(&mut line), event)?;
-        let Some(rest) = line.strip_prefix('{') else {
-            return writer.write_str(&line);
-        };
-        write!(
-            writer,
-            "{{\"traceId\":\"{}\",\"spanId\":\"{}\",",
-            context.trace_id.to_hex(),
-            context.span_id.to_hex()
-        )?;
-        if let Some(c) = correlation_id {
-            let quoted = serde_json::to_string(c.as_ref()).map_err(|_| std::fmt::Error)?;
-            write!(writer, "\"correlationId\":{quoted},")?;
-        }
-        writer.write_str(rest)
+        // The inner line is formatted into a per-thread buffer (no
+        // allocation once it has grown), then written after the ids.
+        LINE.with(|line| {
+            let mut line = line.borrow_mut();
+            line.clear();
+            self.0.format_event(ctx, Writer::new(&mut *line), event)?;
+            let Some(rest) = line.strip_prefix('{') else {
+                return writer.write_str(&line);
+            };
+            write!(
+                writer,
+                "{{\"traceId\":\"{:032x}\",\"spanId\":\"{:016x}\",",
+                context.trace_id.bits(),
+                context.span_id.bits()
+            )?;
+            if let Some(c) = correlation_id {
+                if c.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+                    write!(writer, "\"correlationId\":\"{c}\",")?;
+                } else {
+                    let quoted = serde_json::to_string(c.as_ref()).map_err(|_| std::fmt::Error)?;
+                    write!(writer, "\"correlationId\":{quoted},")?;
+                }
+            }
+            writer.write_str(rest)
+        })
     }
+}
+
+thread_local! {
+    static LINE: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(512));
 }
 
 /// The filter of the whole subscriber: events as `RUST_LOG` says (default
