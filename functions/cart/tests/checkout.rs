@@ -54,17 +54,7 @@ impl App {
     }
 
     async fn product(&self, sku: &str, amount: i64) -> String {
-        let input: catalog::ProductInput = serde_json::from_value(json!({
-            "sku": sku, "name": format!("Product {sku}"), "category": "laptops",
-            "brand": "Northwind", "price": {"amount": amount, "currency": "USD"}
-        }))
-        .unwrap();
-        let new = catalog::NewProduct::parse(input).unwrap();
-        catalog::create(&self.ctx, new)
-            .await
-            .unwrap()
-            .id
-            .to_string()
+        catalog::testing::product(&self.ctx, sku, "laptops", amount).await
     }
 
     async fn load(&self) -> Option<CartSnapshot> {

@@ -14,6 +14,8 @@ mod rating;
 pub mod read;
 mod repo;
 mod routes;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use domain::{
     schema, NewProduct, Product, ProductId, ProductInput, ProductPatch, ProductView, Rating, Sort,

@@ -18,16 +18,7 @@ const USER: &str = "usr_01JANN000000000000000000000";
 const REVIEW: &str = "rev_01JD3Z8Q4N5V2W6X7Y8Z9A0B1C";
 
 async fn product(ctx: &Context, sku: &str) -> String {
-    let input: catalog::ProductInput = serde_json::from_value(json!({
-        "sku": sku, "name": format!("Product {sku}"), "category": "lamps",
-        "brand": "Northwind", "price": {"amount": 1000, "currency": "USD"}
-    }))
-    .unwrap();
-    catalog::create(ctx, catalog::NewProduct::parse(input).unwrap())
-        .await
-        .unwrap()
-        .id
-        .to_string()
+    catalog::testing::product(ctx, sku, "lamps", 1000).await
 }
 
 fn approved(

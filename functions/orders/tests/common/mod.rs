@@ -21,16 +21,7 @@ pub fn shop(ctx: &Context, orders: orders::Orders) -> TestClient {
 
 /// A laptop `sku` at `amount` cents, created in the catalog: its id.
 pub async fn product(ctx: &Context, sku: &str, amount: i64) -> String {
-    let input: catalog::ProductInput = serde_json::from_value(json!({
-        "sku": sku, "name": format!("Product {sku}"), "category": "laptops",
-        "brand": "Northwind", "price": {"amount": amount, "currency": "USD"}
-    }))
-    .unwrap();
-    catalog::create(ctx, catalog::NewProduct::parse(input).unwrap())
-        .await
-        .unwrap()
-        .id
-        .to_string()
+    catalog::testing::product(ctx, sku, "laptops", amount).await
 }
 
 /// Puts `quantity` of `product` in the cart of `token`'s customer.

@@ -79,16 +79,7 @@ impl App {
     }
 
     pub async fn product(&self, sku: &str) -> String {
-        let input: catalog::ProductInput = serde_json::from_value(json!({
-            "sku": sku, "name": format!("Product {sku}"), "category": "laptops",
-            "brand": "Northwind", "price": {"amount": 1999, "currency": "USD"}
-        }))
-        .unwrap();
-        catalog::create(&self.ctx, catalog::NewProduct::parse(input).unwrap())
-            .await
-            .unwrap()
-            .id
-            .to_string()
+        catalog::testing::product(&self.ctx, sku, "laptops", 1999).await
     }
 
     /// Creates a review and returns its id.

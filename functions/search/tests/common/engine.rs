@@ -7,7 +7,7 @@ use lite_http::testing::TestResponse;
 use lite_ports::Context;
 use search::index::{SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults};
 use search::TantivyIndex;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -64,19 +64,11 @@ impl SearchIndex for Probe {
     }
 }
 
-/// Creates `products` (sku, category, price in cents; brand Northwind,
-/// named `Northwind <sku>`) in `ctx`'s catalog and returns an engine,
-/// up, rebuilt from that catalog.
+/// Creates `products` (sku, category, price in cents; brand Northwind) in
+/// `ctx`'s catalog and returns an engine, up, rebuilt from that catalog.
 pub async fn engine_over(ctx: &Context, products: &[(&str, &str, i64)]) -> Arc<Probe> {
     for (sku, category, amount) in products {
-        let input: catalog::ProductInput = serde_json::from_value(json!({
-            "sku": sku, "name": format!("Northwind {sku}"), "category": category,
-            "brand": "Northwind", "price": {"amount": amount, "currency": "USD"}
-        }))
-        .unwrap();
-        catalog::create(ctx, catalog::NewProduct::parse(input).unwrap())
-            .await
-            .unwrap();
+        catalog::testing::product(ctx, sku, category, *amount).await;
     }
     let engine = Arc::new(Probe {
         inner: TantivyIndex::in_memory().unwrap(),
