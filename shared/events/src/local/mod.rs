@@ -5,8 +5,11 @@
 //!   per subscribed consumer, in one transaction with marking the item
 //!   published. It runs at start-up (what a crash left behind), whenever the
 //!   store's change feed fires, and every `poll_interval` as a safety net.
-//! - One worker per consumer ([`worker`]) takes due deliveries in queue
-//!   order, runs [`crate::idempotency::handle_once`], deletes the delivery
+//! - One worker per consumer ([`worker`]) reads due deliveries in queue
+//!   order, a batch at a time, and handles up to `concurrency` of a batch
+//!   at once (as Lambda runs concurrent invocations over one SQS queue,
+//!   whose standard queues do not keep order either: no handler relies on
+//!   it); each runs [`crate::idempotency::handle_once`], deletes the delivery
 //!   on success (or duplicate), reschedules it with exponential backoff on
 //!   `Retry`, and moves it to the consumer's DLQ after `max_attempts` or on
 //!   `Poison`. [`crate::dlq`] lists and redrives dead letters.
@@ -67,6 +70,11 @@ pub struct LocalEventsConfig {
     pub visibility_timeout: Duration,
     /// Due deliveries a worker reads per query.
     pub batch_size: usize,
+    /// Deliveries of one consumer handled at once (at least 1). With one,
+    /// a consumer whose handler waits (a saga start, a store commit) moves
+    /// one event per wait: a flash sale's checkouts queued behind each
+    /// other at `checkout-start`.
+    pub concurrency: usize,
 }
 
 impl Default for LocalEventsConfig {
@@ -78,6 +86,7 @@ impl Default for LocalEventsConfig {
             backoff_max: Duration::from_secs(30),
             visibility_timeout: Duration::from_secs(5),
             batch_size: 10,
+            concurrency: 10,
         }
     }
 }

@@ -68,6 +68,7 @@ fn config() -> LocalEventsConfig {
         backoff_max: Duration::from_millis(80),
         visibility_timeout: Duration::from_secs(10),
         batch_size: 4,
+        concurrency: 4,
     }
 }
 
@@ -117,6 +118,9 @@ struct TestHandler {
     effects: Effects,
     /// How long each call takes, in ms.
     delay_ms: AtomicU64,
+    /// Calls running now, and the most that ever ran at once.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 impl TestHandler {
@@ -135,6 +139,8 @@ impl TestHandler {
             order: Mutex::new(Vec::new()),
             effects: effects.clone(),
             delay_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         })
     }
     fn calls(&self) -> usize {
@@ -156,10 +162,13 @@ impl Handler for TestHandler {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         self.call_times.lock().unwrap().push(Instant::now());
+        let running = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(running, Ordering::SeqCst);
         let delay = self.delay_ms.load(Ordering::SeqCst);
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let mode = *self.mode.lock().unwrap();
         match mode {
             Mode::Succeed => {}
@@ -438,9 +447,13 @@ async fn pending_items_are_delivered_at_start_up(b: Backend) {
         },
     );
     bus.drain(DRAIN).await.unwrap();
-    let order = h.order.lock().unwrap().clone();
-    let expected: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
-    assert_eq!(order, expected, "oldest first, each once");
+    // Each once; in any order (a batch is handled concurrently, as an SQS
+    // standard queue's messages are).
+    let mut handled = h.order.lock().unwrap().clone();
+    handled.sort();
+    let mut expected: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    expected.sort();
+    assert_eq!(handled, expected, "each once");
     bus.shutdown().await;
 }
 
@@ -554,6 +567,35 @@ async fn a_slow_handler_keeps_its_delivery(b: Backend) {
     bus2.shutdown().await;
 }
 
+async fn a_batch_is_handled_concurrently_up_to_the_limit(b: Backend) {
+    // Six deliveries of a handler that waits: with a concurrency of 3 the
+    // worker runs three at a time, never more.
+    let effects = Effects::default();
+    let h = TestHandler::new("wide", &["x.made.v1"], Mode::Succeed, &effects);
+    h.delay_ms.store(300, Ordering::SeqCst);
+    let store = b.store();
+    let ids = SystemIds::default();
+    let events: Vec<Envelope> = (0..6).map(|_| event(&ids, "x.made")).collect();
+    for e in &events {
+        emit(store.as_ref(), e).await;
+    }
+    let bus = LocalEvents::start(
+        b.store(),
+        Arc::new(SystemClock),
+        as_handlers(&[&h]),
+        None,
+        LocalEventsConfig {
+            batch_size: 6,
+            concurrency: 3,
+            ..config()
+        },
+    );
+    bus.drain(DRAIN).await.unwrap();
+    assert_eq!(effects.total(), 6, "each once");
+    assert_eq!(h.max_in_flight.load(Ordering::SeqCst), 3);
+    bus.shutdown().await;
+}
+
 async fn a_malformed_outbox_item_is_set_aside(b: Backend) {
     let effects = Effects::default();
     let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
@@ -607,4 +649,5 @@ on_both_backends!(
     a_delivery_held_by_a_dead_worker_comes_back,
     a_slow_handler_keeps_its_delivery,
     a_malformed_outbox_item_is_set_aside,
+    a_batch_is_handled_concurrently_up_to_the_limit,
 );

@@ -1,5 +1,5 @@
-//! One consumer's worker: takes its due deliveries in queue order and runs
-//! them through [`idempotency::handle_once`].
+//! One consumer's worker: takes its due deliveries in queue order, up to
+//! `concurrency` at once, and runs them through [`idempotency::handle_once`].
 //!
 //! Taking a delivery is a conditional update (on its `version`) that counts
 //! the attempt and hides it for the visibility timeout (its `dueAt` moves
@@ -15,7 +15,7 @@
 use super::delivery::{self, int_of, str_of};
 use super::LocalEventsConfig;
 use crate::{idempotency, lease, Envelope, Handler, HandlerError};
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 use lite_core::Clock;
 use lite_store::{attr, Condition, Index, Item, Key, Query, Store, StoreError, Update};
 use rand::Rng;
@@ -45,12 +45,12 @@ impl Worker {
             .limit(self.config.batch_size.clamp(1, 1000));
         let page = self.store.query(&query).await?;
         let found = page.items.len();
-        for item in page.items {
-            if stopped() {
-                break;
-            }
-            self.process(item).await;
-        }
+        // Taking a delivery is conditional, so handling several at once is
+        // as safe as several workers racing for them.
+        futures::stream::iter(page.items)
+            .take_while(|_| std::future::ready(!stopped()))
+            .for_each_concurrent(self.config.concurrency.max(1), |item| self.process(item))
+            .await;
         Ok(found)
     }
 
