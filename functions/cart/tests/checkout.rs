@@ -8,7 +8,6 @@ use lite_core::{Currency, Money, OrderId};
 use lite_http::testing::customer_token;
 use lite_ports::Context;
 use lite_service::Service;
-use lite_store::{Index, Query};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -64,16 +63,12 @@ impl App {
     }
 
     async fn outbox(&self, detail_type: &str) -> Vec<Value> {
-        let page = self
-            .ctx
-            .store
-            .query(&Query::new(Index::Gsi2, "OUTBOX#PENDING").limit(1000))
-            .await
-            .unwrap();
-        page.items
+        let pending = lite_events::outbox::pending(self.ctx.store.as_ref()).await;
+        pending
+            .unwrap()
             .into_iter()
-            .filter(|i| i["detailType"] == detail_type)
-            .map(|i| i["event"].clone())
+            .filter(|(t, _)| t == detail_type)
+            .map(|(_, e)| e)
             .collect()
     }
 }

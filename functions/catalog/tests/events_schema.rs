@@ -10,7 +10,7 @@ use lite_events::contracts::{self, ProductCreatedV1, ProductDeletedV1, ProductUp
 use lite_events::Envelope;
 use lite_http::testing::admin_token;
 use lite_service::Service;
-use lite_store::{Index, Query, Store};
+use lite_store::Store;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
@@ -57,20 +57,9 @@ impl App {
     /// The outbox items still pending (nothing publishes them here), oldest
     /// first: `(detailType attribute, event attribute)`.
     async fn outbox(&self) -> Vec<(String, Value)> {
-        let page = self
-            .store
-            .query(&Query::new(Index::Gsi2, lite_events::outbox::PENDING_PARTITION).limit(100))
+        lite_events::outbox::pending(self.store.as_ref())
             .await
-            .unwrap();
-        page.items
-            .iter()
-            .map(|i| {
-                (
-                    i["detailType"].as_str().unwrap().to_owned(),
-                    i["event"].clone(),
-                )
-            })
-            .collect()
+            .unwrap()
     }
 }
 

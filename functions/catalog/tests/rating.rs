@@ -10,7 +10,6 @@ use lite_events::contracts::{RatingSummary, ReviewApprovedV1, ReviewWithdrawnV1,
 use lite_events::{Envelope, Handler, HandlerError};
 use lite_ports::Context;
 use lite_service::Service;
-use lite_store::{Index, Query};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -69,14 +68,11 @@ async fn rating(ctx: &Context, id: &str) -> (f64, u32) {
 }
 
 async fn updated_events(ctx: &Context) -> usize {
-    let page = ctx
-        .store
-        .query(&Query::new(Index::Gsi2, "OUTBOX#PENDING").limit(1000))
-        .await
-        .unwrap();
-    page.items
+    let pending = lite_events::outbox::pending(ctx.store.as_ref()).await;
+    pending
+        .unwrap()
         .iter()
-        .filter(|i| i["detailType"] == "product.updated.v1")
+        .filter(|(t, _)| t == "product.updated.v1")
         .count()
 }
 

@@ -14,7 +14,7 @@ use lite_http::{ClientIp, HttpConfig, TokenVerifier};
 use lite_ports::{Context, Cursors};
 use lite_service::Service;
 use lite_store::redb_store::RedbStore;
-use lite_store::{Index, Query, Store};
+use lite_store::Store;
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -171,12 +171,8 @@ impl App {
     }
 
     pub async fn outbox(&self) -> Vec<Value> {
-        let page = self
-            .store
-            .query(&Query::new(Index::Gsi2, "OUTBOX#PENDING").limit(1000))
-            .await
-            .unwrap();
-        page.items.iter().map(|i| i["event"].clone()).collect()
+        let pending = lite_events::outbox::pending(self.store.as_ref()).await;
+        pending.unwrap().into_iter().map(|(_, e)| e).collect()
     }
 }
 

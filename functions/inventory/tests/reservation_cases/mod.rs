@@ -17,7 +17,7 @@ use lite_core::{CursorCodec, ManualClock, OrderId, Sku};
 use lite_events::contracts::{ReleaseReason, StockLine};
 use lite_events::Envelope;
 use lite_ports::{Context, Cursors};
-use lite_store::{Index, Query, Store, Update};
+use lite_store::{Store, Update};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,26 +96,15 @@ async fn status(ctx: &Context, order: &OrderId) -> Option<ReservationStatus> {
 
 /// The unpublished events (nothing publishes in these tests) of `order`.
 pub async fn events_of(store: &dyn Store, detail_type: &str, order: &OrderId) -> Vec<Envelope> {
-    let mut found = Vec::new();
-    let mut after = None;
-    loop {
-        let query = Query::new(Index::Gsi2, lite_events::outbox::PENDING_PARTITION)
-            .limit(1000)
-            .after(after);
-        let page = store.query(&query).await.unwrap();
-        for item in page.items {
-            let event: Envelope = serde_json::from_value(item["event"].clone()).unwrap();
-            if event.detail_type() == detail_type
-                && event.data.get("orderId").and_then(|v| v.as_str()) == Some(order.as_str())
-            {
-                found.push(event);
-            }
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return found,
-        }
-    }
+    let pending = lite_events::outbox::pending(store).await.unwrap();
+    pending
+        .into_iter()
+        .map(|(_, e)| serde_json::from_value::<Envelope>(e).unwrap())
+        .filter(|e| {
+            e.detail_type() == detail_type
+                && e.data.get("orderId").and_then(|v| v.as_str()) == Some(order.as_str())
+        })
+        .collect()
 }
 
 /// One line short: nothing changes anywhere, and the short sku is named.

@@ -11,7 +11,6 @@ use lite_http::testing::{finish_for_tests, TestClient};
 use lite_ports::testing::memory_context;
 use lite_saga::{Saga, SagaError, Started};
 use lite_service::Service;
-use lite_store::{Index, Query};
 use payments::record::{self, Payment};
 use payments::{AuthorizeTask, Delivery, Payments, SandboxProvider, SecretKey, WebhookSecret};
 use serde_json::{json, Value};
@@ -146,22 +145,9 @@ impl Harness {
 
     /// Every outbox event: (detail-type, envelope).
     pub async fn outbox(&self) -> Vec<(String, Value)> {
-        let page = self
-            .p
-            .ctx
-            .store
-            .query(&Query::new(Index::Gsi2, lite_events::outbox::PENDING_PARTITION).limit(1000))
+        lite_events::outbox::pending(self.p.ctx.store.as_ref())
             .await
-            .unwrap();
-        page.items
-            .iter()
-            .map(|i| {
-                (
-                    i["detailType"].as_str().unwrap().to_owned(),
-                    i["event"].clone(),
-                )
-            })
-            .collect()
+            .unwrap()
     }
 
     pub async fn outbox_types(&self) -> Vec<String> {

@@ -7,7 +7,6 @@ use axum::http::{Method, StatusCode};
 use lite_http::testing::TestClient;
 use lite_ports::Context;
 use lite_service::Service;
-use lite_store::{Index, Query};
 use serde_json::{json, Value};
 
 pub const ANN: &str = "usr_01JANN000000000000000000000";
@@ -121,16 +120,12 @@ impl App {
 
     /// The data of the outbox events of `detail_type`, oldest first.
     pub async fn events(&self, detail_type: &str) -> Vec<Value> {
-        let page = self
-            .ctx
-            .store
-            .query(&Query::new(Index::Gsi2, "OUTBOX#PENDING").limit(1000))
-            .await
-            .unwrap();
-        page.items
+        let pending = lite_events::outbox::pending(self.ctx.store.as_ref()).await;
+        pending
+            .unwrap()
             .into_iter()
-            .filter(|i| i["detailType"] == detail_type)
-            .map(|i| i["event"]["data"].clone())
+            .filter(|(t, _)| t == detail_type)
+            .map(|(_, e)| e["data"].clone())
             .collect()
     }
 }
