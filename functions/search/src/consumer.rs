@@ -29,15 +29,25 @@ lite_events::accepts! {
 ///   if indexed (a product without a document is not searchable anyway).
 ///
 /// Index failures are `Retry`; undecodable events are `Poison`.
+///
+/// One event at a time per indexer: the `updatedAt` check and the rating
+/// update read the document before writing it, so two deliveries handled
+/// at once (the local bus handles a batch concurrently) could otherwise
+/// regress it. Concurrent Lambdas on AWS are not covered by this (see
+/// ARCHITECTURE, known gaps).
 pub struct SearchIndexer {
     index: Arc<dyn SearchIndex>,
+    one_at_a_time: tokio::sync::Mutex<()>,
 }
 
 impl SearchIndexer {
     pub const NAME: &'static str = "search-indexer";
 
     pub fn new(index: Arc<dyn SearchIndex>) -> Self {
-        Self { index }
+        Self {
+            index,
+            one_at_a_time: tokio::sync::Mutex::new(()),
+        }
     }
 
     async fn put(&self, product: &ProductSnapshot) -> Result<(), HandlerError> {
@@ -80,7 +90,9 @@ impl Handler for SearchIndexer {
     }
 
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        match IndexerFeed::decode(event)? {
+        let feed = IndexerFeed::decode(event)?;
+        let _turn = self.one_at_a_time.lock().await;
+        match feed {
             IndexerFeed::Created(e) => self.put(&e.product).await,
             IndexerFeed::Updated(e) => self.put(&e.product).await,
             IndexerFeed::Deleted(e) => self.index.delete(&e.id).await.map_err(retry),
