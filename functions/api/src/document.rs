@@ -41,15 +41,7 @@ pub fn complete(doc: &mut OpenApi, table: &[RouteSpec]) {
         .schemas
         .insert(PROBLEM.to_owned(), problem_schema());
     for (path, item) in doc.paths.paths.iter_mut() {
-        let ops = [
-            ("GET", &mut item.get),
-            ("POST", &mut item.post),
-            ("PUT", &mut item.put),
-            ("PATCH", &mut item.patch),
-            ("DELETE", &mut item.delete),
-        ];
-        for (method, op) in ops {
-            let Some(op) = op.as_mut() else { continue };
+        for (method, op) in lite_http::routes::operations_mut(item) {
             let access = table
                 .iter()
                 .find(|r| r.method == method && r.path == path)
@@ -64,8 +56,7 @@ pub fn complete(doc: &mut OpenApi, table: &[RouteSpec]) {
 fn close_request_bodies(doc: &mut OpenApi) {
     let mut names = Vec::new();
     for item in doc.paths.paths.values() {
-        let ops = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
-        for op in ops.into_iter().flatten() {
+        for (_, op) in lite_http::routes::operations(item) {
             let schema = op
                 .request_body
                 .as_ref()
