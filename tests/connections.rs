@@ -23,31 +23,9 @@ async fn spawn(env: &[(&str, &str)]) -> TestApi {
 /// headers (lower-cased names) and body. `None` when the server closed the
 /// connection before a complete response.
 async fn read_response(stream: &mut TcpStream) -> Option<(u16, String, Vec<u8>)> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let (head, body) = system_tests::read_http_message(stream).await?;
     let status = head.split(' ').nth(1)?.parse().ok()?;
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    Some((status, head, buf[head_end..head_end + length].to_vec()))
+    Some((status, head, body))
 }
 
 /// A health check sent on `stream`, and its answer (see [`read_response`]).

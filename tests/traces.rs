@@ -15,7 +15,7 @@ use std::time::Duration;
 use system_tests::{
     eventually, send, settled_order, shopper, stocked_product, unique, Seed, TestApi,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// Every span an OTLP/HTTP JSON export delivered.
@@ -42,35 +42,13 @@ async fn receiver() -> (String, Received) {
 }
 
 async fn export(mut stream: TcpStream, spans: &Received) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
+    let Some((head, body)) = system_tests::read_http_message(&mut stream).await else {
+        return Ok(());
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
     let ok =
         head.starts_with("post /v1/traces ") && head.contains("content-type: application/json");
     if ok {
-        let body: Value = serde_json::from_slice(&buf[head_end..]).unwrap_or(Value::Null);
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let mut spans = spans.lock().unwrap();
         for rs in body["resourceSpans"].as_array().into_iter().flatten() {
             assert_eq!(
