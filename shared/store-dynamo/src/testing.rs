@@ -252,6 +252,16 @@ pub fn client(endpoint: &str) -> Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
+        // moto accepts one connection at a time from a short queue: 500
+        // buyers connecting at once under a loaded machine overflow it, and
+        // the SDK's default 3.1 s connect timeout then fails a test that
+        // is not about connecting. A patient client for the emulator.
+        .timeout_config(
+            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(15))
+                .build(),
+        )
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(5))
         .credentials_provider(Credentials::new(
             "AKIDTEST",
             "secret",
