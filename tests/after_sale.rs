@@ -9,28 +9,15 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use system_tests::{
-    eventually, place_order, send, settled_order, shopper, stocked_product, unique, Reply, Seed,
-    Shopper, TestApi,
+    eventually, place_order, product_body, send, settled_order, shopper, stocked_product, Reply,
+    Seed, Shopper, TestApi,
 };
 
 /// How long an event consumer may take to act here.
 const CONSUMER_LAG: Duration = Duration::from_secs(15);
 
-fn product_body(name: &str, amount: i64) -> Value {
-    json!({
-        "sku": unique("AFT").to_uppercase(),
-        "name": name,
-        "description": "A product made by the after-sale system tests.",
-        "category": "kitchen",
-        "brand": "Wrenfield",
-        "price": {"amount": amount, "currency": "USD"},
-        "images": [],
-        "attributes": {}
-    })
-}
-
 async fn product(api: &TestApi, name: &str, amount: i64) -> String {
-    let p = stocked_product(api, product_body(name, amount), 50).await;
+    let p = stocked_product(api, product_body("AFT", name, "kitchen", amount), 50).await;
     p["id"].as_str().unwrap().to_owned()
 }
 
@@ -595,7 +582,12 @@ async fn settle_consumers() {
 async fn each_order_outcome_notifies_its_shopper_once() {
     let api = TestApi::spawn_with_env(Seed::None, &[("CHECKOUT_PAYMENT_TIMEOUT_SECS", "4")]).await;
     let pid = product(&api, "Wrenfield Enamel Mug", 1_250).await;
-    let scarce = stocked_product(&api, product_body("Wrenfield Last Saucer", 700), 1).await;
+    let scarce = stocked_product(
+        &api,
+        product_body("AFT", "Wrenfield Last Saucer", "kitchen", 700),
+        1,
+    )
+    .await;
     let scarce = scarce["id"].as_str().unwrap().to_owned();
 
     // Confirmed, then shipped.

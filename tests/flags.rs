@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
 use system_tests::{
-    eventually, place_order, send, settled_order, shopper, stocked_product, unique, Reply, Seed,
-    TestApi,
+    eventually, place_order, product_body, send, settled_order, shopper, stocked_product, Reply,
+    Seed, TestApi,
 };
 
 /// The file is looked at once a second; consumers and the index lag a
@@ -23,19 +23,6 @@ fn set_flags(data_dir: &Path, flags: Value) {
     let tmp = data_dir.join("flags.json.edit");
     std::fs::write(&tmp, flags.to_string()).unwrap();
     std::fs::rename(&tmp, &path).unwrap();
-}
-
-fn product_body(category: &str, amount: i64) -> Value {
-    json!({
-        "sku": unique("FLG").to_uppercase(),
-        "name": format!("Flagship {category} {amount}"),
-        "description": "A product made by the flags system tests.",
-        "category": category,
-        "brand": "Wrenfield",
-        "price": {"amount": amount, "currency": "USD"},
-        "images": [],
-        "attributes": {}
-    })
 }
 
 async fn search(api: &TestApi, query: &str) -> Reply {
@@ -58,9 +45,19 @@ async fn edits_of_the_flags_file_change_the_running_api() {
         json!({"searchCatalogFallback": false, "checkoutPaused": false,
                "checkoutRetryAfterSeconds": 300, "paymentTimeoutSeconds": null})
     );
-    let product = stocked_product(&api, product_body("garden", 2_500), 20).await;
+    let product = stocked_product(
+        &api,
+        product_body("FLG", "Flagship garden 2500", "garden", 2_500),
+        20,
+    )
+    .await;
     let product_id = product["id"].as_str().unwrap().to_owned();
-    stocked_product(&api, product_body("garden", 1_500), 20).await;
+    stocked_product(
+        &api,
+        product_body("FLG", "Flagship garden 1500", "garden", 1_500),
+        20,
+    )
+    .await;
     let browse = "category=garden&sort=price_asc";
     eventually(LAG, "the index has both products", || async {
         let r = search(&api, browse).await;

@@ -8,7 +8,8 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use system_tests::{
-    eventually, place_order, send, settled_order, shopper, stocked_product, unique, Seed, TestApi,
+    eventually, place_order, product_body, send, settled_order, shopper, stocked_product, Seed,
+    TestApi,
 };
 
 /// One scrape: every sample by name and labels.
@@ -106,19 +107,9 @@ async fn spawn() -> TestApi {
 }
 
 async fn product(api: &TestApi) -> String {
-    let sku = unique("MET").to_uppercase();
     let body = stocked_product(
         api,
-        json!({
-            "sku": sku,
-            "name": "Metrics test speaker",
-            "description": "A product made by the metrics system test.",
-            "category": "audio",
-            "brand": "Sonique",
-            "price": {"amount": 2599, "currency": "USD"},
-            "images": [],
-            "attributes": {}
-        }),
+        product_body("MET", "Metrics test speaker", "audio", 2599),
         10,
     )
     .await;

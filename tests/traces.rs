@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use system_tests::{
-    eventually, send, settled_order, shopper, stocked_product, unique, Seed, TestApi,
+    eventually, product_body, send, settled_order, shopper, stocked_product, unique, Seed, TestApi,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -113,16 +113,7 @@ async fn one_checkout_is_one_trace_across_every_hop() {
     .await;
     let product = stocked_product(
         &api,
-        json!({
-            "sku": unique("TRC").to_uppercase(),
-            "name": "Trace test speaker",
-            "description": "A product made by the traces system test.",
-            "category": "audio",
-            "brand": "Sonique",
-            "price": {"amount": 2599, "currency": "USD"},
-            "images": [],
-            "attributes": {}
-        }),
+        product_body("TRC", "Trace test speaker", "audio", 2599),
         10,
     )
     .await;

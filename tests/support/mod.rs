@@ -802,3 +802,18 @@ pub async fn read_http_message(stream: &mut tokio::net::TcpStream) -> Option<(St
     }
     Some((head, buf[head_end..head_end + length].to_vec()))
 }
+
+/// A `POST /v1/products` body for a system test: a fresh sku under
+/// `sku_prefix` (upper-cased), `name`, `category` and a USD price.
+pub fn product_body(sku_prefix: &str, name: &str, category: &str, amount: i64) -> Value {
+    json!({
+        "sku": unique(sku_prefix).to_uppercase(),
+        "name": name,
+        "description": "A product made by a system test.",
+        "category": category,
+        "brand": "Wrenfield",
+        "price": {"amount": amount, "currency": "USD"},
+        "images": [],
+        "attributes": {}
+    })
+}
