@@ -1,14 +1,16 @@
 //! What traces cost a request: one request span with two child spans
 //! (store calls) and one log line, under
-//! (a) the JSON log subscriber as it was before traces (fmt only),
-//! (b) `lite-trace`, no exporter (ids on every span and log line),
+//! (a) `tracing-subscriber`'s own JSON format, no ids (the log line as it
+//!     was before traces),
+//! (b) `lite-trace`, no exporter (ids on every span and log line, the line
+//!     written by `logs::JsonLine`),
 //! (c) `lite-trace` exporting to an exporter that drops what it gets
 //!     (attributes kept and the finished span built for every span).
 //! Log lines go to a sink. Prints ns per request, the median of 7 rounds.
 //!
 //! `cargo bench -p lite-trace --bench spans`
 
-use lite_trace::logs::{Gate, WithTrace};
+use lite_trace::logs::Gate;
 use lite_trace::{Exporter, FinishedSpan, TraceLayer};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -74,7 +76,7 @@ fn measure(name: &str, subscriber: impl tracing::Subscriber + Send + Sync + 'sta
 fn main() {
     println!("one request span + two child spans + one JSON log line (to a sink):");
     measure(
-        "fmt only (before traces)",
+        "tracing-subscriber JSON, no ids",
         tracing_subscriber::registry()
             .with(tracing_subscriber::EnvFilter::new("info"))
             .with(
@@ -97,9 +99,7 @@ fn main() {
                 .with(Gate::from_env())
                 .with(TraceLayer::new(exporter))
                 .with(
-                    tracing_subscriber::fmt::layer()
-                        .fmt_fields(JsonFields::new())
-                        .event_format(WithTrace(format()))
+                    lite_trace::logs::fmt_layer(lite_trace::SpanFields::Current)
                         .with_writer(std::io::sink),
                 ),
         );

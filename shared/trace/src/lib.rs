@@ -22,7 +22,6 @@ pub use layer::{
 };
 
 use std::sync::{Arc, OnceLock};
-use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -106,19 +105,10 @@ pub fn init(fields: SpanFields) {
         return;
     }
     let exporter = exporter_from_env();
-    let format = tracing_subscriber::fmt::format()
-        .json()
-        .with_current_span(fields == SpanFields::Current)
-        .with_span_list(fields == SpanFields::List)
-        .flatten_event(true)
-        .with_target(false);
-    let logs = tracing_subscriber::fmt::layer()
-        .fmt_fields(JsonFields::new())
-        .event_format(logs::WithTrace(format));
     let installed = tracing_subscriber::registry()
         .with(logs::Gate::from_env())
         .with(TraceLayer::new(exporter.clone()))
-        .with(logs)
+        .with(logs::fmt_layer(fields))
         .try_init();
     if installed.is_ok() {
         if let Some(exporter) = exporter {

@@ -3,10 +3,9 @@
 //! exported with their parents, and log lines carrying the ids.
 
 use lite_trace::layer::Parent;
-use lite_trace::logs::{Gate, WithTrace};
+use lite_trace::logs::Gate;
 use lite_trace::{Exporter, FinishedSpan, TraceContext, TraceLayer};
 use std::sync::{Arc, Mutex};
-use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -42,19 +41,11 @@ impl<'a> MakeWriter<'a> for Lines {
 fn with_subscriber<T>(f: impl FnOnce() -> T) -> (T, Vec<FinishedSpan>, Vec<serde_json::Value>) {
     let collect = Arc::new(Collect::default());
     let lines = Lines::default();
-    let format = tracing_subscriber::fmt::format()
-        .json()
-        .with_current_span(true)
-        .with_span_list(false)
-        .flatten_event(true);
     let subscriber = tracing_subscriber::registry()
         .with(Gate::from_env())
         .with(TraceLayer::new(Some(collect.clone() as Arc<dyn Exporter>)))
         .with(
-            tracing_subscriber::fmt::layer()
-                .fmt_fields(JsonFields::new())
-                .event_format(WithTrace(format))
-                .with_writer(lines.clone()),
+            lite_trace::logs::fmt_layer(lite_trace::SpanFields::Current).with_writer(lines.clone()),
         );
     let out = tracing::subscriber::with_default(subscriber, f);
     let spans = collect.0.lock().unwrap().clone();
