@@ -39,7 +39,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
@@ -162,29 +162,71 @@ async fn connection(
     });
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
     tokio::pin!(conn);
+    // One timer for the connection's life, moved to its phase's deadline
+    // after each poll of the connection. Bytes are read and requests
+    // handled inside that poll, in this task, so a new phase is seen there
+    // without a wake-up; moving the timer later (the common case: idle
+    // again after an answer) is an atomic store, not a re-registration.
+    let sleep = tokio::time::sleep_until(
+        activity
+            .deadline(&limits)
+            .unwrap_or_else(|| Instant::now() + limits.recheck()),
+    );
+    tokio::pin!(sleep);
+    let stop = stopping.changed();
+    tokio::pin!(stop);
     let mut draining = false;
     loop {
-        tokio::select! {
-            result = conn.as_mut() => {
+        let wake = std::future::poll_fn(|cx| {
+            if let Poll::Ready(result) = conn.as_mut().poll(cx) {
+                return Poll::Ready(Wake::Ended(result));
+            }
+            if !draining && stop.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Wake::Stopping);
+            }
+            if let Some(due) = activity.deadline(&limits) {
+                if due != sleep.deadline() {
+                    sleep.as_mut().reset(due);
+                }
+            }
+            sleep.as_mut().poll(cx).map(|()| Wake::Deadline)
+        })
+        .await;
+        match wake {
+            Wake::Ended(result) => {
                 if let Err(e) = result {
                     tracing::debug!(%remote, error = %e, "connection ended with an error");
                 }
                 return;
             }
-            () = tokio::time::sleep_until(activity.next_check(&limits)) => {
+            Wake::Stopping => {
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            Wake::Deadline => {
                 if let Some(reason) = activity.expired(&limits, Instant::now()) {
                     // Dropping the connection closes the socket.
                     tracing::debug!(%remote, reason, "connection closed");
                     return;
                 }
-            }
-            // A head started: its deadline replaces the idle one.
-            () = activity.started.notified() => {}
-            _ = stopping.changed(), if !draining => {
-                draining = true;
-                conn.as_mut().graceful_shutdown();
+                // A request in progress never expires: look again later.
+                sleep.as_mut().reset(Instant::now() + limits.recheck());
             }
         }
+    }
+}
+
+/// What ended a wait of a connection's loop.
+enum Wake {
+    Ended(Result<(), hyper::Error>),
+    Stopping,
+    Deadline,
+}
+
+impl Limits {
+    /// How soon a connection busy with a request looks at its clocks again.
+    fn recheck(&self) -> Duration {
+        self.header_timeout.min(self.idle_timeout)
     }
 }
 
@@ -200,12 +242,9 @@ enum Phase {
 }
 
 /// A connection's phase, moved by its reads and its requests, and whether
-/// the last request's body was read to its end; `started` wakes the
-/// connection's watch when a request head starts (its deadline is then
-/// sooner than the idle one being waited for).
+/// the last request's body was read to its end.
 struct Activity {
     state: Mutex<State>,
-    started: Notify,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -224,7 +263,6 @@ impl Activity {
                 phase: Phase::Idle(Instant::now()),
                 body_done: true,
             }),
-            started: Notify::new(),
         }
     }
 
@@ -244,17 +282,13 @@ impl Activity {
     /// pipelined next request, whose head clock starts after it). True
     /// when they start a request line for sure.
     fn read(&self) -> bool {
-        let (started, line) = self.with_state(|s| match s.phase {
+        self.with_state(|s| match s.phase {
             Phase::Idle(_) => {
                 s.phase = Phase::Head(Instant::now());
-                (true, s.body_done)
+                s.body_done
             }
-            Phase::Head(_) | Phase::Busy(_) => (false, false),
-        });
-        if started {
-            self.started.notify_one();
-        }
-        line
+            Phase::Head(_) | Phase::Busy(_) => false,
+        })
     }
 
     /// A request head is complete and handed to the router; `no_body`
@@ -275,13 +309,12 @@ impl Activity {
         self.with_state(|s| s.body_done = true);
     }
 
-    /// When the phase's deadline falls; while requests are handled, when
-    /// to look again.
-    fn next_check(&self, limits: &Limits) -> Instant {
+    /// When the phase's deadline falls; none while requests are handled.
+    fn deadline(&self, limits: &Limits) -> Option<Instant> {
         self.with(|p| match *p {
-            Phase::Idle(since) => since + limits.idle_timeout,
-            Phase::Head(since) => since + limits.header_timeout,
-            Phase::Busy(_) => Instant::now() + limits.header_timeout.min(limits.idle_timeout),
+            Phase::Idle(since) => Some(since + limits.idle_timeout),
+            Phase::Head(since) => Some(since + limits.header_timeout),
+            Phase::Busy(_) => None,
         })
     }
 
@@ -468,23 +501,25 @@ fn refusal() -> Vec<u8> {
     )
     .with_retry_after(1);
     let body = problem.to_body(&id).to_string();
-    format!(
+    let mut head = format!(
         "HTTP/1.1 503 Service Unavailable\r\n\
          content-type: application/problem+json\r\n\
          content-length: {}\r\n\
          retry-after: 1\r\n\
          connection: close\r\n\
-         x-correlation-id: {id}\r\n\
-         x-content-type-options: nosniff\r\n\
-         x-frame-options: DENY\r\n\
-         referrer-policy: no-referrer\r\n\
-         strict-transport-security: max-age=63072000; includeSubDomains\r\n\
-         content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n\
-         cache-control: no-store\r\n\
-         \r\n{body}",
+         x-correlation-id: {id}\r\n",
         body.len()
     )
-    .into_bytes()
+    .into_bytes();
+    for (name, value) in &lite_http::SECURITY_HEADERS {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    head.extend_from_slice(body.as_bytes());
+    head
 }
 
 #[cfg(test)]
@@ -517,10 +552,10 @@ mod tests {
         let head_at = Instant::now();
         assert_eq!(a.expired(&limits(), read_at + secs(9)), None);
         assert!(a.expired(&limits(), head_at + secs(10)).is_some());
-        assert!(a.next_check(&limits()) <= head_at + secs(10));
+        assert!(a.deadline(&limits()).unwrap() <= head_at + secs(10));
         // More bytes of the same head do not restart its clock.
         a.read();
-        assert!(a.next_check(&limits()) <= head_at + secs(10));
+        assert!(a.deadline(&limits()).unwrap() <= head_at + secs(10));
     }
 
     #[test]
@@ -539,14 +574,15 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn a_starting_head_wakes_the_watch_waiting_for_the_idle_deadline() {
+    #[test]
+    fn a_request_in_progress_has_no_deadline() {
         let a = Arc::new(Activity::new());
         a.read();
-        // The permit is kept for a watch not waiting at this very moment.
-        tokio::time::timeout(Duration::from_secs(5), a.started.notified())
-            .await
-            .expect("woken");
+        let busy = a.begin(true);
+        assert_eq!(a.deadline(&limits()), None);
+        drop(busy);
+        let idle = a.deadline(&limits()).unwrap();
+        assert!(idle >= Instant::now() + secs(59));
     }
 
     #[test]
@@ -597,5 +633,7 @@ mod tests {
             "x-correlation-id: {}",
             problem["correlationId"].as_str().unwrap()
         )));
+        assert!(head.contains("\r\nx-content-type-options: nosniff"));
+        assert!(head.contains("\r\ncache-control: no-store"));
     }
 }

@@ -15,7 +15,6 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Requests over 256 KiB are refused with 413.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -69,33 +68,22 @@ pub fn finish(router: Router, verifier: Arc<TokenVerifier>, config: &HttpConfig)
         ])
         .max_age(Duration::from_secs(600));
 
-    // One stack, first listed outermost: `count` sees the request first.
-    // Every response is made inside the CORS and security-header layers,
-    // the problems rendered for bare errors (405, 413, a rejection's 400 or
-    // 500) included; only the correlation id is added further out.
+    // One stack, first listed outermost. Every response is made inside the
+    // CORS layer and gets the security headers, the problems rendered for
+    // bare errors (405, 413, a rejection's 400 or 500) included; the
+    // correlation id and the counts are taken outermost.
     //
     // It is given to the router as one layer: `Router::layer` boxes what it
-    // is given around every route (after routing, so `count` reads the
-    // matched route), and fifteen layers added one by one were fifteen
-    // boxed services cloned and fifteen boxed futures per request.
+    // is given around every route (after routing, so `outermost` reads the
+    // matched route). The per-request work that needs no library layer is
+    // done in two functions, one on each side of CORS: each
+    // `middleware::from_fn` boxes its inner service and its future per
+    // request, and the fifteen layers this stack once was cost fifteen of
+    // them.
     let stack = ServiceBuilder::new()
-        .layer(middleware::from_fn(count))
-        .layer(middleware::from_fn(correlation::middleware))
-        .layer(security_header(header::CACHE_CONTROL, "no-store"))
-        .layer(security_header(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ))
-        .layer(security_header(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
-        ))
-        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(middleware::from_fn(outermost))
         .layer(cors)
-        .layer(middleware::from_fn(problems_for_bare_errors))
-        .layer(middleware::from_fn(refuse_declared_oversize))
+        .layer(middleware::from_fn(bodies_and_problems))
         .layer(CatchPanicLayer::custom(
             |_panic: Box<dyn std::any::Any + Send>| {
                 // The payload may hold internals: log that it happened, not what.
@@ -108,17 +96,49 @@ pub fn finish(router: Router, verifier: Arc<TokenVerifier>, config: &HttpConfig)
     router.fallback(not_found).layer(stack)
 }
 
-/// `http_requests` and `http_request_duration` for every response,
-/// problems and CORS preflights included. `Router::layer` runs this after
-/// routing, so the matched route's template (`/v1/products/{id}`) is in
-/// the request; the fallback's requests have none and count as
-/// `unmatched`. Per request: an `Arc` clone and two registry look-ups, no
-/// allocation once a route has been seen.
-async fn count(req: Request, next: Next) -> Response {
+/// The security headers every response carries unless its handler set
+/// its own (the local server's raw 503 for a connection over its limit
+/// writes them too).
+pub static SECURITY_HEADERS: [(HeaderName, HeaderValue); 6] = [
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    ),
+    (
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+    ),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+];
+
+/// The outermost work of every request: its correlation id and span
+/// (`correlation::middleware`), the security headers of its response, and
+/// `http_requests` / `http_request_duration` for it, problems and CORS
+/// preflights included. `Router::layer` runs this after routing, so the
+/// matched route's template (`/v1/products/{id}`) is in the request; the
+/// fallback's requests have none and count as `unmatched`. Per request:
+/// an `Arc` clone and two registry look-ups, no allocation once a route
+/// has been seen.
+async fn outermost(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = req.extensions().get::<MatchedPath>().cloned();
     let method = req.method().clone();
-    let response = next.run(req).await;
+    let mut response = correlation::middleware(req, next).await;
+    let headers = response.headers_mut();
+    for (name, value) in &SECURITY_HEADERS {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
     let class = match response.extensions().get::<crate::error::Maintenance>() {
         Some(_) => lite_metrics::StatusClass::Maintenance,
         None => lite_metrics::StatusClass::of(response.status().as_u16()),
@@ -132,14 +152,21 @@ async fn count(req: Request, next: Next) -> Response {
     response
 }
 
-fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+/// Inside CORS: a declared over-limit body refused (see
+/// [`refuse_declared_oversize`]), and the bare errors of what is below
+/// given the problem shape ([`problem_for_bare_error`]).
+async fn bodies_and_problems(req: Request, next: Next) -> Response {
+    match refuse_declared_oversize(req).await {
+        Ok(req) => problem_for_bare_error(next.run(req).await),
+        Err(refused) => refused,
+    }
 }
 
 /// 413 for a declared `Content-Length` over the limit, after draining a
-/// moderately sized body (see [`DRAIN_LIMIT`]). Undeclared (chunked) bodies
-/// are cut off by the body limit layer as they stream.
-async fn refuse_declared_oversize(req: Request, next: Next) -> Response {
+/// moderately sized body (see [`DRAIN_LIMIT`]); the request back otherwise.
+/// Undeclared (chunked) bodies are cut off by the body limit layer as they
+/// stream.
+async fn refuse_declared_oversize(req: Request) -> Result<Request, Response> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -150,12 +177,12 @@ async fn refuse_declared_oversize(req: Request, next: Next) -> Response {
             if n <= DRAIN_LIMIT {
                 let _ = axum::body::to_bytes(req.into_body(), DRAIN_LIMIT).await;
             }
-            problem_response(&Problem::new(
+            Err(problem_response(&Problem::new(
                 ErrorCode::PayloadTooLarge,
                 format!("The body exceeds {} KiB.", BODY_LIMIT / 1024),
-            ))
+            )))
         }
-        _ => next.run(req).await,
+        _ => Ok(req),
     }
 }
 
@@ -165,8 +192,7 @@ async fn not_found() -> Response {
 
 /// Errors produced below the handlers (405 from routing, 413 from the body
 /// limit) arrive without a body; give them the same problem shape.
-async fn problems_for_bare_errors(req: Request, next: Next) -> Response {
-    let response = next.run(req).await;
+fn problem_for_bare_error(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;

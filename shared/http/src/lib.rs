@@ -23,6 +23,6 @@ pub use auth::{Admin, Authenticated, Claims, Role, SessionGuard, TokenVerifier};
 pub use client_ip::{ClientIp, TrustedProxy};
 pub use error::ApiError;
 pub use extract::{created, Json, Query};
-pub use layers::{finish, HttpConfig, BODY_LIMIT};
+pub use layers::{finish, HttpConfig, BODY_LIMIT, SECURITY_HEADERS};
 pub use paging::PageParams;
 pub use routes::{Access, RouteSpec, TableAccess};
