@@ -327,6 +327,7 @@ impl LocalSaga {
                 }
                 check_tokens = false;
                 let mut seq = exec.seq;
+                let mut token_task_returned = false;
                 let settled = {
                     let mut step = Step {
                         def: &self.definition,
@@ -339,6 +340,12 @@ impl LocalSaga {
                         make_token: &new_token,
                     };
                     if let Some((path, id, result)) = event.take() {
+                        // A token task's invocation that returned is not made
+                        // again after a restart (it asked someone to call
+                        // back; a second ask is a second provider request).
+                        token_task_returned |= root.at_mut(&path).is_some_and(|f| {
+                            matches!(&f.phase, Phase::Invoke { id: current, token: Some(_), .. } if *current == id)
+                        });
                         step.on_invoked(&mut root, &path, id, result);
                     }
                     for (path, token, outcome) in resolved {
@@ -373,7 +380,9 @@ impl LocalSaga {
                     exec.wake_at = None;
                     exec.stopped_at = Some(now);
                 }
-                self.save(&mut exec, &new_tokens, now).await?;
+                if token_task_returned || must_persist(&root, &settled, &new_tokens) {
+                    self.save(&mut exec, &new_tokens, now).await?;
+                }
                 exec.position = None;
                 if settled != Settled::Pending {
                     tracing::info!(execution = %name, status = exec.status.as_str(), "saga execution stopped");
@@ -492,6 +501,27 @@ impl LocalSaga {
         }
         Err(SagaError::Unavailable("unreachable".into()))
     }
+}
+
+/// Whether the position reached must be written before the driver goes on
+/// (besides a token task's returned invocation, which the driver sees).
+///
+/// A stopped execution, a new task token (the token item must exist before
+/// the task that hands it out runs, or its callback finds nothing) and a
+/// timer (a Wait or a retry's backoff: a restart must not begin it again)
+/// are written. A position that only invokes plain tasks is not: each
+/// write is an fsync'd commit on the checkout's path, and what a crash
+/// costs without it is that the next `resume_all` continues from the last
+/// written position and makes the invocations since then again, which the
+/// definition's tasks allow (each is idempotent per order, as a Step
+/// Functions task must be anyway: Lambda invokes at least once).
+fn must_persist(root: &Frame, settled: &Settled, new_tokens: &[NewToken]) -> bool {
+    *settled != Settled::Pending
+        || !new_tokens.is_empty()
+        || root
+            .leaves()
+            .iter()
+            .any(|(_, f)| matches!(f.phase, Phase::Wait { .. } | Phase::Backoff { .. }))
 }
 
 #[async_trait]

@@ -167,3 +167,56 @@ async fn callbacks_and_deadlines_during_downtime() {
     assert_eq!(late.error.as_deref(), Some("States.Timeout"));
     second.shutdown().await;
 }
+
+/// Plain tasks in a row are not written one by one (each write is a commit
+/// on the checkout's path): a restart continues from the last written
+/// position and makes the plain invocations since then again, once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_tasks_since_the_last_write_are_made_again_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("table.redb");
+    let def = || {
+        definition(json!({
+            "StartAt": "First",
+            "States": {
+                "First": {"Type": "Task", "Resource": "first", "ResultPath": "$.first", "Next": "Second"},
+                "Second": {"Type": "Task", "Resource": "second", "ResultPath": "$.second", "End": true}
+            }
+        }))
+    };
+    {
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open(&file).unwrap());
+        let (inv, _) = Scripted::new(|f, _, _| {
+            if f == "second" {
+                // In flight when the process stops.
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            Ok(json!(1))
+        });
+        let saga = local(store, def(), inv.clone(), 1.0);
+        saga.start("run", json!({})).await.unwrap();
+        while inv.calls_to("second") == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let running = saga.describe("run").await.unwrap().unwrap();
+        assert_eq!(running.status, "RUNNING");
+        assert_eq!(
+            running.path(),
+            vec!["First"],
+            "the position as started: nothing written since"
+        );
+        saga.shutdown().await;
+    }
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open(&file).unwrap());
+    let (inv, _) = Scripted::new(|_, _, _| Ok(json!(2)));
+    let saga = local(store, def(), inv.clone(), 1.0);
+    assert_eq!(saga.resume_all().await.unwrap(), 1);
+    let done = saga
+        .wait_until_stopped("run", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(done.output, Some(json!({"first": 2, "second": 2})));
+    assert_eq!(done.path(), vec!["First", "Second"]);
+    assert_eq!((inv.calls_to("first"), inv.calls_to("second")), (1, 1));
+    saga.shutdown().await;
+}
