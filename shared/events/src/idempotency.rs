@@ -42,7 +42,7 @@ use crate::{lease, Envelope, Handler, HandlerError};
 use futures::FutureExt;
 use lite_core::Clock;
 use lite_metrics::ConsumeOutcome;
-use lite_store::{attr, Condition, Key, Store, StoreError, Update};
+use lite_store::{attr, Condition, Key, Store, StoreError, TxOp, Update};
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
@@ -94,12 +94,68 @@ pub async fn handle_once_within(
     event: &Envelope,
     lease: Duration,
 ) -> Result<Outcome, HandlerError> {
+    let riders = Riders::default();
+    match handle_once_with(store, clock, handler, event, lease, &riders).await {
+        Some(ridden) => ridden.result,
+        // Without riders nothing else can refuse the claim.
+        None => Err(HandlerError::Retry("the claim was refused".into())),
+    }
+}
+
+/// Writes a transport wants committed in ONE transaction with the claim
+/// and with the done mark of [`handle_once_with`]: the local bus takes its
+/// delivery with the claim and acknowledges (deletes) it with the done
+/// mark, so handling a delivery costs two commits instead of four. Each
+/// op should be named (a failed condition is told apart by name).
+#[derive(Debug, Clone, Default)]
+pub struct Riders {
+    /// Committed with the claim. When one of their conditions fails,
+    /// nothing is claimed and the handler does not run.
+    pub with_claim: Vec<TxOp>,
+    /// Committed with the done mark. When one of their conditions fails,
+    /// the done mark is written alone (and `acked` is false).
+    pub with_done: Vec<TxOp>,
+}
+
+/// What [`handle_once_with`] did, beside its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ridden {
+    /// As [`handle_once`] answers.
+    pub result: Result<Outcome, HandlerError>,
+    /// The claim (with `with_claim`) was committed: false for a duplicate,
+    /// an event held elsewhere, or a store failure before the handler ran.
+    pub claimed: bool,
+    /// `with_done` was committed with the done mark.
+    pub acked: bool,
+}
+
+/// The op name of the claim and of the done mark in a transaction with
+/// riders.
+const CLAIM_OP: &str = "idempotency claim";
+
+/// [`handle_once_within`] with [`Riders`]; `None` when a `with_claim`
+/// rider's condition failed (nothing claimed, nothing run).
+pub async fn handle_once_with(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    handler: &dyn Handler,
+    event: &Envelope,
+    lease: Duration,
+    riders: &Riders,
+) -> Option<Ridden> {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(LEASE_MS);
     let consumer = handler.name();
     let key = key(consumer, &event.id);
     let now = clock.now();
     let now_ms = now.timestamp_millis();
     let owner = format!("{:032x}", rand::random::<u128>());
+    let refused = |result| {
+        Some(Ridden {
+            result,
+            claimed: false,
+            acked: false,
+        })
+    };
 
     let mut claim = key.to_item();
     claim.insert("entity".into(), "idempotency".into());
@@ -118,10 +174,18 @@ pub async fn handle_once_within(
         .or(Condition::eq(STATUS, IN_PROGRESS).and(Condition::lt(LEASE_UNTIL, now_ms)))
         .or(Condition::lt(attr::EXPIRES_AT, now.timestamp()));
 
-    match store.put(claim, Some(claimable)).await {
+    let claimed = if riders.with_claim.is_empty() {
+        store.put(claim, Some(claimable)).await
+    } else {
+        let mut ops = vec![TxOp::put(claim).when(claimable).named(CLAIM_OP)];
+        ops.extend(riders.with_claim.iter().cloned());
+        store.transact(ops).await
+    };
+    match claimed {
         Ok(()) => {}
+        Err(e) if e.failed_names().any(|n| n != CLAIM_OP) => return None,
         Err(e) if e.is_condition_failure() => {
-            return match store.get(&key).await {
+            return refused(match store.get(&key).await {
                 Ok(Some(record)) if record.get(STATUS).and_then(|s| s.as_str()) == Some(DONE) => {
                     tracing::debug!(consumer, event_id = %event.id, "duplicate event skipped");
                     lite_metrics::event_consumed(consumer, ConsumeOutcome::Duplicate);
@@ -132,9 +196,9 @@ pub async fn handle_once_within(
                     event.id
                 ))),
                 Err(e) => Err(store_failure(e)),
-            };
+            });
         }
-        Err(e) => return Err(store_failure(e)),
+        Err(e) => return refused(Err(store_failure(e))),
     }
 
     // A panicking handler is a failed attempt like any other: its claim is
@@ -154,9 +218,26 @@ pub async fn handle_once_within(
     .unwrap_or_else(|panic| Err(HandlerError::Retry(panic_message(panic.as_ref()))));
     match handled {
         Ok(()) => {
-            mark_done(store, clock, &key, &owner, consumer, &event.id).await?;
-            lite_metrics::event_consumed(consumer, ConsumeOutcome::Ok);
-            Ok(Outcome::Handled)
+            let done = Done {
+                store,
+                clock,
+                key: &key,
+                owner: &owner,
+                consumer,
+                event_id: &event.id,
+            };
+            let (result, acked) = match done.mark(&riders.with_done).await {
+                Ok(acked) => {
+                    lite_metrics::event_consumed(consumer, ConsumeOutcome::Ok);
+                    (Ok(Outcome::Handled), acked)
+                }
+                Err(e) => (Err(e), false),
+            };
+            Some(Ridden {
+                result,
+                claimed: true,
+                acked,
+            })
         }
         Err(error) => {
             // Give the event back, so the retry can claim it at once. If
@@ -170,9 +251,77 @@ pub async fn handle_once_within(
                         "cannot release the idempotency claim; it expires with its lease");
                 }
             }
-            Err(error)
+            Some(Ridden {
+                result: Err(error),
+                claimed: true,
+                acked: false,
+            })
         }
     }
+}
+
+/// Marking a handled event done.
+struct Done<'a> {
+    store: &'a dyn Store,
+    clock: &'a dyn Clock,
+    key: &'a Key,
+    owner: &'a str,
+    consumer: &'a str,
+    event_id: &'a str,
+}
+
+impl Done<'_> {
+    /// Marks the event done, with `riders` when they still apply (then
+    /// `Ok(true)`), alone when they do not (`Ok(false)`).
+    async fn mark(&self, riders: &[TxOp]) -> Result<bool, HandlerError> {
+        if riders.is_empty() {
+            return mark_done(
+                self.store,
+                self.clock,
+                self.key,
+                self.owner,
+                self.consumer,
+                self.event_id,
+            )
+            .await
+            .map(|()| false);
+        }
+        let mut ops = vec![TxOp::update(self.key.clone(), done_updates(self.clock))
+            .when(Condition::eq(OWNER, self.owner))
+            .named(CLAIM_OP)];
+        ops.extend(riders.iter().cloned());
+        match self.store.transact(ops).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.failed_on(CLAIM_OP) => {
+                tracing::warn!(
+                    consumer = self.consumer,
+                    event_id = self.event_id,
+                    "the handler outlived its idempotency lease; the event may be handled twice"
+                );
+                Ok(false)
+            }
+            // A rider no longer applies (or the commit failed): the done
+            // mark alone, with mark_done's retries.
+            Err(_) => mark_done(
+                self.store,
+                self.clock,
+                self.key,
+                self.owner,
+                self.consumer,
+                self.event_id,
+            )
+            .await
+            .map(|()| false),
+        }
+    }
+}
+
+fn done_updates(clock: &dyn Clock) -> Vec<Update> {
+    vec![
+        Update::set(STATUS, DONE),
+        Update::remove(LEASE_UNTIL),
+        Update::set("doneAt", lite_core::rfc3339(clock.now())),
+    ]
 }
 
 async fn mark_done(
@@ -189,13 +338,8 @@ async fn mark_done(
         if attempt > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
         }
-        let updates = [
-            Update::set(STATUS, DONE),
-            Update::remove(LEASE_UNTIL),
-            Update::set("doneAt", lite_core::rfc3339(clock.now())),
-        ];
         match store
-            .update(key, &updates, Some(Condition::eq(OWNER, owner)))
+            .update(key, &done_updates(clock), Some(Condition::eq(OWNER, owner)))
             .await
         {
             Ok(_) => return Ok(()),
@@ -429,6 +573,134 @@ mod tests {
             "past its TTL the record is as good as swept"
         );
         assert_eq!(h.calls(), 2);
+    }
+
+    /// A transport's item the riders take and acknowledge (the local bus's
+    /// delivery), at `version`.
+    async fn transport_item(store: &RedbStore, version: i64) -> Key {
+        let key = Key::new("DELIVERY#test-consumer#e", "DELIVERY");
+        let mut item = key.to_item();
+        item.insert("version".into(), version.into());
+        store.put(item, None).await.unwrap();
+        key
+    }
+
+    fn riders(key: &Key, seen: i64) -> Riders {
+        Riders {
+            with_claim: vec![TxOp::update(key.clone(), vec![Update::add("version", 1)])
+                .when(Condition::eq("version", seen))
+                .named("delivery")],
+            with_done: vec![TxOp::delete(key.clone())
+                .when(Condition::eq("version", seen + 1))
+                .named("delivery")],
+        }
+    }
+
+    #[tokio::test]
+    async fn riders_commit_with_the_claim_and_with_the_done_mark() {
+        let store = RedbStore::in_memory().unwrap();
+        let clock = ManualClock::new(start());
+        let h = Counting::new();
+        let e = event(&clock);
+        let item = transport_item(&store, 0).await;
+        let lease = Duration::from_secs(5);
+        let ridden = handle_once_with(&store, &clock, &h, &e, lease, &riders(&item, 0))
+            .await
+            .unwrap();
+        assert_eq!(
+            ridden,
+            Ridden {
+                result: Ok(Outcome::Handled),
+                claimed: true,
+                acked: true
+            }
+        );
+        assert_eq!(h.calls(), 1);
+        assert_eq!(store.get(&item).await.unwrap(), None, "acknowledged");
+        let record = store
+            .get(&key("test-consumer", &e.id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record["status"], "done");
+
+        // Redelivered (the item is back): a duplicate; nothing is taken.
+        let item = transport_item(&store, 3).await;
+        let ridden = handle_once_with(&store, &clock, &h, &e, lease, &riders(&item, 3))
+            .await
+            .unwrap();
+        assert_eq!(ridden.result, Ok(Outcome::Duplicate));
+        assert!(!ridden.claimed && !ridden.acked);
+        assert_eq!(store.get(&item).await.unwrap().unwrap()["version"], 3);
+        assert_eq!(h.calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_claim_rider_that_fails_claims_nothing_and_runs_nothing() {
+        let store = RedbStore::in_memory().unwrap();
+        let clock = ManualClock::new(start());
+        let h = Counting::new();
+        let e = event(&clock);
+        // Another worker took the item since it was read at version 0.
+        let item = transport_item(&store, 1).await;
+        let ridden = handle_once_with(
+            &store,
+            &clock,
+            &h,
+            &e,
+            Duration::from_secs(5),
+            &riders(&item, 0),
+        )
+        .await;
+        assert_eq!(ridden, None);
+        assert_eq!(h.calls(), 0);
+        assert_eq!(store.get(&key("test-consumer", &e.id)).await.unwrap(), None);
+        assert_eq!(store.get(&item).await.unwrap().unwrap()["version"], 1);
+    }
+
+    #[tokio::test]
+    async fn a_done_rider_that_fails_leaves_the_done_mark_alone() {
+        let store = RedbStore::in_memory().unwrap();
+        let clock = ManualClock::new(start());
+        let e = event(&clock);
+        let item = transport_item(&store, 0).await;
+        // While the handler runs, the item moves on (taken over elsewhere).
+        struct Meddling(RedbStore, Key);
+        #[async_trait]
+        impl Handler for Meddling {
+            fn name(&self) -> &'static str {
+                "test-consumer"
+            }
+            fn detail_types(&self) -> &'static [&'static str] {
+                &["thing.happened.v1"]
+            }
+            async fn handle(&self, _event: &Envelope) -> Result<(), HandlerError> {
+                self.0
+                    .update(&self.1, &[Update::add("version", 1)], None)
+                    .await
+                    .unwrap();
+                Ok(())
+            }
+        }
+        let ridden = handle_once_with(
+            &store,
+            &clock,
+            &Meddling(store.clone(), item.clone()),
+            &e,
+            Duration::from_secs(5),
+            &riders(&item, 0),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ridden.result, Ok(Outcome::Handled));
+        assert!(ridden.claimed && !ridden.acked);
+        assert_eq!(store.get(&item).await.unwrap().unwrap()["version"], 2);
+        let record = store
+            .get(&key("test-consumer", &e.id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record["status"], "done", "done without the rider");
     }
 
     struct Panicking;

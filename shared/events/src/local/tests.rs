@@ -540,6 +540,158 @@ async fn a_delivery_held_by_a_dead_worker_comes_back(b: Backend) {
     bus.shutdown().await;
 }
 
+/// A delivery as a worker left it when its process died: taken (hidden
+/// for `hidden_ms` more), with the idempotency record the claim wrote in
+/// the same transaction, `status` as given.
+async fn left_by_a_dead_worker(store: &dyn Store, e: &Envelope, status: &str, hidden_ms: i64) {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let mut taken = delivery::new_item(
+        "c",
+        &e.id,
+        "x.made.v1",
+        serde_json::to_value(e).unwrap(),
+        now_ms + hidden_ms,
+        "2026-01-01T00:00:00.000Z",
+    );
+    taken.insert(delivery::ATTEMPTS.into(), 1.into());
+    taken.insert(delivery::VERSION.into(), 1.into());
+    let mut claim = idempotency::key("c", &e.id).to_item();
+    claim.insert("status".into(), status.into());
+    claim.insert("owner".into(), "a-dead-worker".into());
+    if status == "inProgress" {
+        claim.insert("leaseUntil".into(), (now_ms + hidden_ms).into());
+    }
+    claim.insert(
+        attr::EXPIRES_AT.into(),
+        (chrono::Utc::now().timestamp() + 3600).into(),
+    );
+    store
+        .transact(vec![TxOp::put(taken), TxOp::put(claim)])
+        .await
+        .unwrap();
+}
+
+async fn a_delivery_whose_worker_died_mid_handler_is_handled_once(b: Backend) {
+    let effects = Effects::default();
+    let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
+    let store = b.store();
+    let e = event(&SystemIds::default(), "x.made");
+    left_by_a_dead_worker(store.as_ref(), &e, "inProgress", 500).await;
+    let bus = b.start(as_handlers(&[&h]));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(h.calls(), 0, "hidden, and claimed, until the timeout ends");
+    bus.drain(DRAIN).await.unwrap();
+    assert_eq!(effects.of("c", &e.id), 1);
+    let record = store.get(&idempotency::key("c", &e.id)).await.unwrap();
+    assert_eq!(record.unwrap()["status"], "done");
+    bus.shutdown().await;
+}
+
+async fn a_delivery_handled_but_not_acknowledged_is_not_handled_again(b: Backend) {
+    // The process died after the done mark and before the delivery was
+    // deleted (the two commit together; this is the state when that
+    // transaction could not take the delivery and the mark went alone).
+    let effects = Effects::default();
+    let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
+    let store = b.store();
+    let e = event(&SystemIds::default(), "x.made");
+    left_by_a_dead_worker(store.as_ref(), &e, "done", 200).await;
+    let bus = b.start(as_handlers(&[&h]));
+    bus.drain(DRAIN).await.unwrap();
+    assert_eq!(h.calls(), 0, "a duplicate: the handler is not called");
+    assert_eq!(
+        store.get(&delivery::key("c", &e.id)).await.unwrap(),
+        None,
+        "the redelivery is acknowledged"
+    );
+    bus.shutdown().await;
+}
+
+/// Counts the writes made through it.
+struct CountingWrites {
+    inner: Arc<dyn Store>,
+    writes: AtomicUsize,
+}
+
+#[async_trait]
+impl Store for CountingWrites {
+    async fn get(&self, key: &Key) -> Result<Option<lite_store::Item>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<lite_store::Item>>, StoreError> {
+        self.inner.batch_get(keys).await
+    }
+    async fn query(&self, query: &Query) -> Result<lite_store::Page, StoreError> {
+        self.inner.query(query).await
+    }
+    async fn put(
+        &self,
+        item: lite_store::Item,
+        condition: Option<lite_store::Condition>,
+    ) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        key: &Key,
+        updates: &[Update],
+        condition: Option<lite_store::Condition>,
+    ) -> Result<lite_store::Item, StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.update(key, updates, condition).await
+    }
+    async fn delete(
+        &self,
+        key: &Key,
+        condition: Option<lite_store::Condition>,
+    ) -> Result<Option<lite_store::Item>, StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.delete(key, condition).await
+    }
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.transact(ops).await
+    }
+}
+
+async fn a_handled_delivery_costs_two_writes(b: Backend) {
+    // Taking a delivery commits with the claim, and acknowledging it with
+    // the done mark: two writes (each its own commit) for one event.
+    let effects = Effects::default();
+    let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
+    let idle = TestHandler::new("idle", &["y.made.v1"], Mode::Succeed, &effects);
+    let counted = Arc::new(CountingWrites {
+        inner: b.store(),
+        writes: AtomicUsize::new(0),
+    });
+    let bus = LocalEvents::start(
+        counted.clone(),
+        Arc::new(SystemClock),
+        as_handlers(&[&h, &idle]),
+        Some(b.store.changes()),
+        config(),
+    );
+    let e = event(&SystemIds::default(), "x.made");
+    // The delivery as the relay queues it, written past the counter: only
+    // the worker writes through it.
+    let queued = delivery::new_item(
+        "c",
+        &e.id,
+        "x.made.v1",
+        serde_json::to_value(&e).unwrap(),
+        chrono::Utc::now().timestamp_millis(),
+        "2026-01-01T00:00:00.000Z",
+    );
+    b.store().put(queued, None).await.unwrap();
+    bus.drain(DRAIN).await.unwrap();
+    assert_eq!(effects.of("c", &e.id), 1);
+    assert_eq!(counted.writes.load(Ordering::SeqCst), 2);
+    let record = b.store().get(&idempotency::key("c", &e.id)).await.unwrap();
+    assert_eq!(record.unwrap()["status"], "done");
+    bus.shutdown().await;
+}
+
 async fn a_slow_handler_keeps_its_delivery(b: Backend) {
     // Two buses race for every delivery; the handler takes two and a half
     // visibility timeouts. Its worker's renewals keep the other bus off it.
@@ -647,6 +799,9 @@ on_both_backends!(
     two_buses_on_one_store_act_once,
     a_stopped_bus_leaves_work_for_the_next_start,
     a_delivery_held_by_a_dead_worker_comes_back,
+    a_delivery_whose_worker_died_mid_handler_is_handled_once,
+    a_delivery_handled_but_not_acknowledged_is_not_handled_again,
+    a_handled_delivery_costs_two_writes,
     a_slow_handler_keeps_its_delivery,
     a_malformed_outbox_item_is_set_aside,
     a_batch_is_handled_concurrently_up_to_the_limit,

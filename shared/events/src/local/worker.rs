@@ -17,12 +17,16 @@ use super::LocalEventsConfig;
 use crate::{idempotency, lease, Envelope, Handler, HandlerError};
 use futures::{FutureExt, StreamExt};
 use lite_core::Clock;
-use lite_store::{attr, Condition, Index, Item, Key, Query, Store, StoreError, Update};
+use lite_store::{attr, Condition, Index, Item, Key, Query, Store, StoreError, TxOp, Update};
 use rand::Rng;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
+
+/// The name of the delivery's op in the claim's and the done mark's
+/// transactions.
+const DELIVERY_OP: &str = "delivery";
 
 pub(super) struct Worker {
     pub store: Arc<dyn Store>,
@@ -74,65 +78,151 @@ impl Worker {
             .unwrap_or_default()
             .to_owned();
         let seen = int_of(&item, delivery::VERSION);
-        let lease_end = self.lease_end();
-        let take = [
-            Update::set(delivery::DUE_AT, lease_end),
-            Update::set(attr::GSI1SK, delivery::sort_key(lease_end, &event_id)),
-            Update::add(delivery::ATTEMPTS, 1),
-            Update::add(delivery::VERSION, 1),
-        ];
-        let taken = match self
-            .store
-            .update(&key, &take, Some(Condition::eq(delivery::VERSION, seen)))
-            .await
-        {
-            Ok(taken) => taken,
-            // Another worker took it (or it was handled meanwhile).
-            Err(e) if e.is_condition_failure() => return,
+        let version = seen + 1;
+        let raw = item.get(delivery::EVENT).cloned().unwrap_or_default();
+        let event = match serde_json::from_value::<Envelope>(raw) {
+            Ok(event) => event,
             Err(e) => {
-                tracing::warn!(consumer, %event_id, error = %e, "cannot take a delivery");
+                // Nobody can handle it: take it (counting the receive) and
+                // dead-letter it.
+                let taken = self
+                    .store
+                    .update(
+                        &key,
+                        &self.take(&event_id),
+                        Some(Condition::eq(delivery::VERSION, seen)),
+                    )
+                    .await;
+                if let Ok(taken) = taken {
+                    let error = HandlerError::Poison(format!("malformed envelope: {e}"));
+                    let attempts = int_of(&taken, delivery::ATTEMPTS);
+                    self.settle(&key, &event_id, version, attempts, Err(error))
+                        .await;
+                }
                 return;
             }
         };
-        let version = seen + 1;
-        let attempts = int_of(&taken, delivery::ATTEMPTS);
-        let raw = taken.get(delivery::EVENT).cloned().unwrap_or_default();
-        let ours = Some(Condition::eq(delivery::VERSION, version));
-        let outcome = match serde_json::from_value::<Envelope>(raw) {
-            Err(e) => Err(HandlerError::Poison(format!("malformed envelope: {e}"))),
-            Ok(event) => {
-                // The consumer's hop of the event's trace.
-                let span = tracing::info_span!(
-                    "consume",
-                    consumer,
-                    event_id = %event.id,
-                    detail_type = %event.detail_type(),
-                    correlation_id = %event.correlation_id,
-                    attempts,
-                );
-                lite_trace::set_parent_from(&span, event.traceparent.as_deref());
-                let handling = AssertUnwindSafe(idempotency::handle_once_within(
-                    self.store.as_ref(),
-                    self.clock.as_ref(),
-                    self.handler.as_ref(),
-                    &event,
-                    self.config.visibility_timeout,
-                ))
-                .catch_unwind();
-                self.holding_lease(&key, &event_id, version, handling)
-                    .instrument(span)
-                    .await
-                    .unwrap_or_else(|panic| {
-                        Err(HandlerError::Retry(idempotency::panic_message(
-                            panic.as_ref(),
-                        )))
-                    })
-            }
+        let attempts = int_of(&item, delivery::ATTEMPTS) + 1;
+        // Taking the delivery rides in the claim's transaction and deleting
+        // it in the done mark's: one commit each side of the handler.
+        let riders = idempotency::Riders {
+            with_claim: vec![TxOp::update(key.clone(), self.take(&event_id).to_vec())
+                .when(Condition::eq(delivery::VERSION, seen))
+                .named(DELIVERY_OP)],
+            with_done: vec![TxOp::delete(key.clone())
+                .when(Condition::eq(delivery::VERSION, version))
+                .named(DELIVERY_OP)],
         };
+        // The consumer's hop of the event's trace.
+        let span = tracing::info_span!(
+            "consume",
+            consumer,
+            event_id = %event.id,
+            detail_type = %event.detail_type(),
+            correlation_id = %event.correlation_id,
+            attempts,
+        );
+        lite_trace::set_parent_from(&span, event.traceparent.as_deref());
+        let handling = AssertUnwindSafe(idempotency::handle_once_with(
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            self.handler.as_ref(),
+            &event,
+            self.config.visibility_timeout,
+            &riders,
+        ))
+        .catch_unwind();
+        // The lease is renewed only once taken; before the claim commits
+        // the renewal's condition (the taken version) does not hold yet,
+        // which is harmless (a claim takes one commit, far less than a
+        // third of the timeout).
+        let ridden = self
+            .holding_lease(&key, &event_id, version, handling)
+            .instrument(span)
+            .await
+            .unwrap_or_else(|panic| {
+                Some(idempotency::Ridden {
+                    result: Err(HandlerError::Retry(idempotency::panic_message(
+                        panic.as_ref(),
+                    ))),
+                    claimed: false,
+                    acked: false,
+                })
+            });
+        let Some(ridden) = ridden else {
+            // Another worker took it (or it was handled meanwhile).
+            return;
+        };
+        if ridden.claimed {
+            if !ridden.acked {
+                self.settle(&key, &event_id, version, attempts, ridden.result)
+                    .await;
+            } else if let Ok(outcome) = ridden.result {
+                tracing::debug!(consumer, %event_id, ?outcome, attempts, "event handled");
+            }
+            return;
+        }
+        // Not claimed, so not taken either: a duplicate to delete, or an
+        // event held elsewhere (or a store failure) to retry, counting this
+        // receive as the take would have.
+        match ridden.result {
+            Ok(outcome) => {
+                tracing::debug!(consumer, %event_id, ?outcome, attempts, "event handled");
+                let ours = Some(Condition::eq(delivery::VERSION, seen));
+                self.report(&event_id, self.store.delete(&key, ours).await.map(|_| ()));
+            }
+            Err(error) => {
+                let counted = self
+                    .store
+                    .update(
+                        &key,
+                        &[
+                            Update::add(delivery::ATTEMPTS, 1),
+                            Update::add(delivery::VERSION, 1),
+                        ],
+                        Some(Condition::eq(delivery::VERSION, seen)),
+                    )
+                    .await;
+                match counted {
+                    Ok(_) => {
+                        self.settle(&key, &event_id, version, attempts, Err(error))
+                            .await
+                    }
+                    Err(e) => self.report(&event_id, Err(e)),
+                }
+            }
+        }
+    }
+
+    /// The updates that take a delivery: hidden until the visibility
+    /// timeout ends, one more receive, a new version.
+    fn take(&self, event_id: &str) -> [Update; 4] {
+        let lease_end = self.lease_end();
+        [
+            Update::set(delivery::DUE_AT, lease_end),
+            Update::set(attr::GSI1SK, delivery::sort_key(lease_end, event_id)),
+            Update::add(delivery::ATTEMPTS, 1),
+            Update::add(delivery::VERSION, 1),
+        ]
+    }
+
+    /// Settles a taken delivery (at `version`, received `attempts` times)
+    /// after its outcome: deleted when handled, rescheduled with backoff on
+    /// `Retry` while attempts remain, else dead-lettered.
+    async fn settle(
+        &self,
+        key: &Key,
+        event_id: &str,
+        version: i64,
+        attempts: i64,
+        outcome: Result<idempotency::Outcome, HandlerError>,
+    ) {
+        let consumer = self.consumer();
+        let ours = Some(Condition::eq(delivery::VERSION, version));
         let result = match outcome {
             Ok(outcome) => {
                 tracing::debug!(consumer, %event_id, ?outcome, attempts, "event handled");
-                self.store.delete(&key, ours).await.map(|_| ())
+                self.store.delete(key, ours).await.map(|_| ())
             }
             Err(HandlerError::Retry(reason))
                 if attempts < i64::from(self.config.max_attempts.max(1)) =>
@@ -144,11 +234,11 @@ impl Worker {
                 lite_metrics::event_consumed(consumer, lite_metrics::ConsumeOutcome::Retried);
                 let retry = [
                     Update::set(delivery::DUE_AT, due),
-                    Update::set(attr::GSI1SK, delivery::sort_key(due, &event_id)),
+                    Update::set(attr::GSI1SK, delivery::sort_key(due, event_id)),
                     Update::set(delivery::LAST_ERROR, error),
                     Update::add(delivery::VERSION, 1),
                 ];
-                self.store.update(&key, &retry, ours).await.map(|_| ())
+                self.store.update(key, &retry, ours).await.map(|_| ())
             }
             Err(error) => {
                 let error = error.to_string();
@@ -158,20 +248,26 @@ impl Worker {
                 lite_metrics::event_consumed(consumer, lite_metrics::ConsumeOutcome::DeadLettered);
                 let dead = [
                     Update::set(attr::GSI1PK, delivery::dlq(consumer)),
-                    Update::set(attr::GSI1SK, delivery::sort_key(now_ms, &event_id)),
+                    Update::set(attr::GSI1SK, delivery::sort_key(now_ms, event_id)),
                     Update::set(attr::GSI2PK, delivery::DEAD_LETTERS_PARTITION),
                     Update::set(
                         attr::GSI2SK,
-                        delivery::dead_letter_sort_key(consumer, now_ms, &event_id),
+                        delivery::dead_letter_sort_key(consumer, now_ms, event_id),
                     ),
                     Update::set(delivery::LAST_ERROR, error),
                     Update::set(delivery::FAILED_AT, lite_core::rfc3339(now)),
                     Update::remove(delivery::DUE_AT),
                     Update::add(delivery::VERSION, 1),
                 ];
-                self.store.update(&key, &dead, ours).await.map(|_| ())
+                self.store.update(key, &dead, ours).await.map(|_| ())
             }
         };
+        self.report(event_id, result);
+    }
+
+    /// Logs how settling a delivery went.
+    fn report(&self, event_id: &str, result: Result<(), StoreError>) {
+        let consumer = self.consumer();
         match result {
             Ok(()) => {}
             // The visibility timeout ran out and another worker took over:
