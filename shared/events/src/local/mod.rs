@@ -8,6 +8,9 @@
 //!   behind), whenever the store's change feed fires, and every
 //!   `poll_interval` as a safety net; then it wakes the workers of the
 //!   consumers it queued deliveries for (workers do not follow the feed).
+//!   Events no consumer subscribes to are marked with the next event that
+//!   has a subscriber, or at the next sweep (every `poll_interval`), not in
+//!   a commit of their own (see [`relay`]).
 //! - One worker per consumer ([`worker`]) reads due deliveries in queue
 //!   order, a batch at a time, and handles up to `concurrency` of a batch
 //!   at once (as Lambda runs concurrent invocations over one SQS queue,
@@ -281,12 +284,20 @@ async fn run_relay(
     mut stop: watch::Receiver<bool>,
     poll: Duration,
 ) {
+    // The first round sweeps: what a crash left behind.
+    let mut last_sweep: Option<Instant> = None;
     while !stopped(&stop) {
         // Enabled before reading, so a commit during the read still wakes us.
         let changed = feed.notified();
         tokio::pin!(changed);
         changed.as_mut().enable();
-        match relay.publish_pending().await {
+        // Every `poll` even while the feed keeps firing, so events nobody
+        // here subscribes to are never left pending for long.
+        let sweep = last_sweep.is_none_or(|at| at.elapsed() >= poll);
+        if sweep {
+            last_sweep = Some(Instant::now());
+        }
+        match relay.publish_pending(sweep).await {
             Ok(consumers) => {
                 for consumer in consumers {
                     if let Some(kick) = kicks.get(consumer) {

@@ -46,15 +46,22 @@ pub(super) struct Relay {
 }
 
 impl Relay {
-    /// Publishes every pending outbox item; returns the consumers this
-    /// relay queued deliveries for (each once; empty: nothing published).
+    /// Publishes the pending outbox items; returns the consumers this relay
+    /// queued deliveries for (each once; empty: nothing published).
     ///
     /// The items of a page are published concurrently: each is its own
     /// transaction, and the store's group commit makes those waiting
     /// together one commit, where one after the other they were one fsync
-    /// each (a checkout's order transaction leaves two events, and the
-    /// confirmation's delivery queued behind the others').
-    pub async fn publish_pending(&self) -> Result<HashSet<&'static str>, StoreError> {
+    /// each (a checkout's order transaction leaves two events).
+    ///
+    /// A page of events no consumer here subscribes to (a checkout leaves
+    /// three: `cart.checked_out.v1`, `inventory.reserved.v1`,
+    /// `payment.authorized.v1`) is left pending unless `sweep`: marking it
+    /// published delivers nothing, and as a commit of its own it lands in
+    /// the middle of the checkout that wrote it, which then waits for its
+    /// fsync. Such items go with the next page that has a subscribed event
+    /// (in the same group commit) or the next sweep (`poll_interval`).
+    pub async fn publish_pending(&self, sweep: bool) -> Result<HashSet<&'static str>, StoreError> {
         let mut consumers = HashSet::new();
         let mut after = None;
         loop {
@@ -70,7 +77,9 @@ impl Relay {
                     }
                 }
             }
-            for items in page.items.chunks(PUBLISH_CONCURRENCY) {
+            let now = sweep || page.items.iter().any(|item| self.subscribed(item));
+            let due: &[Item] = if now { &page.items } else { &[] };
+            for items in due.chunks(PUBLISH_CONCURRENCY) {
                 let publishing: Vec<_> = items.iter().map(|item| self.publish(item)).collect();
                 for published in futures::future::join_all(publishing).await {
                     consumers.extend(published?);
@@ -81,6 +90,17 @@ impl Relay {
                 None => return Ok(consumers),
             }
         }
+    }
+
+    /// Whether a consumer here subscribes to the outbox item's event (an
+    /// item that does not say is published at once: the publish sorts it out).
+    fn subscribed(&self, item: &Item) -> bool {
+        let Some(detail_type) = item.get("detailType").and_then(|t| t.as_str()) else {
+            return true;
+        };
+        self.handlers
+            .iter()
+            .any(|h| h.detail_types().contains(&detail_type))
     }
 
     /// Publishes one outbox item; the consumers it was queued for (none

@@ -768,6 +768,56 @@ async fn a_malformed_outbox_item_is_set_aside(b: Backend) {
     bus.shutdown().await;
 }
 
+async fn is_pending(store: &dyn Store, e: &Envelope) -> bool {
+    outbox_item(store, e).await.get(attr::GSI2PK).is_some()
+}
+
+async fn events_nobody_subscribes_to_go_with_the_next_or_the_sweep(b: Backend) {
+    let effects = Effects::default();
+    let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
+    let bus = b.start_with(
+        as_handlers(&[&h]),
+        LocalEventsConfig {
+            poll_interval: Duration::from_secs(3),
+            ..config()
+        },
+    );
+    let store = b.store();
+    let ids = SystemIds::default();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let unheard = event(&ids, "y.made");
+    emit(store.as_ref(), &unheard).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        is_pending(store.as_ref(), &unheard).await,
+        "no commit of its own"
+    );
+    // An event with a subscriber takes it along.
+    let heard = event(&ids, "x.made");
+    emit(store.as_ref(), &heard).await;
+    let began = Instant::now();
+    bus.drain(DRAIN).await.unwrap();
+    assert!(began.elapsed() < Duration::from_secs(2), "before any sweep");
+    assert!(!is_pending(store.as_ref(), &unheard).await);
+    assert_eq!(effects.of("c", &heard.id), 1);
+    bus.shutdown().await;
+
+    // Alone, it is marked by the next sweep.
+    let bus = b.start_with(
+        as_handlers(&[&h]),
+        LocalEventsConfig {
+            poll_interval: Duration::from_millis(300),
+            ..config()
+        },
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let alone = event(&ids, "y.made");
+    emit(store.as_ref(), &alone).await;
+    bus.drain(DRAIN).await.unwrap();
+    assert!(!is_pending(store.as_ref(), &alone).await);
+    bus.shutdown().await;
+}
+
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod in_memory {
@@ -802,6 +852,7 @@ on_both_backends!(
     a_delivery_whose_worker_died_mid_handler_is_handled_once,
     a_delivery_handled_but_not_acknowledged_is_not_handled_again,
     a_handled_delivery_costs_two_writes,
+    events_nobody_subscribes_to_go_with_the_next_or_the_sweep,
     a_slow_handler_keeps_its_delivery,
     a_malformed_outbox_item_is_set_aside,
     a_batch_is_handled_concurrently_up_to_the_limit,
