@@ -8,9 +8,8 @@
 //!   behind), whenever the store's change feed fires, and every
 //!   `poll_interval` as a safety net; then it wakes the workers of the
 //!   consumers it queued deliveries for (workers do not follow the feed).
-//!   Events no consumer subscribes to are marked with the next event that
-//!   has a subscriber, or at the next sweep (every `poll_interval`), not in
-//!   a commit of their own (see [`relay`]).
+//!   Events no consumer subscribes to are marked at the next sweep (every
+//!   `poll_interval`), not in a commit of their own (see [`relay`]).
 //! - One worker per consumer ([`worker`]) reads due deliveries in queue
 //!   order, a batch at a time, and handles up to `concurrency` of a batch
 //!   at once (as Lambda runs concurrent invocations over one SQS queue,
@@ -183,12 +182,12 @@ impl LocalEvents {
             store: Arc::clone(&store),
             clock: Arc::clone(&clock),
             handlers: handlers.clone(),
+            kicks: kicks.clone(),
             crash_before_relay,
         };
         tasks.push(tokio::spawn(run_relay(
             relay,
             Arc::clone(&feed),
-            kicks.clone(),
             stop_rx.clone(),
             config.poll_interval,
         )));
@@ -280,7 +279,6 @@ fn stopped(stop: &watch::Receiver<bool>) -> bool {
 async fn run_relay(
     relay: Relay,
     feed: Arc<Notify>,
-    kicks: HashMap<&'static str, Arc<Notify>>,
     mut stop: watch::Receiver<bool>,
     poll: Duration,
 ) {
@@ -297,17 +295,8 @@ async fn run_relay(
         if sweep {
             last_sweep = Some(Instant::now());
         }
-        match relay.publish_pending(sweep).await {
-            Ok(consumers) => {
-                for consumer in consumers {
-                    if let Some(kick) = kicks.get(consumer) {
-                        // A permit when the worker is busy: it looks again
-                        // as soon as it is done.
-                        kick.notify_one();
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "event relay failed; retrying"),
+        if let Err(e) = relay.publish_pending(sweep).await {
+            tracing::warn!(error = %e, "event relay failed; retrying");
         }
         tokio::select! {
             _ = &mut changed => {}

@@ -11,8 +11,9 @@ use super::delivery;
 use crate::{idempotency::RETENTION_SECS, outbox::PENDING_PARTITION, Envelope, Handler};
 use lite_core::Clock;
 use lite_store::{attr, Condition, Index, Item, Key, Query, Store, StoreError, TxOp, Update};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use tokio::sync::Notify;
 use tracing::Instrument;
 
 /// Test-only fault hook: with `AMAZON_LITE_FAULT=crash-before-relay` the
@@ -40,6 +41,8 @@ pub(super) struct Relay {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub handlers: Vec<Arc<dyn Handler>>,
+    /// Wakes each consumer's worker.
+    pub kicks: HashMap<&'static str, Arc<Notify>>,
     /// The fault hook: `Some(None)` crashes on any event, `Some(Some(t))`
     /// on events of detail-type `t`.
     pub crash_before_relay: Option<Option<String>>,
@@ -54,13 +57,12 @@ impl Relay {
     /// together one commit, where one after the other they were one fsync
     /// each (a checkout's order transaction leaves two events).
     ///
-    /// A page of events no consumer here subscribes to (a checkout leaves
-    /// three: `cart.checked_out.v1`, `inventory.reserved.v1`,
-    /// `payment.authorized.v1`) is left pending unless `sweep`: marking it
+    /// Events no consumer here subscribes to (a checkout leaves three:
+    /// `cart.checked_out.v1`, `inventory.reserved.v1`,
+    /// `payment.authorized.v1`) are left pending unless `sweep`: marking one
     /// published delivers nothing, and as a commit of its own it lands in
     /// the middle of the checkout that wrote it, which then waits for its
-    /// fsync. Such items go with the next page that has a subscribed event
-    /// (in the same group commit) or the next sweep (`poll_interval`).
+    /// fsync. The next sweep (every `poll_interval`) marks them together.
     pub async fn publish_pending(&self, sweep: bool) -> Result<HashSet<&'static str>, StoreError> {
         let mut consumers = HashSet::new();
         let mut after = None;
@@ -77,10 +79,16 @@ impl Relay {
                     }
                 }
             }
-            let now = sweep || page.items.iter().any(|item| self.subscribed(item));
-            let due: &[Item] = if now { &page.items } else { &[] };
+            let due: Vec<&Item> = page
+                .items
+                .iter()
+                .filter(|item| sweep || self.subscribed(item))
+                .collect();
             for items in due.chunks(PUBLISH_CONCURRENCY) {
-                let publishing: Vec<_> = items.iter().map(|item| self.publish(item)).collect();
+                let publishing: Vec<_> = items
+                    .iter()
+                    .map(|item| self.publish_and_kick(item))
+                    .collect();
                 for published in futures::future::join_all(publishing).await {
                     consumers.extend(published?);
                 }
@@ -101,6 +109,20 @@ impl Relay {
         self.handlers
             .iter()
             .any(|h| h.detail_types().contains(&detail_type))
+    }
+
+    /// [`Relay::publish`], then wakes the workers of the consumers it
+    /// queued the event for at once (not when the whole round is done).
+    async fn publish_and_kick(&self, item: &Item) -> Result<Vec<&'static str>, StoreError> {
+        let consumers = self.publish(item).await?;
+        for consumer in &consumers {
+            if let Some(kick) = self.kicks.get(consumer) {
+                // A permit when the worker is busy: it looks again as soon
+                // as it is done.
+                kick.notify_one();
+            }
+        }
+        Ok(consumers)
     }
 
     /// Publishes one outbox item; the consumers it was queued for (none
