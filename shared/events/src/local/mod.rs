@@ -8,8 +8,9 @@
 //!   behind), whenever the store's change feed fires, and every
 //!   `poll_interval` as a safety net; then it wakes the workers of the
 //!   consumers it queued deliveries for (workers do not follow the feed).
-//!   Events no consumer subscribes to are marked at the next sweep (every
-//!   `poll_interval`), not in a commit of their own (see [`relay`]).
+//!   Events no consumer subscribes to get no commit of their own: they are
+//!   marked in the transaction of the next event that has a subscriber, or
+//!   at the next sweep (every `poll_interval`; see [`relay`]).
 //! - One worker per consumer ([`worker`]) reads due deliveries in queue
 //!   order, a batch at a time, and handles up to `concurrency` of a batch
 //!   at once (as Lambda runs concurrent invocations over one SQS queue,

@@ -32,6 +32,10 @@ const OUTBOX_OP: &str = "outbox item";
 
 /// Outbox items read per query.
 const PAGE: usize = 100;
+/// The name of the ops marking riders (see [`Relay::publish_pending`]).
+const RIDER_OP: &str = "rider";
+/// Riders in one transaction at most (it holds the deliveries too).
+const MAX_RIDERS: usize = 16;
 /// Outbox items published at once.
 const PUBLISH_CONCURRENCY: usize = 16;
 /// Rounds of "some deliveries already exist: publish the rest".
@@ -59,10 +63,12 @@ impl Relay {
     ///
     /// Events no consumer here subscribes to (a checkout leaves three:
     /// `cart.checked_out.v1`, `inventory.reserved.v1`,
-    /// `payment.authorized.v1`) are left pending unless `sweep`: marking one
-    /// published delivers nothing, and as a commit of its own it lands in
-    /// the middle of the checkout that wrote it, which then waits for its
-    /// fsync. The next sweep (every `poll_interval`) marks them together.
+    /// `payment.authorized.v1`) get no commit of their own unless `sweep`:
+    /// marking one published delivers nothing, and as a commit of its own
+    /// it lands in the middle of the checkout that wrote it, which then
+    /// waits for its fsync. They ride in the transaction of the next event
+    /// that has a subscriber (marked with it), or the next sweep (every
+    /// `poll_interval`) marks them.
     pub async fn publish_pending(&self, sweep: bool) -> Result<HashSet<&'static str>, StoreError> {
         let mut consumers = HashSet::new();
         let mut after = None;
@@ -79,15 +85,23 @@ impl Relay {
                     }
                 }
             }
-            let due: Vec<&Item> = page
+            let (due, mut riders): (Vec<&Item>, Vec<&Item>) = page
                 .items
                 .iter()
-                .filter(|item| sweep || self.subscribed(item))
-                .collect();
-            for items in due.chunks(PUBLISH_CONCURRENCY) {
+                .partition(|item| sweep || self.subscribed(item));
+            riders.truncate(MAX_RIDERS);
+            for (chunk, items) in due.chunks(PUBLISH_CONCURRENCY).enumerate() {
                 let publishing: Vec<_> = items
                     .iter()
-                    .map(|item| self.publish_and_kick(item))
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let riding = if chunk == 0 && i == 0 {
+                            &riders[..]
+                        } else {
+                            &[]
+                        };
+                        self.publish_and_kick(item, riding)
+                    })
                     .collect();
                 for published in futures::future::join_all(publishing).await {
                     consumers.extend(published?);
@@ -113,8 +127,12 @@ impl Relay {
 
     /// [`Relay::publish`], then wakes the workers of the consumers it
     /// queued the event for at once (not when the whole round is done).
-    async fn publish_and_kick(&self, item: &Item) -> Result<Vec<&'static str>, StoreError> {
-        let consumers = self.publish(item).await?;
+    async fn publish_and_kick(
+        &self,
+        item: &Item,
+        riders: &[&Item],
+    ) -> Result<Vec<&'static str>, StoreError> {
+        let consumers = self.publish(item, riders).await?;
         for consumer in &consumers {
             if let Some(kick) = self.kicks.get(consumer) {
                 // A permit when the worker is busy: it looks again as soon
@@ -125,17 +143,18 @@ impl Relay {
         Ok(consumers)
     }
 
-    /// Publishes one outbox item; the consumers it was queued for (none
-    /// when another relay published it first).
-    async fn publish(&self, item: &Item) -> Result<Vec<&'static str>, StoreError> {
+    /// Publishes one outbox item, marking the `riders` (pending items
+    /// nobody subscribes to) published in the same transaction; the
+    /// consumers it was queued for (none when another relay published it
+    /// first).
+    async fn publish(
+        &self,
+        item: &Item,
+        riders: &[&Item],
+    ) -> Result<Vec<&'static str>, StoreError> {
         let key = Key::of(item)?;
         let now = self.clock.now();
-        let mut mark = vec![
-            Update::remove(attr::GSI2PK),
-            Update::remove(attr::GSI2SK),
-            Update::set("publishedAt", lite_core::rfc3339(now)),
-            Update::set(attr::EXPIRES_AT, now.timestamp() + RETENTION_SECS),
-        ];
+        let mut mark = marked(now);
         let pending = Condition::eq(attr::GSI2PK, PENDING_PARTITION);
         let mut raw = item.get("event").cloned().unwrap_or_default();
         let event: Envelope = match serde_json::from_value(raw.clone()) {
@@ -170,7 +189,14 @@ impl Relay {
         {
             fields.insert("traceparent".into(), context.to_traceparent().into());
         }
-        self.deliver(key, &event, &detail_type, raw, mark, pending, now)
+        let riders: Vec<(Key, String)> = riders
+            .iter()
+            .filter_map(|r| {
+                let detail_type = r.get("detailType").and_then(|t| t.as_str())?;
+                Some((Key::of(r).ok()?, detail_type.to_owned()))
+            })
+            .collect();
+        self.deliver(key, &event, &detail_type, raw, mark, pending, now, riders)
             .instrument(span)
             .await
     }
@@ -187,6 +213,7 @@ impl Relay {
         mark: Vec<Update>,
         pending: Condition,
         now: chrono::DateTime<chrono::Utc>,
+        mut riders: Vec<(Key, String)>,
     ) -> Result<Vec<&'static str>, StoreError> {
         let detail_type = detail_type.to_owned();
         let now_ms = now.timestamp_millis();
@@ -217,16 +244,30 @@ impl Relay {
                     .when(pending.clone())
                     .named(OUTBOX_OP),
             );
+            for (rider, _) in &riders {
+                ops.push(
+                    TxOp::update(rider.clone(), marked(now))
+                        .when(pending.clone())
+                        .named(RIDER_OP),
+                );
+            }
             match self.store.transact(ops).await {
                 Ok(()) => {
                     let consumers: Vec<&'static str> = deliveries.iter().map(|(c, _)| *c).collect();
-                    tracing::debug!(event_id = %event.id, %detail_type, ?consumers, "event published");
+                    tracing::debug!(event_id = %event.id, %detail_type, ?consumers, riders = riders.len(), "event published");
                     lite_metrics::event_published(&detail_type);
+                    for (_, detail_type) in &riders {
+                        lite_metrics::event_published(detail_type);
+                    }
                     return Ok(consumers);
                 }
                 Err(e @ StoreError::TransactionCanceled { .. }) => {
                     if e.failed_on(OUTBOX_OP) {
                         return Ok(Vec::new());
+                    }
+                    if e.failed_on(RIDER_OP) {
+                        // Another relay marked one: leave them to it.
+                        riders.clear();
                     }
                     // Those consumers have the event queued already (a
                     // delivery written by an earlier publish): publish the
@@ -238,6 +279,16 @@ impl Relay {
         }
         Err(StoreError::Contention)
     }
+}
+
+/// The updates marking an outbox item published at `now`.
+fn marked(now: chrono::DateTime<chrono::Utc>) -> Vec<Update> {
+    vec![
+        Update::remove(attr::GSI2PK),
+        Update::remove(attr::GSI2SK),
+        Update::set("publishedAt", lite_core::rfc3339(now)),
+        Update::set(attr::EXPIRES_AT, now.timestamp() + RETENTION_SECS),
+    ]
 }
 
 fn crash(item: &Item) -> ! {
