@@ -150,6 +150,17 @@ pub fn product_of(item: &Item) -> Option<Product> {
     Product::deserialize(item.get("data")?).ok()
 }
 
+/// The product inside a product or listing item's JSON
+/// (`Store::get_json`, `Store::query_json`), decoded in one pass: the
+/// other attributes are skipped, not built.
+pub fn product_of_json(item: &[u8]) -> Option<Product> {
+    #[derive(Deserialize)]
+    struct Stored {
+        data: Product,
+    }
+    serde_json::from_slice::<Stored>(item).ok().map(|s| s.data)
+}
+
 pub const RATING_VERSION: &str = "ratingVersion";
 
 pub fn rating_version_of(item: &Item) -> u64 {

@@ -71,9 +71,17 @@ pub(crate) async fn load(ctx: &Context, id: &ProductId) -> Result<Option<Loaded>
     }))
 }
 
+/// The product page's read, the hottest of the API: the item's JSON
+/// decoded straight into the product (no `Item` tree), then its stock.
 pub async fn get(ctx: &Context, id: &ProductId) -> Result<ProductView, CatalogError> {
-    let loaded = load(ctx, id).await?.ok_or(CatalogError::NotFound)?;
-    view(ctx, loaded.product).await
+    let json = ctx
+        .store
+        .get_json(&keys::product(id))
+        .await?
+        .ok_or(CatalogError::NotFound)?;
+    let product = keys::product_of_json(&json)
+        .ok_or_else(|| StoreError::Invalid(format!("product item {id} does not parse")))?;
+    view(ctx, product).await
 }
 
 /// `product` as the API shows it (with its stock), without reading it again.
@@ -251,12 +259,14 @@ pub async fn list(
             query = query.filter(f);
         }
     }
-    let page = ctx.store.query(&query).await?;
+    // The entries' JSON decoded straight into products (no `Item` trees):
+    // this decode was most of a listing's time.
+    let page = ctx.store.query_json(&query).await?;
     let products = page
         .items
         .iter()
         .map(|i| {
-            keys::product_of(i)
+            keys::product_of_json(i)
                 .ok_or_else(|| StoreError::Invalid("listing entry does not parse".into()))
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -278,4 +288,24 @@ async fn with_stock(
             stock: StockView { available },
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_product_page_read_decodes_what_the_item_read_does() {
+        let ctx = lite_ports::testing::memory_context();
+        let id = crate::testing::product(&ctx, "SKU-JSON-1", "laptops", 129_900).await;
+        let id = ProductId::parse(&id).expect("an id");
+        let by_item = load(&ctx, &id).await.unwrap().expect("stored").product;
+        let page = get(&ctx, &id).await.expect("the page");
+        assert_eq!(page.product, by_item);
+        let missing = ProductId::generate(ctx.ids.as_ref());
+        assert!(matches!(
+            get(&ctx, &missing).await,
+            Err(CatalogError::NotFound)
+        ));
+    }
 }

@@ -45,6 +45,7 @@ macro_rules! conformance_tests {
             query_table_limit_and_filter
             query_gsi_membership
             query_gsi_ties
+            query_json_pages_equal_query_pages
             pagination_exact
             pagination_while_items_are_added
             transaction_applies_all
@@ -201,6 +202,59 @@ fn reversed<T: Clone>(v: &[T]) -> Vec<T> {
     v.iter().rev().cloned().collect()
 }
 
+/// `query_json`, page by page, is `query` with its items encoded: the
+/// same items in the same order and the same `next`, on the table and the
+/// indexes, both directions, with sort-key conditions and with a filter.
+pub async fn query_json_pages_equal_query_pages(store: Arc<dyn Store>) {
+    let base = unique("json-pages");
+    let g1 = unique("json-pages-g1");
+    let mut items = Vec::new();
+    for i in 0..9 {
+        items.push(obj(json!({
+            "PK": base, "SK": format!("k#{i}"),
+            "GSI1PK": g1, "GSI1SK": if i % 3 == 0 { "tie" } else { "v" },
+            "n": i, "text": format!("item \"{i}\" ✓"), "nested": {"list": [i, null, true]},
+        })));
+    }
+    put_all(&store, items).await;
+    let queries = [
+        Query::new(Index::Table, base.as_str()),
+        Query::new(Index::Table, base.as_str()).backward(),
+        Query::new(Index::Table, base.as_str()).sk(SkCondition::BeginsWith("k#".into())),
+        Query::new(Index::Table, base.as_str())
+            .sk(SkCondition::Between("k#2".into(), "k#6".into())),
+        Query::new(Index::Table, base.as_str()).filter(Condition::ge("n", 4)),
+        Query::new(Index::Gsi1, g1.as_str()),
+        Query::new(Index::Gsi1, g1.as_str()).backward(),
+        Query::new(Index::Gsi1, g1.as_str()).sk(SkCondition::Eq("tie".into())),
+        Query::new(Index::Gsi1, g1.as_str()).filter(Condition::le("n", 5)),
+        Query::new(Index::Gsi1, unique("json-pages-empty").as_str()),
+    ];
+    for query in queries {
+        for limit in [1, 2, 4, 9, 10, 100] {
+            let query = query.clone().limit(limit);
+            let mut after = None;
+            for pages in 1.. {
+                assert!(pages < 100, "{query:?} never ended");
+                let this = query.clone().after(after);
+                let expected = page(&store, &this).await;
+                let got = store.query_json(&this).await.expect("query_json");
+                let decoded: Vec<Item> = got
+                    .items
+                    .iter()
+                    .map(|bytes| serde_json::from_slice(bytes).expect("one JSON object"))
+                    .collect();
+                assert_eq!(decoded, expected.items, "{this:?}");
+                assert_eq!(got.next, expected.next, "{this:?}");
+                match expected.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------- items
 
 /// Put/get of nested JSON; a missing key; put replaces the whole item.
@@ -217,7 +271,26 @@ pub async fn put_get_round_trip(store: Arc<dyn Store>) {
         "map": {"inner": {"deeper": {"values": [1, 2, 3]}, "flag": true}, "n": -1, "s": "x"},
     }));
     store.put(original.clone(), None).await.expect("put");
-    assert_eq!(get(&store, &key).await, Some(original), "round trip");
+    assert_eq!(
+        get(&store, &key).await,
+        Some(original.clone()),
+        "round trip"
+    );
+    let json = store
+        .get_json(&key)
+        .await
+        .expect("get_json")
+        .expect("present");
+    let decoded: Item = serde_json::from_slice(&json).expect("one JSON object");
+    assert_eq!(decoded, original, "get_json: the same item as its JSON");
+    assert_eq!(
+        store
+            .get_json(&Key::new(&pk, "missing"))
+            .await
+            .expect("get_json"),
+        None,
+        "get_json: missing sort key"
+    );
     assert_eq!(
         get(&store, &Key::new(&pk, "missing")).await,
         None,

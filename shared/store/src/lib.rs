@@ -35,7 +35,7 @@ pub use condition::{Cmp, Condition};
 pub use error::StoreError;
 pub use model::{attr, item_size, validate_item, Item, Key, MAX_ITEM_BYTES, MAX_TRANSACTION_OPS};
 pub use problem::{BUSY_DETAIL, BUSY_RETRY_AFTER_SECS};
-pub use query::{Direction, Index, Page, Position, Query, SkCondition};
+pub use query::{Direction, Index, JsonPage, Page, Position, Query, SkCondition};
 pub use tx::{canceled, validate_transaction, FailedOp, OpName, TxOp, TxWrite};
 pub use update::{validate_updates, Update};
 
@@ -49,6 +49,19 @@ pub trait Store: Send + Sync + 'static {
     /// The item at `key`, if any.
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
 
+    /// The item at `key` as one JSON object's bytes, for a hot read that
+    /// decodes straight into its own type (`serde_json::from_slice`)
+    /// without building the [`Item`] tree first. An adapter that stores
+    /// JSON returns it as stored; this default encodes what `get` returns.
+    async fn get_json(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.get(key).await? {
+            Some(item) => serde_json::to_vec(&item)
+                .map(Some)
+                .map_err(|e| StoreError::Invalid(format!("item {key}: {e}"))),
+            None => Ok(None),
+        }
+    }
+
     /// The items at `keys`, in the order of `keys` (`None` where absent).
     /// Any number of keys; adapters chunk as their backend needs.
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError>;
@@ -56,6 +69,12 @@ pub trait Store: Send + Sync + 'static {
     /// One page of the items under one partition key of the table or an
     /// index, in sort-key order (ties broken by the table key).
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+
+    /// [`Store::query`] with each item as one JSON object's bytes (see
+    /// [`Store::get_json`]): the same items and the same `next`.
+    async fn query_json(&self, query: &Query) -> Result<JsonPage, StoreError> {
+        self.query(query).await?.into_json()
+    }
 
     /// Writes the whole item (replacing any old one) if `condition` holds
     /// on the current item; otherwise [`StoreError::ConditionFailed`].

@@ -211,3 +211,27 @@ pub struct Page {
     pub items: Vec<Item>,
     pub next: Option<Position>,
 }
+
+/// [`Page`] with each item as one JSON object's bytes (`Store::query_json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonPage {
+    pub items: Vec<Vec<u8>>,
+    pub next: Option<Position>,
+}
+
+impl Page {
+    /// This page with its items encoded.
+    pub fn into_json(self) -> Result<JsonPage, StoreError> {
+        let items = self
+            .items
+            .iter()
+            .map(|item| {
+                serde_json::to_vec(item).map_err(|e| StoreError::Invalid(format!("item: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(JsonPage {
+            items,
+            next: self.next,
+        })
+    }
+}

@@ -32,12 +32,14 @@
 //! it reads, then awaits it; with no listener a notification costs a lock.
 
 use crate::{
-    canceled, validate_item, validate_transaction, validate_updates, Condition, Direction, Index,
-    Item, Key, Page, Position, Query, SkCondition, Store, StoreError, TxOp, TxWrite, Update,
+    attr, canceled, validate_item, validate_transaction, validate_updates, Condition, Direction,
+    Index, Item, JsonPage, Key, Page, Position, Query, SkCondition, Store, StoreError, TxOp,
+    TxWrite, Update,
 };
 use async_trait::async_trait;
 use redb::{Database, ReadableTable, TableDefinition};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
@@ -447,16 +449,9 @@ impl<'q> PageBuilder<'q> {
 
     /// Offers the next item in query order; `false` once the page is done.
     fn offer(&mut self, index_key: (&str, &str), item: Item) -> bool {
-        // The range already guarantees both; a mismatch would be a bug in
+        // The range already guarantees it; a mismatch would be a bug in
         // `KeyRange`, never something to return.
-        let (pk, sk) = index_key;
-        let in_range = pk == self.query.pk && self.query.sk.as_ref().is_none_or(|c| c.matches(sk));
-        debug_assert!(
-            in_range,
-            "key range read {pk:?}/{sk:?} outside {:?}",
-            self.query
-        );
-        if !in_range
+        if !in_range(self.query, index_key)
             || self
                 .query
                 .filter
@@ -558,6 +553,106 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
     page.finish()
 }
 
+/// [`run_query`] for a query without a filter, the items as stored: every
+/// entry in the key range is on the page, so the keys alone decide where
+/// it ends, and the entry after the last one is not read, only seen.
+fn run_query_json(db: &Database, query: &Query) -> Result<JsonPage, StoreError> {
+    debug_assert!(query.filter.is_none());
+    let mut page = JsonPage {
+        items: Vec::with_capacity(query.limit.min(64)),
+        next: None,
+    };
+    let Some(range) = KeyRange::of(query)? else {
+        return Ok(page);
+    };
+    let txn = db.begin_read().map_err(unavailable)?;
+    let items = txn.open_table(ITEMS).map_err(unavailable)?;
+    let bad_range = || StoreError::Unavailable(format!("bad key range {range:?}"));
+    // The keys of the last item taken: (table pk, table sk, index pk, index sk).
+    let mut last: Option<[String; 4]> = None;
+    let mut more = false;
+    match query.index {
+        Index::Table => {
+            let ([lpk, lsk], [upk, usk]) = (range.lower.as_slice(), range.upper.as_slice()) else {
+                return Err(bad_range());
+            };
+            let bounds = (
+                Bound::Included((lpk.as_str(), lsk.as_str())),
+                Bound::Excluded((upk.as_str(), usk.as_str())),
+            );
+            let entries = items.range::<(&str, &str)>(bounds).map_err(unavailable)?;
+            for entry in directed(entries, query.direction) {
+                let (key, value) = entry.map_err(unavailable)?;
+                let (pk, sk) = key.value();
+                if !in_range(query, (pk, sk)) {
+                    continue;
+                }
+                if page.items.len() == query.limit {
+                    more = true;
+                    break;
+                }
+                page.items.push(value.value().to_vec());
+                last = Some([pk, sk, pk, sk].map(str::to_owned));
+            }
+        }
+        Index::Gsi1 | Index::Gsi2 => {
+            let ([l0, l1, l2, l3], [u0, u1, u2, u3]) =
+                (range.lower.as_slice(), range.upper.as_slice())
+            else {
+                return Err(bad_range());
+            };
+            let bounds = (
+                Bound::Included((l0.as_str(), l1.as_str(), l2.as_str(), l3.as_str())),
+                Bound::Excluded((u0.as_str(), u1.as_str(), u2.as_str(), u3.as_str())),
+            );
+            let definition = if query.index == Index::Gsi1 {
+                GSI1
+            } else {
+                GSI2
+            };
+            let index = txn.open_table(definition).map_err(unavailable)?;
+            let entries = index
+                .range::<(&str, &str, &str, &str)>(bounds)
+                .map_err(unavailable)?;
+            for entry in directed(entries, query.direction) {
+                let (key, _) = entry.map_err(unavailable)?;
+                let (gpk, gsk, pk, sk) = key.value();
+                if !in_range(query, (gpk, gsk)) {
+                    continue;
+                }
+                if page.items.len() == query.limit {
+                    more = true;
+                    break;
+                }
+                let stored = items.get((pk, sk)).map_err(unavailable)?.ok_or_else(|| {
+                    StoreError::Unavailable(format!(
+                        "{:?} entry {gpk}/{gsk} points at missing item {pk}|{sk}",
+                        query.index
+                    ))
+                })?;
+                page.items.push(stored.value().to_vec());
+                last = Some([pk, sk, gpk, gsk].map(str::to_owned));
+            }
+        }
+    }
+    if let (true, Some([pk, sk, ipk, isk])) = (more, last) {
+        let mut position = BTreeMap::from([(attr::PK.to_owned(), pk), (attr::SK.to_owned(), sk)]);
+        if query.index != Index::Table {
+            position.insert(query.index.pk_attr().to_owned(), ipk);
+            position.insert(query.index.sk_attr().to_owned(), isk);
+        }
+        page.next = Some(Position(position));
+    }
+    Ok(page)
+}
+
+/// Whether an index key read from the key range is the query's.
+fn in_range(query: &Query, (pk, sk): (&str, &str)) -> bool {
+    let inside = pk == query.pk && query.sk.as_ref().is_none_or(|c| c.matches(sk));
+    debug_assert!(inside, "key range read {pk:?}/{sk:?} outside {query:?}");
+    inside
+}
+
 fn run_transaction(tables: &mut Tables<'_>, ops: &[TxOp]) -> Result<(), StoreError> {
     let keys = ops.iter().map(TxOp::key).collect::<Result<Vec<_>, _>>()?;
     {
@@ -612,6 +707,18 @@ impl Store for RedbStore {
         })
     }
 
+    async fn get_json(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
+        key.validate()?;
+        self.read(|db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let items = txn.open_table(ITEMS).map_err(unavailable)?;
+            let stored = items
+                .get((key.pk.as_str(), key.sk.as_str()))
+                .map_err(unavailable)?;
+            Ok(stored.map(|bytes| bytes.value().to_vec()))
+        })
+    }
+
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
         keys.iter().try_for_each(Key::validate)?;
         if keys.is_empty() {
@@ -629,6 +736,16 @@ impl Store for RedbStore {
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         query.validate()?;
         self.read(|db| run_query(db, query))
+    }
+
+    /// The items as stored, never decoded, when there is no filter (which
+    /// needs them decoded); with one, [`Store::query`]'s page encoded.
+    async fn query_json(&self, query: &Query) -> Result<JsonPage, StoreError> {
+        query.validate()?;
+        if query.filter.is_some() {
+            return self.read(|db| run_query(db, query))?.into_json();
+        }
+        self.read(|db| run_query_json(db, query))
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {

@@ -9,7 +9,7 @@
 //! installs its subscriber before it builds its store), so such a process
 //! does not even pay the decorator's extra boxed future per call.
 
-use crate::{Condition, Item, Key, Page, Query, Store, StoreError, TxOp, Update};
+use crate::{Condition, Item, JsonPage, Key, Page, Query, Store, StoreError, TxOp, Update};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tracing::Instrument;
@@ -58,6 +58,14 @@ impl<S: Store + ?Sized> Store for Traced<S> {
         .await
     }
 
+    async fn get_json(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
+        traced_call(
+            || tracing::info_span!("store.get", store = self.name, pk = %key.pk),
+            self.inner.get_json(key),
+        )
+        .await
+    }
+
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
         traced_call(
             || tracing::info_span!("store.batch_get", store = self.name, keys = keys.len()),
@@ -77,6 +85,21 @@ impl<S: Store + ?Sized> Store for Traced<S> {
                 )
             },
             self.inner.query(query),
+        )
+        .await
+    }
+
+    async fn query_json(&self, query: &Query) -> Result<JsonPage, StoreError> {
+        traced_call(
+            || {
+                tracing::info_span!(
+                    "store.query",
+                    store = self.name,
+                    index = ?query.index,
+                    pk = %query.pk,
+                )
+            },
+            self.inner.query_json(query),
         )
         .await
     }
