@@ -448,15 +448,12 @@ impl<'q> PageBuilder<'q> {
     }
 
     /// Offers the next item in query order; `false` once the page is done.
-    fn offer(&mut self, index_key: (&str, &str), item: Item) -> bool {
-        // The range already guarantees it; a mismatch would be a bug in
-        // `KeyRange`, never something to return.
-        if !in_range(self.query, index_key)
-            || self
-                .query
-                .filter
-                .as_ref()
-                .is_some_and(|f| !f.eval(Some(&item)))
+    fn offer(&mut self, item: Item) -> bool {
+        if self
+            .query
+            .filter
+            .as_ref()
+            .is_some_and(|f| !f.eval(Some(&item)))
         {
             return true;
         }
@@ -492,85 +489,63 @@ fn directed<'a, T: 'a>(
 
 fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
     let mut page = PageBuilder::new(query);
-    let Some(range) = KeyRange::of(query)? else {
-        return page.finish();
-    };
-    let txn = db.begin_read().map_err(unavailable)?;
-    let items = txn.open_table(ITEMS).map_err(unavailable)?;
-    let bad_range = || StoreError::Unavailable(format!("bad key range {range:?}"));
-    match query.index {
-        Index::Table => {
-            let ([lpk, lsk], [upk, usk]) = (range.lower.as_slice(), range.upper.as_slice()) else {
-                return Err(bad_range());
-            };
-            let bounds = (
-                Bound::Included((lpk.as_str(), lsk.as_str())),
-                Bound::Excluded((upk.as_str(), usk.as_str())),
-            );
-            let entries = items.range::<(&str, &str)>(bounds).map_err(unavailable)?;
-            for entry in directed(entries, query.direction) {
-                let (key, value) = entry.map_err(unavailable)?;
-                let item = decode(value.value())?;
-                if !page.offer(key.value(), item) {
-                    break;
-                }
-            }
-        }
-        Index::Gsi1 | Index::Gsi2 => {
-            let ([l0, l1, l2, l3], [u0, u1, u2, u3]) =
-                (range.lower.as_slice(), range.upper.as_slice())
-            else {
-                return Err(bad_range());
-            };
-            let bounds = (
-                Bound::Included((l0.as_str(), l1.as_str(), l2.as_str(), l3.as_str())),
-                Bound::Excluded((u0.as_str(), u1.as_str(), u2.as_str(), u3.as_str())),
-            );
-            let definition = if query.index == Index::Gsi1 {
-                GSI1
-            } else {
-                GSI2
-            };
-            let index = txn.open_table(definition).map_err(unavailable)?;
-            let entries = index
-                .range::<(&str, &str, &str, &str)>(bounds)
-                .map_err(unavailable)?;
-            for entry in directed(entries, query.direction) {
-                let (key, _) = entry.map_err(unavailable)?;
-                let (gpk, gsk, pk, sk) = key.value();
-                let item = read_item(&items, (pk, sk))?.ok_or_else(|| {
-                    StoreError::Unavailable(format!(
-                        "{:?} entry {gpk}/{gsk} points at missing item {pk}|{sk}",
-                        query.index
-                    ))
-                })?;
-                if !page.offer((gpk, gsk), item) {
-                    break;
-                }
-            }
-        }
-    }
+    scan(db, query, |_, bytes| Ok(page.offer(decode(bytes)?)))?;
     page.finish()
 }
 
 /// [`run_query`] for a query without a filter, the items as stored: every
 /// entry in the key range is on the page, so the keys alone decide where
-/// it ends, and the entry after the last one is not read, only seen.
+/// it ends.
 fn run_query_json(db: &Database, query: &Query) -> Result<JsonPage, StoreError> {
     debug_assert!(query.filter.is_none());
-    let mut page = JsonPage {
-        items: Vec::with_capacity(query.limit.min(64)),
-        next: None,
+    let mut items = Vec::with_capacity(query.limit.min(64));
+    let mut last: Option<[String; 4]> = None;
+    let mut more = false;
+    scan(db, query, |keys, bytes| {
+        if items.len() == query.limit {
+            more = true;
+            return Ok(false);
+        }
+        items.push(bytes.to_vec());
+        let [(pk, sk), (ipk, isk)] = [keys.table, keys.index];
+        last = Some([pk, sk, ipk, isk].map(str::to_owned));
+        Ok(true)
+    })?;
+    let next = match (more, last) {
+        (true, Some([pk, sk, ipk, isk])) => {
+            let mut position =
+                BTreeMap::from([(attr::PK.to_owned(), pk), (attr::SK.to_owned(), sk)]);
+            if query.index != Index::Table {
+                position.insert(query.index.pk_attr().to_owned(), ipk);
+                position.insert(query.index.sk_attr().to_owned(), isk);
+            }
+            Some(Position(position))
+        }
+        _ => None,
     };
+    Ok(JsonPage { items, next })
+}
+
+/// The keys of an entry [`scan`] offers: the item's table key and, for an
+/// index, its key there (the table key again for the table).
+struct EntryKeys<'a> {
+    table: (&'a str, &'a str),
+    index: (&'a str, &'a str),
+}
+
+/// Reads `query`'s key range in its direction and offers each entry (its
+/// keys and its item's stored JSON) to `offer` until it answers `false`.
+fn scan(
+    db: &Database,
+    query: &Query,
+    mut offer: impl FnMut(EntryKeys<'_>, &[u8]) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
     let Some(range) = KeyRange::of(query)? else {
-        return Ok(page);
+        return Ok(());
     };
     let txn = db.begin_read().map_err(unavailable)?;
     let items = txn.open_table(ITEMS).map_err(unavailable)?;
     let bad_range = || StoreError::Unavailable(format!("bad key range {range:?}"));
-    // The keys of the last item taken: (table pk, table sk, index pk, index sk).
-    let mut last: Option<[String; 4]> = None;
-    let mut more = false;
     match query.index {
         Index::Table => {
             let ([lpk, lsk], [upk, usk]) = (range.lower.as_slice(), range.upper.as_slice()) else {
@@ -583,16 +558,16 @@ fn run_query_json(db: &Database, query: &Query) -> Result<JsonPage, StoreError> 
             let entries = items.range::<(&str, &str)>(bounds).map_err(unavailable)?;
             for entry in directed(entries, query.direction) {
                 let (key, value) = entry.map_err(unavailable)?;
-                let (pk, sk) = key.value();
-                if !in_range(query, (pk, sk)) {
-                    continue;
+                let table = key.value();
+                if in_range(query, table) {
+                    let keys = EntryKeys {
+                        table,
+                        index: table,
+                    };
+                    if !offer(keys, value.value())? {
+                        break;
+                    }
                 }
-                if page.items.len() == query.limit {
-                    more = true;
-                    break;
-                }
-                page.items.push(value.value().to_vec());
-                last = Some([pk, sk, pk, sk].map(str::to_owned));
             }
         }
         Index::Gsi1 | Index::Gsi2 => {
@@ -620,33 +595,28 @@ fn run_query_json(db: &Database, query: &Query) -> Result<JsonPage, StoreError> 
                 if !in_range(query, (gpk, gsk)) {
                     continue;
                 }
-                if page.items.len() == query.limit {
-                    more = true;
-                    break;
-                }
                 let stored = items.get((pk, sk)).map_err(unavailable)?.ok_or_else(|| {
                     StoreError::Unavailable(format!(
                         "{:?} entry {gpk}/{gsk} points at missing item {pk}|{sk}",
                         query.index
                     ))
                 })?;
-                page.items.push(stored.value().to_vec());
-                last = Some([pk, sk, gpk, gsk].map(str::to_owned));
+                let keys = EntryKeys {
+                    table: (pk, sk),
+                    index: (gpk, gsk),
+                };
+                if !offer(keys, stored.value())? {
+                    break;
+                }
             }
         }
     }
-    if let (true, Some([pk, sk, ipk, isk])) = (more, last) {
-        let mut position = BTreeMap::from([(attr::PK.to_owned(), pk), (attr::SK.to_owned(), sk)]);
-        if query.index != Index::Table {
-            position.insert(query.index.pk_attr().to_owned(), ipk);
-            position.insert(query.index.sk_attr().to_owned(), isk);
-        }
-        page.next = Some(Position(position));
-    }
-    Ok(page)
+    Ok(())
 }
 
-/// Whether an index key read from the key range is the query's.
+/// Whether an index key read from the key range is the query's: the range
+/// guarantees it, so a mismatch is a bug in `KeyRange`, never something
+/// to return.
 fn in_range(query: &Query, (pk, sk): (&str, &str)) -> bool {
     let inside = pk == query.pk && query.sk.as_ref().is_none_or(|c| c.matches(sk));
     debug_assert!(inside, "key range read {pk:?}/{sk:?} outside {query:?}");

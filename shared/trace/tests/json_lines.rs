@@ -2,43 +2,13 @@
 //! line `tracing-subscriber`'s JSON format writes, plus the trace ids: the
 //! same events through both, parsed and compared field by field.
 
+mod lines;
+use lines::Lines;
 use lite_trace::logs::Gate;
 use lite_trace::{SpanFields, TraceLayer};
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
 use tracing_subscriber::fmt::format::JsonFields;
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
-
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Lines {
-    type Writer = Lines;
-    fn make_writer(&'a self) -> Lines {
-        self.clone()
-    }
-}
-
-impl Lines {
-    fn parsed(&self) -> Vec<Value> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        assert!(text.is_empty() || text.ends_with('\n'), "{text}");
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
-    }
-}
 
 /// `events` logged through `tracing-subscriber`'s JSON format and through
 /// ours: (theirs, ours).

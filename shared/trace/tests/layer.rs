@@ -2,11 +2,12 @@
 //! `traceparent`, the X-Ray header and `set_parent`, finished spans
 //! exported with their parents, and log lines carrying the ids.
 
+mod lines;
+use lines::Lines;
 use lite_trace::layer::Parent;
 use lite_trace::logs::Gate;
 use lite_trace::{Exporter, FinishedSpan, TraceContext, TraceLayer};
 use std::sync::{Arc, Mutex};
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Default)]
@@ -15,26 +16,6 @@ struct Collect(Mutex<Vec<FinishedSpan>>);
 impl Exporter for Collect {
     fn export(&self, span: FinishedSpan) {
         self.0.lock().unwrap().push(span);
-    }
-}
-
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Lines {
-    type Writer = Lines;
-    fn make_writer(&'a self) -> Lines {
-        self.clone()
     }
 }
 
@@ -49,12 +30,7 @@ fn with_subscriber<T>(f: impl FnOnce() -> T) -> (T, Vec<FinishedSpan>, Vec<serde
         );
     let out = tracing::subscriber::with_default(subscriber, f);
     let spans = collect.0.lock().unwrap().clone();
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-    let lines = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    (out, spans, lines)
+    (out, spans, lines.parsed())
 }
 
 #[test]
