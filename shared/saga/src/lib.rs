@@ -58,9 +58,10 @@
 //! - **At least once**: a task whose invocation was in flight when the
 //!   process stopped is invoked again by [`LocalSaga::resume_all`] (with the
 //!   same payload and token). The position is written when the execution
-//!   stops, hands out a token, starts a timer (Wait, retry backoff) or a
-//!   token task's invocation returns, not before each plain task: each
-//!   write is a commit on the checkout's path. So a restart continues from
+//!   stops, hands out a token or starts a timer (Wait, retry backoff), and
+//!   200 ms after a token task's invocation returned (or at shutdown)
+//!   unless written before; not before each plain task: each write is a
+//!   commit on the checkout's path. So a restart continues from
 //!   the last written position and makes the plain invocations since then
 //!   again. The checkout's task handlers are idempotent.
 //! - Timers that passed during downtime fire at once on resume; a task

@@ -278,6 +278,9 @@ impl LocalSaga {
             })?;
             let mut inflight: JoinSet<(Vec<usize>, u64, Result<Value, TaskError>)> = JoinSet::new();
             let mut started: HashSet<u64> = HashSet::new();
+            // When the position is to be written if nothing writes it first
+            // (a token task's returned invocation).
+            let mut deferred: Option<tokio::time::Instant> = None;
             // Callbacks may have come while nobody drove this execution.
             let mut check_tokens = true;
             let mut event: Option<(Vec<usize>, u64, Result<Value, TaskError>)> = None;
@@ -355,15 +358,7 @@ impl LocalSaga {
                 };
                 exec.seq = seq;
                 match &settled {
-                    Settled::Pending => {
-                        exec.waiting_tokens = root
-                            .leaves()
-                            .iter()
-                            .filter_map(|(_, f)| f.token().map(|(t, _)| t.to_string()))
-                            .collect();
-                        exec.wake_at = root.leaves().iter().filter_map(|(_, f)| f.wake_at()).min();
-                        exec.position = Some(root.clone());
-                    }
+                    Settled::Pending => snapshot(&mut exec, &root),
                     Settled::Done(output) => {
                         exec.status = Status::Succeeded;
                         exec.output = Some(output.clone());
@@ -380,8 +375,15 @@ impl LocalSaga {
                     exec.wake_at = None;
                     exec.stopped_at = Some(now);
                 }
-                if token_task_returned || must_persist(&root, &settled, &new_tokens) {
+                if must_persist(&root, &settled, &new_tokens) {
                     self.save(&mut exec, &new_tokens, now).await?;
+                    deferred = None;
+                } else if token_task_returned {
+                    // Its callback usually comes first (the sandbox posts at
+                    // once), and then this write would only delay the
+                    // webhook's commit behind it: written a moment later, or
+                    // at shutdown, unless a later write supersedes it.
+                    deferred.get_or_insert(tokio::time::Instant::now() + TOKEN_RETURN_WRITE_DELAY);
                 }
                 exec.position = None;
                 if settled != Settled::Pending {
@@ -467,12 +469,29 @@ impl LocalSaga {
                     }
                     _ = notify.notified() => check_tokens = true,
                     _ = tokio::time::sleep(sleep) => {}
-                    _ = shutdown.changed() => return Ok(()),
+                    _ = tokio::time::sleep_until(deferred.unwrap_or_else(tokio::time::Instant::now)), if deferred.is_some() => {
+                        deferred = None;
+                        self.save_now(&mut exec, &root).await?;
+                    }
+                    _ = shutdown.changed() => {
+                        if deferred.is_some() {
+                            self.save_now(&mut exec, &root).await?;
+                        }
+                        return Ok(());
+                    }
                 }
             }
         }
         .instrument(span)
         .await
+    }
+
+    /// Writes the running position `root` as it stands.
+    async fn save_now(&self, exec: &mut Execution, root: &Frame) -> Result<(), SagaError> {
+        snapshot(exec, root);
+        let saved = self.save(exec, &[], self.clock.now()).await;
+        exec.position = None;
+        saved
     }
 
     async fn save(
@@ -503,8 +522,24 @@ impl LocalSaga {
     }
 }
 
+/// How long the position of a token task whose invocation returned waits
+/// to be written (see the driver): a crash within it makes that invocation
+/// again after the restart, as a crash while it ran does.
+const TOKEN_RETURN_WRITE_DELAY: Duration = Duration::from_millis(200);
+
+/// Puts the running position `root` into `exec` for writing.
+fn snapshot(exec: &mut Execution, root: &Frame) {
+    let leaves = root.leaves();
+    exec.waiting_tokens = leaves
+        .iter()
+        .filter_map(|(_, f)| f.token().map(|(t, _)| t.to_string()))
+        .collect();
+    exec.wake_at = leaves.iter().filter_map(|(_, f)| f.wake_at()).min();
+    exec.position = Some(root.clone());
+}
+
 /// Whether the position reached must be written before the driver goes on
-/// (besides a token task's returned invocation, which the driver sees).
+/// (a token task's returned invocation is written a moment later).
 ///
 /// A stopped execution, a new task token (the token item must exist before
 /// the task that hands it out runs, or its callback finds nothing) and a

@@ -220,3 +220,50 @@ async fn plain_tasks_since_the_last_write_are_made_again_after_a_restart() {
     assert_eq!((inv.calls_to("first"), inv.calls_to("second")), (1, 1));
     saga.shutdown().await;
 }
+
+/// The position of a token task whose invocation returned is written a
+/// moment later (its callback usually comes first and writes the next
+/// one), or at shutdown: either way a restart does not make it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_returned_token_task_is_written_a_moment_later_or_at_shutdown() {
+    use lite_saga::frame::Phase;
+    let store = memory_store();
+    let def = || {
+        definition(json!({
+            "StartAt": "Pay",
+            "States": {"Pay": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "pay", "Payload": {"taskToken.$": "$$.Task.Token"}},
+                "TimeoutSeconds": 60, "End": true
+            }}
+        }))
+    };
+    let phase = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            let exec = lite_saga::store::load(store.as_ref(), name)
+                .await
+                .unwrap()
+                .unwrap();
+            match exec.position.unwrap().phase {
+                Phase::Invoke { .. } => "invoke",
+                Phase::Token { .. } => "token",
+                _ => "other",
+            }
+        }
+    };
+    let (inv, mut tokens) = Scripted::new(|_, _, _| Ok(json!(null)));
+    let saga = local(store.clone(), def(), inv, 1.0);
+    saga.start("later", json!({})).await.unwrap();
+    tokens.recv().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(phase("later").await, "invoke", "not written yet");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(phase("later").await, "token");
+
+    saga.start("stopped", json!({})).await.unwrap();
+    tokens.recv().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    saga.shutdown().await;
+    assert_eq!(phase("stopped").await, "token", "written at shutdown");
+}
