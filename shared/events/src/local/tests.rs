@@ -801,7 +801,10 @@ async fn events_nobody_subscribes_to_ride_with_the_next_or_the_sweep(b: Backend)
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert!(!is_pending(store.as_ref(), &heard).await);
-    assert!(!is_pending(store.as_ref(), &unheard).await, "marked with it");
+    assert!(
+        !is_pending(store.as_ref(), &unheard).await,
+        "marked with it"
+    );
     bus.shutdown().await;
 
     // Alone, it is marked by the next sweep.
