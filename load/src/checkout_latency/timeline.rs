@@ -102,6 +102,16 @@ impl Store for Timeline {
         self.inner.get(key).await
     }
 
+    async fn get_json(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read();
+        self.inner.get_json(key).await
+    }
+
+    async fn query_json(&self, query: &Query) -> Result<lite_store::JsonPage, StoreError> {
+        self.read();
+        self.inner.query_json(query).await
+    }
+
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
         self.read();
         self.inner.batch_get(keys).await
