@@ -40,6 +40,8 @@ async fn call(
     (status, body)
 }
 
+const PAYMENT_TIMEOUT_SECS: u64 = 180;
+
 async fn flash_sale(
     store: Arc<dyn Store>,
     changes: Option<Arc<tokio::sync::Notify>>,
@@ -47,7 +49,11 @@ async fn flash_sale(
     shoppers_count: usize,
     units: i64,
 ) {
-    let h = Harness::start(store, changes, 60)
+    // Every sandbox card answers at once, so no order may fail on payment:
+    // the timeout only bounds how long a lost resumption could hide, and is
+    // long enough that a slow machine (DynamoDB on moto, the bus polling)
+    // does not end a correct checkout as `payment_timeout`.
+    let h = Harness::start(store, changes, PAYMENT_TIMEOUT_SECS)
         .await
         .expect("the system starts");
     let client = reqwest::Client::builder()
@@ -123,7 +129,7 @@ async fn flash_sale(
     }
 
     // Every order reaches a terminal status.
-    let deadline = Instant::now() + Duration::from_secs(300);
+    let deadline = Instant::now() + Duration::from_secs(PAYMENT_TIMEOUT_SECS + 120);
     let (mut confirmed, mut out_of_stock) = (0, 0);
     for (token, id) in &orders {
         loop {
