@@ -25,6 +25,14 @@ fn snapshotter() -> &'static Snapshotter {
     })
 }
 
+/// Held by each test for its whole run: a snapshot drains the counters it
+/// reads (`swap(0)`), so one test's snapshot taken between another's
+/// requests would take that test's counts.
+async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 fn app() -> Router {
     let refuse = |code| move || async move { ApiError::new(code, "refused") };
     let router = Router::new()
@@ -75,6 +83,7 @@ fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn requests_are_counted_by_route_template_method_and_status_class() {
+    let _alone = exclusive().await;
     snapshotter();
     assert_eq!(call("GET", "/v1/things/a1").await, StatusCode::OK);
     assert_eq!(call("GET", "/v1/things/b2").await, StatusCode::OK);
@@ -141,6 +150,7 @@ async fn requests_are_counted_by_route_template_method_and_status_class() {
 /// do not see it; any other 503 is a `5xx`.
 #[tokio::test]
 async fn a_maintenance_refusal_is_not_counted_as_a_5xx() {
+    let _alone = exclusive().await;
     snapshotter();
     assert_eq!(
         call("GET", "/v1/paused").await,
