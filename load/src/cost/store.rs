@@ -256,6 +256,10 @@ impl MeteredStore {
             // Refused before it reached the table (invalid, unavailable): not billed.
             return result;
         }
+        if !deliveries.is_empty() {
+            bill_ridden_delivery(&mut t, ops, &table_keys, &before, &after, &result);
+            return result;
+        }
         t.dynamo_request("TransactWriteItems");
         scope::aws_call();
         t.dynamo.transaction_items += table_keys.len() as u64;
@@ -289,6 +293,53 @@ impl MeteredStore {
             t.invoked_relay();
         }
         result
+    }
+}
+
+/// A bus delivery taken or acknowledged in the transaction of a
+/// consumer's idempotency claim or done mark (the local bus's riders). On
+/// AWS the claim and the mark are single conditional writes and the take
+/// and the acknowledgement are SQS's ReceiveMessage and DeleteMessage:
+/// billed so, not as a transaction.
+fn bill_ridden_delivery(
+    t: &mut Tally,
+    ops: &[TxOp],
+    table_keys: &[Key],
+    before: &[Option<Item>],
+    after: &[Option<Item>],
+    result: &Result<(), StoreError>,
+) {
+    t.local("delivery taken or acknowledged with an idempotency write (SQS)");
+    let by_key: HashMap<&Key, usize> = table_keys.iter().zip(0..).collect();
+    for op in ops {
+        let Ok(key) = op.key() else { continue };
+        match (class_of(&key), op.write()) {
+            (Class::Delivery, TxWrite::Update { .. }) if result.is_ok() => {
+                t.sqs(&delivery_queue(&key), "ReceiveMessage");
+            }
+            (Class::Delivery, TxWrite::Delete { .. }) if result.is_ok() => {
+                t.sqs(&delivery_queue(&key), "DeleteMessage");
+            }
+            (Class::Table, write) => {
+                let Some(&i) = by_key.get(&key) else { continue };
+                let request = match write {
+                    TxWrite::Put { .. } => "PutItem",
+                    TxWrite::Update { .. } => "UpdateItem",
+                    TxWrite::Delete { .. } => "DeleteItem",
+                    TxWrite::Check { .. } => continue,
+                };
+                t.dynamo_request(request);
+                scope::aws_call();
+                match result {
+                    Ok(()) => bill_write(t, before[i].as_ref(), after[i].as_ref(), Mode::Plain),
+                    Err(_) => bill_failed(t, before[i].as_ref(), Mode::Plain),
+                }
+            }
+            _ => {}
+        }
+    }
+    if matches!(result, Err(e) if e.is_condition_failure()) {
+        t.dynamo.failed_conditions += 1;
     }
 }
 
