@@ -428,6 +428,13 @@ mod tests {
             .with_timezone(&Utc)
     }
 
+    /// A store, a clock at [`start`], a counting handler and one event.
+    fn setup() -> (RedbStore, ManualClock, Counting, Envelope) {
+        let clock = ManualClock::new(start());
+        let e = event(&clock);
+        (RedbStore::in_memory().unwrap(), clock, Counting::new(), e)
+    }
+
     fn event(clock: &dyn Clock) -> Envelope {
         Envelope::new(
             &lite_core::SystemIds::default(),
@@ -442,10 +449,7 @@ mod tests {
 
     #[tokio::test]
     async fn handles_once_then_reports_duplicates() {
-        let store = RedbStore::in_memory().unwrap();
-        let clock = ManualClock::new(start());
-        let h = Counting::new();
-        let e = event(&clock);
+        let (store, clock, h, e) = setup();
         assert_eq!(
             handle_once(&store, &clock, &h, &e).await,
             Ok(Outcome::Handled)
@@ -472,10 +476,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_live_claim_elsewhere_is_retry_and_an_expired_one_is_taken_over() {
-        let store = RedbStore::in_memory().unwrap();
-        let clock = ManualClock::new(start());
-        let h = Counting::new();
-        let e = event(&clock);
+        let (store, clock, h, e) = setup();
         // Another worker claimed the event and is still within its lease.
         let mut claim = key("test-consumer", &e.id).to_item();
         claim.insert("status".into(), "inProgress".into());
@@ -531,10 +532,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_handler_releases_its_claim() {
-        let store = RedbStore::in_memory().unwrap();
-        let clock = ManualClock::new(start());
-        let h = Counting::new();
-        let e = event(&clock);
+        let (store, clock, h, e) = setup();
         *h.fail_with.lock().unwrap() = Some(HandlerError::Retry("down".into()));
         assert_eq!(
             handle_once(&store, &clock, &h, &e).await,
@@ -561,10 +559,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_expired_done_record_no_longer_counts() {
-        let store = RedbStore::in_memory().unwrap();
-        let clock = ManualClock::new(start());
-        let h = Counting::new();
-        let e = event(&clock);
+        let (store, clock, h, e) = setup();
         handle_once(&store, &clock, &h, &e).await.unwrap();
         clock.advance(chrono::Duration::seconds(RETENTION_SECS + 1));
         assert_eq!(
@@ -598,10 +593,7 @@ mod tests {
 
     #[tokio::test]
     async fn riders_commit_with_the_claim_and_with_the_done_mark() {
-        let store = RedbStore::in_memory().unwrap();
-        let clock = ManualClock::new(start());
-        let h = Counting::new();
-        let e = event(&clock);
+        let (store, clock, h, e) = setup();
         let item = transport_item(&store, 0).await;
         let lease = Duration::from_secs(5);
         let ridden = handle_once_with(&store, &clock, &h, &e, lease, &riders(&item, 0))
@@ -637,10 +629,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_claim_rider_that_fails_claims_nothing_and_runs_nothing() {
-        let store = RedbStore::in_memory().unwrap();
-        let clock = ManualClock::new(start());
-        let h = Counting::new();
-        let e = event(&clock);
+        let (store, clock, h, e) = setup();
         // Another worker took the item since it was read at version 0.
         let item = transport_item(&store, 1).await;
         let ridden = handle_once_with(

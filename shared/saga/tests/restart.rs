@@ -11,6 +11,18 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// One task, `Pay`, that waits for its token, with its timeout given by
+/// `timeout_field` (`TimeoutSeconds` or `TimeoutSecondsPath`).
+fn pay_with_token(timeout_field: &str, timeout: serde_json::Value) -> lite_saga::Definition {
+    let mut pay = json!({
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "pay", "Payload": {"taskToken.$": "$$.Task.Token"}},
+        "End": true
+    });
+    pay[timeout_field] = timeout;
+    definition(json!({"StartAt": "Pay", "States": {"Pay": pay}}))
+}
+
 fn def() -> lite_saga::Definition {
     definition(json!({
         "StartAt": "Route",
@@ -129,16 +141,7 @@ async fn a_new_process_resumes_tokens_timers_and_in_flight_tasks() {
 #[tokio::test]
 async fn callbacks_and_deadlines_during_downtime() {
     let store = memory_store();
-    let def = || {
-        definition(json!({
-            "StartAt": "Pay",
-            "States": {"Pay": {
-                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {"FunctionName": "pay", "Payload": {"taskToken.$": "$$.Task.Token"}},
-                "TimeoutSecondsPath": "$.timeout", "End": true
-            }}
-        }))
-    };
+    let def = || pay_with_token("TimeoutSecondsPath", json!("$.timeout"));
     let (inv, mut tokens) = Scripted::new(|_, _, _| Ok(json!(null)));
     let first = local(store.clone(), def(), inv, 0.1);
     first.start("cb", json!({"timeout": 100})).await.unwrap();
@@ -228,16 +231,7 @@ async fn plain_tasks_since_the_last_write_are_made_again_after_a_restart() {
 async fn a_returned_token_task_is_written_a_moment_later_or_at_shutdown() {
     use lite_saga::frame::Phase;
     let store = memory_store();
-    let def = || {
-        definition(json!({
-            "StartAt": "Pay",
-            "States": {"Pay": {
-                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {"FunctionName": "pay", "Payload": {"taskToken.$": "$$.Task.Token"}},
-                "TimeoutSeconds": 60, "End": true
-            }}
-        }))
-    };
+    let def = || pay_with_token("TimeoutSeconds", json!(60));
     let phase = |name: &'static str| {
         let store = store.clone();
         async move {

@@ -26,6 +26,18 @@ impl<S: Store + ?Sized> Traced<S> {
     }
 }
 
+impl<S: ?Sized> Traced<S> {
+    /// The span of a query, as rows or as JSON.
+    fn query_span(&self, query: &Query) -> tracing::Span {
+        tracing::info_span!(
+            "store.query",
+            store = self.name,
+            index = ?query.index,
+            pk = %query.pk,
+        )
+    }
+}
+
 /// `store` wrapped in [`Traced`] while traces are exported; `store`
 /// itself otherwise.
 pub fn traced(name: &'static str, store: Arc<dyn Store>) -> Arc<dyn Store> {
@@ -75,33 +87,11 @@ impl<S: Store + ?Sized> Store for Traced<S> {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        traced_call(
-            || {
-                tracing::info_span!(
-                    "store.query",
-                    store = self.name,
-                    index = ?query.index,
-                    pk = %query.pk,
-                )
-            },
-            self.inner.query(query),
-        )
-        .await
+        traced_call(|| self.query_span(query), self.inner.query(query)).await
     }
 
     async fn query_json(&self, query: &Query) -> Result<JsonPage, StoreError> {
-        traced_call(
-            || {
-                tracing::info_span!(
-                    "store.query",
-                    store = self.name,
-                    index = ?query.index,
-                    pk = %query.pk,
-                )
-            },
-            self.inner.query_json(query),
-        )
-        .await
+        traced_call(|| self.query_span(query), self.inner.query_json(query)).await
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@ use crate::{dlq, idempotency, outbox, Envelope, HandlerError};
 use async_trait::async_trait;
 use lite_core::{Ids, SystemClock, SystemIds};
 use lite_store::redb_store::RedbStore;
-use lite_store::{attr, Key, TxOp, Update};
+use lite_store::{attr, Item, Key, TxOp, Update};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -513,6 +513,22 @@ async fn a_stopped_bus_leaves_work_for_the_next_start(b: Backend) {
     bus.shutdown().await;
 }
 
+/// `e`'s delivery to consumer `c` as a worker leaves it when it takes it:
+/// one attempt made, hidden for `hidden_ms` more.
+fn taken_delivery(e: &Envelope, hidden_ms: i64) -> Item {
+    let mut taken = delivery::new_item(
+        "c",
+        &e.id,
+        "x.made.v1",
+        serde_json::to_value(e).unwrap(),
+        chrono::Utc::now().timestamp_millis() + hidden_ms,
+        "2026-01-01T00:00:00.000Z",
+    );
+    taken.insert(delivery::ATTEMPTS.into(), 1.into());
+    taken.insert(delivery::VERSION.into(), 1.into());
+    taken
+}
+
 async fn a_delivery_held_by_a_dead_worker_comes_back(b: Backend) {
     let effects = Effects::default();
     let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
@@ -520,18 +536,7 @@ async fn a_delivery_held_by_a_dead_worker_comes_back(b: Backend) {
     let e = event(&SystemIds::default(), "x.made");
     // A worker took the delivery (visibility until 1 s from now) and
     // died; its idempotency claim was never written.
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    let mut taken = delivery::new_item(
-        "c",
-        &e.id,
-        "x.made.v1",
-        serde_json::to_value(&e).unwrap(),
-        now_ms + 1_000,
-        "2026-01-01T00:00:00.000Z",
-    );
-    taken.insert(delivery::ATTEMPTS.into(), 1.into());
-    taken.insert(delivery::VERSION.into(), 1.into());
-    store.put(taken, None).await.unwrap();
+    store.put(taken_delivery(&e, 1_000), None).await.unwrap();
     let bus = b.start(as_handlers(&[&h]));
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(h.calls(), 0, "hidden until its visibility timeout ends");
@@ -545,16 +550,7 @@ async fn a_delivery_held_by_a_dead_worker_comes_back(b: Backend) {
 /// the same transaction, `status` as given.
 async fn left_by_a_dead_worker(store: &dyn Store, e: &Envelope, status: &str, hidden_ms: i64) {
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let mut taken = delivery::new_item(
-        "c",
-        &e.id,
-        "x.made.v1",
-        serde_json::to_value(e).unwrap(),
-        now_ms + hidden_ms,
-        "2026-01-01T00:00:00.000Z",
-    );
-    taken.insert(delivery::ATTEMPTS.into(), 1.into());
-    taken.insert(delivery::VERSION.into(), 1.into());
+    let taken = taken_delivery(e, hidden_ms);
     let mut claim = idempotency::key("c", &e.id).to_item();
     claim.insert("status".into(), status.into());
     claim.insert("owner".into(), "a-dead-worker".into());
