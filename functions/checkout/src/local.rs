@@ -5,6 +5,7 @@
 use crate::tasks::{Tasks, INVALID_INPUT};
 use async_trait::async_trait;
 use lite_saga::{Saga, SagaError, Started, TaskError, TaskInvoker};
+use lite_store::TxOp;
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 
@@ -57,6 +58,16 @@ impl Saga for LateSaga {
 
     async fn send_task_success(&self, token: &str, output: Value) -> Result<(), SagaError> {
         self.engine()?.send_task_success(token, output).await
+    }
+
+    fn task_success_ops(&self, token: &str, output: &Value) -> Option<Vec<TxOp>> {
+        self.0.get()?.task_success_ops(token, output)
+    }
+
+    async fn task_completed(&self, token: &str) {
+        if let Some(engine) = self.0.get() {
+            engine.task_completed(token).await;
+        }
     }
 
     async fn send_task_failure(

@@ -3,10 +3,14 @@
 //!
 //! Effects are exactly once per event id: the dedupe item `PAYEVT#<id>` is
 //! written with `attribute_not_exists` in the same transaction as the
-//! status change and its outbox event. Resuming the saga comes after the
-//! commit and is at least once: a redelivered event whose payment still
-//! holds a task token resumes it again (the second resume finds the task
-//! gone, which is fine).
+//! status change and its outbox event. Resuming the saga: when the engine
+//! can write the waiting task's completion in that transaction (the local
+//! saga, `Saga::task_success_ops`), it is written there and the payment's
+//! task token dropped with it, so outcome and resumption commit together
+//! (one commit on the checkout's path, not three). Otherwise (Step
+//! Functions) it comes after the commit and is at least once: a redelivered
+//! event whose payment still holds a task token resumes it again (the
+//! second resume finds the task gone, which is fine).
 
 use crate::checkout::Payments;
 use crate::domain::{FailureReason, PaymentId, PaymentStatus};
@@ -17,6 +21,7 @@ use lite_events::contracts::{RefundKind, RefundReason};
 use lite_store::optimistic::{self, lost_race, Attempt, POLICY};
 use lite_store::{StoreError, TxOp};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
 use utoipa::ToSchema;
 
 pub const AUTHORIZED: &str = "payment.authorized";
@@ -142,6 +147,9 @@ pub async fn receive(
 
 async fn apply(p: &Payments, event: &WebhookEvent, kind: Kind) -> Result<Applied, PaymentsError> {
     let store = p.ctx.store.as_ref();
+    // Cleared when the waiting task turns out gone: the retry resumes the
+    // usual way (after the commit), which finds it gone and says so.
+    let resume_in_transaction = &AtomicBool::new(true);
     optimistic::retry(&POLICY, move |_| async move {
         // An order id that is not well formed cannot have a payment.
         let payment = match lite_core::OrderId::parse(&event.data.order_id) {
@@ -210,6 +218,18 @@ async fn apply(p: &Payments, event: &WebhookEvent, kind: Kind) -> Result<Applied
             }
             _ => (vec![dedupe], Applied::NoEffect, payment.clone()),
         };
+        let settles = matches!(applied, Applied::Settled(_));
+        let (ops, after, resumed) = if settles && resume_in_transaction.load(Ordering::SeqCst) {
+            let failure = match kind {
+                Kind::Failed(reason) => Some(reason),
+                Kind::Authorized => None,
+            };
+            resume_with(p, ops, after, || {
+                change_op(&payment, after_status(kind), failure, now, true)
+            })?
+        } else {
+            (ops, after, None)
+        };
         match store.transact(ops).await {
             Ok(()) => {
                 if let Applied::Settled(_) = applied {
@@ -218,8 +238,18 @@ async fn apply(p: &Payments, event: &WebhookEvent, kind: Kind) -> Result<Applied
                         Kind::Failed(reason) => reason.authorization_outcome(),
                     });
                 }
-                resume::settle_waiting_task(p, &after).await?;
+                match resumed {
+                    Some(token) => {
+                        tracing::info!(order_id = %after.order_id, status = %after.status, "checkout resumed with the payment outcome");
+                        p.saga.task_completed(&token).await;
+                    }
+                    None => resume::settle_waiting_task(p, &after).await?,
+                }
                 Ok(Attempt::Done(applied))
+            }
+            Err(e) if e.failed_on(lite_saga::store::TOKEN_OP) => {
+                resume_in_transaction.store(false, Ordering::SeqCst);
+                Ok(Attempt::Retry)
             }
             // Another delivery or writer got there first: look again.
             Err(e) if lost_race(&e, &[record::PAYMENT_OP, record::DEDUPE_OP]) => {
@@ -231,14 +261,52 @@ async fn apply(p: &Payments, event: &WebhookEvent, kind: Kind) -> Result<Applied
     .await
 }
 
-/// The write moving `payment` to `to`, and the payment as it will be.
-/// The task token stays: it is resumed, then cleared, after the commit.
-fn change(
+/// `ops` (settling a payment to `after`) with the waiting task's resumption
+/// and the token's removal from the payment, when the saga engine can write
+/// them in this transaction: the outcome, the resumption and the token's
+/// end commit together. Answers the ops, the payment as it will be, and the
+/// token resumed (`None`: resume after the commit, as before).
+/// `clearing` makes the payment's write again, dropping the token.
+fn resume_with(
+    p: &Payments,
+    mut ops: Vec<TxOp>,
+    mut after: Payment,
+    clearing: impl FnOnce() -> Result<TxOp, PaymentsError>,
+) -> Result<(Vec<TxOp>, Payment, Option<String>), PaymentsError> {
+    let (Some(token), Some(output)) = (after.task_token.clone(), resume::outcome(&after)) else {
+        return Ok((ops, after, None));
+    };
+    let Some(resume_ops) = p.saga.task_success_ops(&token, &output) else {
+        return Ok((ops, after, None));
+    };
+    let clearing = clearing()?;
+    for op in ops.iter_mut() {
+        if op.name() == Some(record::PAYMENT_OP) {
+            *op = clearing.clone();
+        }
+    }
+    ops.extend(resume_ops);
+    after.task_token = None;
+    Ok((ops, after, Some(token)))
+}
+
+/// Where a pending payment goes on `kind`.
+fn after_status(kind: Kind) -> PaymentStatus {
+    match kind {
+        Kind::Authorized => PaymentStatus::Authorized,
+        Kind::Failed(_) => PaymentStatus::Failed,
+    }
+}
+
+/// The write moving `payment` to `to` (dropping its task token when
+/// `clear_token`).
+fn change_op(
     payment: &Payment,
     to: PaymentStatus,
     failure: Option<FailureReason>,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(TxOp, Payment), PaymentsError> {
+    clear_token: bool,
+) -> Result<TxOp, PaymentsError> {
     let t = payment
         .status
         .to(to)
@@ -247,9 +315,20 @@ fn change(
     let details = ChangeDetails {
         failure,
         note,
-        clear_token: false,
+        clear_token,
     };
-    let op = record::transition_op(payment, t, &details, now);
+    Ok(record::transition_op(payment, t, &details, now))
+}
+
+/// The write moving `payment` to `to`, and the payment as it will be.
+/// The task token stays: it is resumed, then cleared, after the commit.
+fn change(
+    payment: &Payment,
+    to: PaymentStatus,
+    failure: Option<FailureReason>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(TxOp, Payment), PaymentsError> {
+    let op = change_op(payment, to, failure, now, false)?;
     let mut after = payment.clone();
     after.status = to;
     if let Some(f) = failure {

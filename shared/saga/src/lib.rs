@@ -94,6 +94,7 @@ pub use invoker::{TaskError, TaskInvoker};
 pub use local::{ExecutionView, LocalSaga, LocalSagaConfig};
 
 use async_trait::async_trait;
+use lite_store::TxOp;
 use serde_json::Value;
 
 /// Why a saga call failed.
@@ -131,6 +132,22 @@ pub trait Saga: Send + Sync + 'static {
 
     /// Completes the task waiting on `token` with `output`.
     async fn send_task_success(&self, token: &str, output: Value) -> Result<(), SagaError>;
+
+    /// The writes that complete the task waiting on `token` with `output`,
+    /// for the caller to commit in its own transaction, beside the change
+    /// that output reports: one commit where completing after it is a
+    /// second one on the checkout's path. `None` when this engine cannot
+    /// (Step Functions takes an API call): use [`Saga::send_task_success`].
+    /// A transaction with them is canceled on the op named
+    /// [`store::TOKEN_OP`] when no task waits for `token` any more. Once
+    /// they committed, call [`Saga::task_completed`].
+    fn task_success_ops(&self, _token: &str, _output: &Value) -> Option<Vec<TxOp>> {
+        None
+    }
+
+    /// The ops of [`Saga::task_success_ops`] for `token` committed: the
+    /// engine goes on with the execution.
+    async fn task_completed(&self, _token: &str) {}
 
     /// Fails the task waiting on `token` with `error` (matched by the
     /// state's Retry/Catch `ErrorEquals`) and `cause`.

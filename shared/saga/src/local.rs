@@ -606,6 +606,22 @@ impl crate::Saga for LocalSaga {
         self.resolve(token, Ok(output)).await
     }
 
+    fn task_success_ops(&self, token: &str, output: &Value) -> Option<Vec<lite_store::TxOp>> {
+        (!self.is_shut_down()).then(|| vec![store::success_op(token, output, self.clock.now())])
+    }
+
+    async fn task_completed(&self, token: &str) {
+        // The token names its execution; a driver in another process (or
+        // one resumed later) reads the token itself.
+        match store::get_token(self.store.as_ref(), token).await {
+            Ok(Some(record)) => self.notify(&record.execution),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a completed token; its execution sees it at its next look")
+            }
+        }
+    }
+
     async fn send_task_failure(
         &self,
         token: &str,

@@ -298,6 +298,29 @@ pub async fn get_token(store: &dyn Store, token: &str) -> Result<Option<TokenRec
     }
 }
 
+/// The name of the op of [`success_op`].
+pub const TOKEN_OP: &str = "saga task token";
+
+/// The write resolving waiting `token` with `output`, for a caller's own
+/// transaction; it fails (on [`TOKEN_OP`]) unless the token is WAITING, so
+/// it has the one-winner property of [`resolve_token`].
+pub fn success_op(token: &str, output: &Value, now: DateTime<Utc>) -> TxOp {
+    let expires = now + chrono::Duration::days(RETENTION_DAYS);
+    let updates = vec![
+        Update::add("version", 1),
+        Update::set("output", output.clone()),
+        Update::set(
+            "status",
+            serde_json::to_value(TokenStatus::Succeeded).unwrap_or(Value::Null),
+        ),
+        Update::set("resolvedAt", lite_core::rfc3339(now)),
+        Update::set(attr::EXPIRES_AT, expires.timestamp()),
+    ];
+    TxOp::update(token_key(token), updates)
+        .when(Condition::eq("status", "WAITING"))
+        .named(TOKEN_OP)
+}
+
 /// Resolves a waiting token once: the first resolution (callback or
 /// timeout) wins; every later one is `TaskGone`.
 pub async fn resolve_token(
