@@ -112,3 +112,23 @@ impl Handler for CheckoutStarter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CheckoutTimings;
+    use payments::RetryPolicy;
+
+    /// The local API's sandbox redelivers a webhook for longer than a
+    /// checkout waits for it by default: a webhook the API could not take
+    /// for a while (a slow store) arrives late, not never, and the
+    /// checkout is never left to time out on a payment that was made.
+    #[test]
+    fn background_webhooks_are_redelivered_for_as_long_as_a_checkout_waits() {
+        let waits: std::time::Duration = RetryPolicy::BACKGROUND.backoffs().sum();
+        let payment_timeout = CheckoutTimings::default().payment_timeout_secs;
+        assert!(
+            waits.as_secs() >= payment_timeout,
+            "redelivered for {waits:?}, a checkout waits {payment_timeout} s"
+        );
+    }
+}

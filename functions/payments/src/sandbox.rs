@@ -63,33 +63,75 @@ fn answer(token: &str) -> Option<Answer> {
     }
 }
 
-/// Longest wait for one webhook POST (connect, send, answer). Our webhook
-/// route answers in milliseconds; one that has not answered in 3 s is
-/// stuck, and the next attempt is a better bet.
-pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest wait for the TCP (and TLS) connection of one POST.
 pub const WEBHOOK_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Redelivery schedule of one webhook. The default (4 attempts, 250 ms
-/// doubling: 250, 500, 1000 ms) ends within 4 × [`WEBHOOK_TIMEOUT`] +
-/// 1.75 s ≈ 14 s, inside the authorize step's own limit
-/// ([`crate::breaker::CALL_TIMEOUT`], 20 s) when delivery is inline; a
-/// checkout whose webhook never arrives times out in the saga and is
-/// compensated.
+/// Redelivery schedule of one webhook: the attempts, the wait after each
+/// failure (doubling from `first_backoff` up to `max_backoff`), and the
+/// longest wait for one POST's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Deliveries tried in all (at least 1).
     pub attempts: u32,
     /// Wait after the first failure; doubled after each further one.
     pub first_backoff: Duration,
+    /// The doubling stops here.
+    pub max_backoff: Duration,
+    /// Longest wait for one POST (connect, send, answer).
+    pub timeout: Duration,
 }
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 4,
-            first_backoff: Duration::from_millis(250),
+impl RetryPolicy {
+    /// Delivery inside `authorize` (Lambda): 4 attempts of at most 3 s,
+    /// 250 ms doubling between them, ≈ 14 s in all, inside the authorize
+    /// step's own limit ([`crate::breaker::CALL_TIMEOUT`], 20 s). Our
+    /// webhook route answers in milliseconds on DynamoDB; one that has not
+    /// answered in 3 s is stuck, and the next attempt is a better bet. A
+    /// checkout whose webhook never arrives times out in the saga and is
+    /// compensated.
+    pub const INLINE: RetryPolicy = RetryPolicy {
+        attempts: 4,
+        first_backoff: Duration::from_millis(250),
+        max_backoff: Duration::from_secs(1),
+        timeout: Duration::from_secs(3),
+    };
+
+    /// Delivery after `authorize` returned (the local API), as a real
+    /// provider redelivers: for many minutes, not seconds (providers keep
+    /// at it for hours or days). 40 attempts of at most 10 s, 250 ms
+    /// doubling up to 30 s between them: about 17 minutes of waits, longer
+    /// than a checkout waits for its payment (15 minutes by default), so a
+    /// webhook that lands late meets the checkout's compensation (a late
+    /// authorization is voided), never silence. A store that answers
+    /// slowly for a while (DynamoDB emulated by moto under a flash sale
+    /// takes seconds per webhook) delays the webhook; it does not lose it.
+    pub const BACKGROUND: RetryPolicy = RetryPolicy {
+        attempts: 40,
+        first_backoff: Duration::from_millis(250),
+        max_backoff: Duration::from_secs(30),
+        timeout: Duration::from_secs(10),
+    };
+
+    /// The schedule `delivery` uses unless told otherwise.
+    pub fn for_delivery(delivery: Delivery) -> RetryPolicy {
+        match delivery {
+            Delivery::Inline => RetryPolicy::INLINE,
+            Delivery::Background => RetryPolicy::BACKGROUND,
         }
+    }
+
+    /// The waits between the attempts, in order (one fewer than attempts).
+    pub fn backoffs(&self) -> impl Iterator<Item = Duration> {
+        let (max, attempts) = (self.max_backoff, self.attempts.max(1));
+        std::iter::successors(Some(self.first_backoff.min(max)), move |b| {
+            Some(b.saturating_mul(2).min(max))
+        })
+        .take(attempts as usize - 1)
+    }
+
+    /// How long a delivery takes at worst: every attempt timing out.
+    pub fn worst_case(&self) -> Duration {
+        self.timeout * self.attempts.max(1) + self.backoffs().sum::<Duration>()
     }
 }
 
@@ -115,8 +157,8 @@ impl SandboxProvider {
     /// A sandbox signing its webhooks with `secret`. It posts nowhere until
     /// [`set_webhook_url`](Self::set_webhook_url) is called.
     pub fn new(secret: WebhookSecret, delivery: Delivery) -> Self {
+        // Each POST's own timeout is the retry policy's.
         let client = reqwest::Client::builder()
-            .timeout(WEBHOOK_TIMEOUT)
             .connect_timeout(WEBHOOK_CONNECT_TIMEOUT)
             .build()
             .unwrap_or_else(|e| {
@@ -130,7 +172,7 @@ impl SandboxProvider {
                 client,
             }),
             delivery,
-            retry: RetryPolicy::default(),
+            retry: RetryPolicy::for_delivery(delivery),
             delay: Duration::ZERO,
             ids: SystemIds::default(),
             operations: Mutex::new(Vec::new()),
@@ -213,9 +255,9 @@ impl Shared {
             tokio::time::sleep(delay).await;
         }
         let attempts = retry.attempts.max(1);
-        let mut backoff = retry.first_backoff;
+        let mut backoffs = retry.backoffs();
         for attempt in 1..=attempts {
-            match self.post(body).await {
+            match self.post(body, retry.timeout).await {
                 Ok(()) => {
                     tracing::info!(event_id, attempt, "sandbox webhook delivered");
                     return true;
@@ -224,9 +266,8 @@ impl Shared {
                     tracing::warn!(event_id, attempt, attempts, %why, "sandbox webhook delivery failed");
                 }
             }
-            if attempt < attempts {
+            if let Some(backoff) = backoffs.next() {
                 tokio::time::sleep(backoff).await;
-                backoff = backoff.saturating_mul(2);
             }
         }
         tracing::error!(
@@ -237,7 +278,7 @@ impl Shared {
         false
     }
 
-    async fn post(&self, body: &str) -> Result<(), String> {
+    async fn post(&self, body: &str, timeout: Duration) -> Result<(), String> {
         let url = self
             .url
             .read()
@@ -256,7 +297,8 @@ impl Shared {
             .client
             .post(&url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(signature::HEADER, header);
+            .header(signature::HEADER, header)
+            .timeout(timeout);
         if let Some(context) = lite_trace::context_of(&span) {
             request = request.header("traceparent", context.to_traceparent());
         }
@@ -265,7 +307,10 @@ impl Shared {
             .send()
             .instrument(span)
             .await
-            .map_err(|e| format!("POST {url}: {e}"))?;
+            .map_err(|e| {
+                let why = if e.is_timeout() { " (timed out)" } else { "" };
+                format!("POST {url}: {e}{why}")
+            })?;
         let status = response.status();
         if status.is_success() {
             Ok(())
@@ -352,18 +397,33 @@ mod tests {
     /// timing out) must end before the authorize step's own limit, or a
     /// webhook endpoint that hangs would count against the provider.
     #[test]
-    fn default_redelivery_ends_inside_the_authorize_limit() {
-        let p = RetryPolicy::default();
-        let mut worst = WEBHOOK_TIMEOUT * p.attempts;
-        let mut backoff = p.first_backoff;
-        for _ in 1..p.attempts {
-            worst += backoff;
-            backoff *= 2;
-        }
+    fn inline_redelivery_ends_inside_the_authorize_limit() {
+        let worst = RetryPolicy::INLINE.worst_case();
         assert!(
             worst < crate::breaker::CALL_TIMEOUT,
             "{worst:?} is not inside {:?}",
             crate::breaker::CALL_TIMEOUT
         );
+        assert_eq!(worst, Duration::from_millis(4 * 3_000 + 250 + 500 + 1_000));
+    }
+
+    #[test]
+    fn backoffs_double_up_to_their_cap() {
+        let waits: Vec<u64> = RetryPolicy::BACKGROUND
+            .backoffs()
+            .map(|d| d.as_millis() as u64)
+            .collect();
+        assert_eq!(waits.len(), 39);
+        assert_eq!(
+            waits[..9],
+            [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]
+        );
+        assert!(waits[9..].iter().all(|w| *w == 30_000), "{waits:?}");
+        let one = RetryPolicy {
+            attempts: 1,
+            ..RetryPolicy::BACKGROUND
+        };
+        assert_eq!(one.backoffs().count(), 0);
+        assert_eq!(one.worst_case(), RetryPolicy::BACKGROUND.timeout);
     }
 }

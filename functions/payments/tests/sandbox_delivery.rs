@@ -25,6 +25,8 @@ struct Receiver {
     requests: AtomicUsize,
     bad_signatures: AtomicUsize,
     fail_first: usize,
+    /// Requests (the first ones) answered only after the sender gave up.
+    hang_first: usize,
     /// The event id of every well-signed request, refused or not.
     ids: Mutex<Vec<String>>,
 }
@@ -47,6 +49,9 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
     if n < r.fail_first {
         return StatusCode::SERVICE_UNAVAILABLE;
     }
+    if n < r.hang_first {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
     r.events.lock().unwrap().push(event);
     StatusCode::OK
 }
@@ -65,6 +70,8 @@ fn fast() -> RetryPolicy {
     RetryPolicy {
         attempts: 4,
         first_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(80),
+        timeout: Duration::from_secs(3),
     }
 }
 
@@ -81,7 +88,7 @@ fn request(token: &str) -> AuthorizeRequest {
 }
 
 async fn wait_for(receiver: &Receiver, n: usize) -> Vec<Value> {
-    for _ in 0..200 {
+    for _ in 0..500 {
         let events = receiver.events.lock().unwrap().clone();
         if events.len() >= n {
             return events;
@@ -172,6 +179,30 @@ async fn failed_deliveries_are_retried_with_the_same_event() {
     assert_eq!(receiver.bad_signatures.load(Ordering::SeqCst), 0);
 }
 
+/// An endpoint that stays too slow for a while (each POST times out) gets
+/// the event once it answers in time, on the same event id: a slow store
+/// behind the webhook route delays a payment's outcome, it does not lose it.
+#[tokio::test]
+async fn an_endpoint_too_slow_for_a_while_still_gets_the_event() {
+    let receiver = Arc::new(Receiver {
+        hang_first: 5,
+        ..Default::default()
+    });
+    let sandbox = SandboxProvider::new(secret(), Delivery::Background).with_retry(RetryPolicy {
+        attempts: 8,
+        first_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(40),
+        timeout: Duration::from_millis(150),
+    });
+    sandbox.set_webhook_url(serve(receiver.clone()).await);
+    sandbox.authorize(&request("tok_visa")).await.unwrap();
+    let events = wait_for(&receiver, 1).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(receiver.requests.load(Ordering::SeqCst), 6);
+    let ids = receiver.ids.lock().unwrap().clone();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+}
+
 #[tokio::test]
 async fn a_url_set_after_start_serves_deliveries_in_flight() {
     let receiver = Arc::new(Receiver::default());
@@ -179,6 +210,7 @@ async fn a_url_set_after_start_serves_deliveries_in_flight() {
     let sandbox = SandboxProvider::new(secret(), Delivery::Background).with_retry(RetryPolicy {
         attempts: 6,
         first_backoff: Duration::from_millis(50),
+        ..fast()
     });
     sandbox.authorize(&request("tok_visa")).await.unwrap();
     // The first attempt finds no URL and fails (loudly, in the logs).

@@ -134,8 +134,9 @@ impl Worker {
         .catch_unwind();
         // The lease is renewed only once taken; before the claim commits
         // the renewal's condition (the taken version) does not hold yet,
-        // which is harmless (a claim takes one commit, far less than a
-        // third of the timeout).
+        // which is harmless: the take itself set the lease, and a claim is
+        // one commit (on a store slow enough for it to outlast a third of
+        // the timeout, the next renewal finds it taken).
         let ridden = self
             .holding_lease(&key, &event_id, version, handling)
             .instrument(span)
@@ -304,8 +305,17 @@ impl Worker {
                 Update::set(attr::GSI1SK, delivery::sort_key(lease_end, event_id)),
             ];
             let ours = Some(Condition::eq(delivery::VERSION, version));
-            if let Err(e) = self.store.update(key, &extend, ours).await {
-                tracing::warn!(consumer = self.consumer(), %event_id, error = %e, "cannot renew a delivery's lease");
+            match self.store.update(key, &extend, ours).await {
+                Ok(_) => {}
+                // Not taken yet (the claim's transaction has not committed:
+                // a slow store) or settled already: nothing to renew. A
+                // worker that took it over is reported when settling.
+                Err(e) if e.is_condition_failure() => {
+                    tracing::debug!(consumer = self.consumer(), %event_id, "no lease of ours to renew");
+                }
+                Err(e) => {
+                    tracing::warn!(consumer = self.consumer(), %event_id, error = %e, "cannot renew a delivery's lease")
+                }
             }
         })
         .await
