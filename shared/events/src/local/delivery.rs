@@ -13,7 +13,7 @@
 //! racing workers never both act), `dueAt` (epoch ms), `createdAt`, and for
 //! dead letters `lastError`, `failedAt` (RFC 3339).
 
-use lite_store::{attr, Item, Key, SkCondition};
+use lite_store::{attr, Item, Key};
 use serde_json::Value;
 
 pub const ENTITY: &str = "delivery";
@@ -55,11 +55,6 @@ pub fn dead_letter_sort_key(consumer: &str, failed_ms: i64, event_id: &str) -> S
     format!("{consumer}#{}", sort_key(failed_ms, event_id))
 }
 
-/// Queue entries due at or before `now_ms`.
-pub fn due_by(now_ms: i64) -> SkCondition {
-    SkCondition::Lt(format!("{:015}", now_ms.saturating_add(1).max(0)))
-}
-
 /// A fresh delivery of `event` (the envelope as JSON) to `consumer`, due at
 /// `now_ms`.
 pub fn new_item(
@@ -97,12 +92,13 @@ pub fn int_of(item: &Item, name: &str) -> i64 {
 mod tests {
     use super::*;
 
+    /// A worker handles the due prefix of its queue: the queue's order
+    /// (the sort key) must be due-time order, whatever the event ids.
     #[test]
-    fn due_by_takes_exactly_what_is_due() {
-        let due = due_by(1_000);
-        assert!(due.matches(&sort_key(999, "evt_b")));
-        assert!(due.matches(&sort_key(1_000, "evt_z")));
-        assert!(!due.matches(&sort_key(1_001, "evt_a")));
+    fn sort_keys_order_by_due_time() {
+        assert!(sort_key(999, "evt_z") < sort_key(1_000, "evt_a"));
         assert!(sort_key(99, "evt_z") < sort_key(100, "evt_a"));
+        assert!(sort_key(-5, "evt_z") < sort_key(1, "evt_a"));
+        assert!(sort_key(1_000, "evt_a") < sort_key(1_000, "evt_b"));
     }
 }

@@ -11,11 +11,13 @@
 //!   Events no consumer subscribes to get no commit of their own: they are
 //!   marked in the transaction of the next event that has a subscriber, or
 //!   at the next sweep (every `poll_interval`; see [`relay`]).
-//! - One worker per consumer ([`worker`]) reads due deliveries in queue
-//!   order, a batch at a time, and handles up to `concurrency` of a batch
-//!   at once (as Lambda runs concurrent invocations over one SQS queue,
-//!   whose standard queues do not keep order either: no handler relies on
-//!   it); each runs [`crate::idempotency::handle_once_with`], taking the
+//! - One worker per consumer ([`worker`]) reads the head of its queue (due
+//!   order), a batch at a time, and handles the due ones; when none is
+//!   due, the first one tells how long to sleep (an idle look is one
+//!   query; the relay's wake-up or `poll_interval` ends the sleep sooner).
+//!   It handles up to `concurrency` of a batch at once (as Lambda runs
+//!   concurrent invocations over one SQS queue, whose standard queues do
+//!   not keep order either: no handler relies on it); each runs [`crate::idempotency::handle_once_with`], taking the
 //!   delivery in the claim's transaction and deleting it in the done
 //!   mark's (two commits per delivery, one before the handler), reschedules
 //!   it with exponential backoff on `Retry`, and moves it to the consumer's
@@ -54,7 +56,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
-use worker::Worker;
+use worker::{Looked, Worker};
 
 /// Tuning of the local bus. The defaults suit the local API; tests shorten
 /// the times.
@@ -309,18 +311,11 @@ async fn run_relay(
 
 async fn run_worker(worker: Worker, kick: Arc<Notify>, mut stop: watch::Receiver<bool>) {
     let poll = worker.config.poll_interval;
-    let batch = worker.config.batch_size.clamp(1, 1000);
     while !stopped(&stop) {
         let wait = match worker.run_due(|| stopped(&stop)).await {
-            Ok(found) if found >= batch => continue,
-            Ok(_) => match worker.next_due_in().await {
-                Ok(Some(due)) => due.min(poll),
-                Ok(None) => poll,
-                Err(e) => {
-                    tracing::warn!(consumer = worker.handler.name(), error = %e, "event worker cannot read its queue");
-                    poll
-                }
-            },
+            Ok(Looked::Full) => continue,
+            Ok(Looked::Next(Some(due))) => due.min(poll),
+            Ok(Looked::Next(None)) => poll,
             Err(e) => {
                 tracing::warn!(consumer = worker.handler.name(), error = %e, "event worker cannot read its queue");
                 poll

@@ -28,6 +28,16 @@ use tracing::Instrument;
 /// transactions.
 const DELIVERY_OP: &str = "delivery";
 
+/// What a worker's look at its queue found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Looked {
+    /// A whole batch was due: look again at once.
+    Full,
+    /// The wait until the next delivery is due (`None`: the queue is
+    /// empty).
+    Next(Option<Duration>),
+}
+
 pub(super) struct Worker {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
@@ -40,22 +50,34 @@ impl Worker {
         self.handler.name()
     }
 
-    /// Handles one batch of the deliveries due now; returns how many the
-    /// query found.
-    pub async fn run_due(&self, stopped: impl Fn() -> bool) -> Result<usize, StoreError> {
+    /// Handles one batch of the deliveries due now, and tells when to look
+    /// again. One query reads the head of the queue (in due order): its
+    /// due prefix is handled; when nothing was due, its first item tells
+    /// the wait, so an idle worker's look is one query. After handling
+    /// something (which may reschedule it) the queue is read again.
+    pub async fn run_due(&self, stopped: impl Fn() -> bool) -> Result<Looked, StoreError> {
         let now_ms = self.clock.now().timestamp_millis();
-        let query = Query::new(Index::Gsi1, delivery::queue(self.consumer()))
-            .sk(delivery::due_by(now_ms))
-            .limit(self.config.batch_size.clamp(1, 1000));
-        let page = self.store.query(&query).await?;
-        let found = page.items.len();
+        let batch = self.config.batch_size.clamp(1, 1000);
+        let query = Query::new(Index::Gsi1, delivery::queue(self.consumer())).limit(batch);
+        let mut items = self.store.query(&query).await?.items;
+        let due = items
+            .iter()
+            .take_while(|item| int_of(item, delivery::DUE_AT) <= now_ms)
+            .count();
+        if due == 0 {
+            return Ok(Looked::Next(items.first().map(|item| self.wait_for(item))));
+        }
+        items.truncate(due);
         // Taking a delivery is conditional, so handling several at once is
         // as safe as several workers racing for them.
-        futures::stream::iter(page.items)
+        futures::stream::iter(items)
             .take_while(|_| std::future::ready(!stopped()))
             .for_each_concurrent(self.config.concurrency.max(1), |item| self.process(item))
             .await;
-        Ok(found)
+        if due == batch {
+            return Ok(Looked::Full);
+        }
+        Ok(Looked::Next(self.next_due_in().await?))
     }
 
     /// How long until the next delivery in the queue is due (`None`: the
@@ -63,10 +85,13 @@ impl Worker {
     pub async fn next_due_in(&self) -> Result<Option<Duration>, StoreError> {
         let query = Query::new(Index::Gsi1, delivery::queue(self.consumer())).limit(1);
         let page = self.store.query(&query).await?;
-        Ok(page.items.first().map(|item| {
-            let wait = int_of(item, delivery::DUE_AT) - self.clock.now().timestamp_millis();
-            Duration::from_millis(wait.max(0).unsigned_abs())
-        }))
+        Ok(page.items.first().map(|item| self.wait_for(item)))
+    }
+
+    /// How long until `item` (a delivery) is due.
+    fn wait_for(&self, item: &Item) -> Duration {
+        let wait = int_of(item, delivery::DUE_AT) - self.clock.now().timestamp_millis();
+        Duration::from_millis(wait.max(0).unsigned_abs())
     }
 
     async fn process(&self, item: Item) {
