@@ -65,13 +65,17 @@ fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
 /// same two headers and no body when the request's `If-None-Match` names
 /// the current tag.
 pub fn cached_json<T: Serialize>(request: &HeaderMap, value: &T) -> Response {
-    let body = match serde_json::to_vec(value) {
-        Ok(b) => b,
+    match serde_json::to_vec(value) {
+        Ok(body) => cached_body(request, body),
         Err(e) => {
             tracing::error!(error = %e, "a catalog answer did not serialize");
-            return lite_http::error::problem_response(&lite_core::Problem::internal());
+            lite_http::error::problem_response(&lite_core::Problem::internal())
         }
-    };
+    }
+}
+
+/// [`cached_json`] for a body that is JSON already.
+pub fn cached_body(request: &HeaderMap, body: Vec<u8>) -> Response {
     let etag = etag_of(&body);
     let cache_control = if request.contains_key(header::AUTHORIZATION) {
         HeaderValue::from_static(PRIVATE_CACHE_CONTROL)

@@ -161,6 +161,35 @@ pub fn product_of_json(item: &[u8]) -> Option<Product> {
     serde_json::from_slice::<Stored>(item).ok().map(|s| s.data)
 }
 
+/// A product's JSON exactly as stored (the `data` of a product or listing
+/// item), borrowed from the item's JSON, with its sku read out of it.
+#[derive(Debug)]
+pub struct StoredProduct<'a> {
+    pub json: &'a serde_json::value::RawValue,
+    pub sku: Sku,
+}
+
+/// The stored product inside a product or listing item's JSON, not
+/// decoded: only its sku is read (for the stock), the rest is skipped.
+pub fn stored_product(item: &[u8]) -> Option<StoredProduct<'_>> {
+    #[derive(Deserialize)]
+    struct Stored<'a> {
+        #[serde(borrow)]
+        data: &'a serde_json::value::RawValue,
+    }
+    #[derive(Deserialize)]
+    struct SkuOf<'a> {
+        #[serde(borrow)]
+        sku: std::borrow::Cow<'a, str>,
+    }
+    let stored: Stored = serde_json::from_slice(item).ok()?;
+    let sku = serde_json::from_str::<SkuOf>(stored.data.get()).ok()?.sku;
+    Some(StoredProduct {
+        json: stored.data,
+        sku: Sku::parse(&sku).ok()?,
+    })
+}
+
 pub const RATING_VERSION: &str = "ratingVersion";
 
 pub fn rating_version_of(item: &Item) -> u64 {

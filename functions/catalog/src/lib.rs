@@ -4,6 +4,7 @@
 //! entries) and the `SKU#<sku>` uniqueness items. Other services read
 //! products only through [`read`].
 
+mod body;
 pub mod consumers;
 mod domain;
 mod error;

@@ -225,6 +225,61 @@ pub async fn list(
     ctx: &Context,
     params: &ListParams,
 ) -> Result<(Vec<ProductView>, Option<String>), CatalogError> {
+    let (page, next) = listing(ctx, params).await?;
+    // The entries' JSON decoded straight into products (no `Item` trees).
+    let products = page
+        .items
+        .iter()
+        .map(|i| {
+            keys::product_of_json(i)
+                .ok_or_else(|| StoreError::Invalid("listing entry does not parse".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((with_stock(ctx, products).await?, next))
+}
+
+/// The body of `GET /v1/products` ([`crate::body::page`]): what [`list`]
+/// answers, as JSON, written from the stored products without decoding
+/// them (decoding 20 products to encode them again was most of a
+/// listing's time).
+pub async fn list_body(ctx: &Context, params: &ListParams) -> Result<Vec<u8>, CatalogError> {
+    let (page, next) = listing(ctx, params).await?;
+    let products = page
+        .items
+        .iter()
+        .map(|i| {
+            keys::stored_product(i)
+                .ok_or_else(|| StoreError::Invalid("listing entry does not parse".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let skus: Vec<_> = products.iter().map(|p| p.sku.clone()).collect();
+    let available = inventory::read::available(ctx.store.as_ref(), &skus).await?;
+    Ok(crate::body::page(&products, &available, next.as_deref()))
+}
+
+/// The body of `GET /v1/products/{id}` ([`crate::body::view`]): what
+/// [`get`] answers, as JSON, without decoding the product.
+pub async fn get_body(ctx: &Context, id: &ProductId) -> Result<Vec<u8>, CatalogError> {
+    let json = ctx
+        .store
+        .get_json(&keys::product(id))
+        .await?
+        .ok_or(CatalogError::NotFound)?;
+    let product = keys::stored_product(&json)
+        .ok_or_else(|| StoreError::Invalid(format!("product item {id} does not parse")))?;
+    let available =
+        inventory::read::available(ctx.store.as_ref(), std::slice::from_ref(&product.sku)).await?;
+    Ok(crate::body::view(
+        &product,
+        available.first().copied().unwrap_or(0),
+    ))
+}
+
+/// One listing page's entries as stored, and the next page's cursor.
+async fn listing(
+    ctx: &Context,
+    params: &ListParams,
+) -> Result<(lite_store::JsonPage, Option<String>), CatalogError> {
     let (order, direction) = keys::order_of(params.sort);
     let scope = params.cursor_scope();
     let after = ctx.cursors.resume(&scope, params.cursor.as_deref()).await?;
@@ -259,19 +314,9 @@ pub async fn list(
             query = query.filter(f);
         }
     }
-    // The entries' JSON decoded straight into products (no `Item` trees):
-    // this decode was most of a listing's time.
     let page = ctx.store.query_json(&query).await?;
-    let products = page
-        .items
-        .iter()
-        .map(|i| {
-            keys::product_of_json(i)
-                .ok_or_else(|| StoreError::Invalid("listing entry does not parse".into()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     let next = ctx.cursors.next_cursor(&scope, page.next.as_ref()).await?;
-    Ok((with_stock(ctx, products).await?, next))
+    Ok((page, next))
 }
 
 async fn with_stock(
@@ -293,6 +338,83 @@ async fn with_stock(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+
+    /// The bodies written from the stored products are the JSON values the
+    /// typed reads encode to: every listing shape (scopes, sorts, price
+    /// ranges, pages with cursors) and the product page, with stock.
+    #[tokio::test]
+    async fn the_bodies_are_the_typed_answers_as_json() {
+        let ctx = lite_ports::testing::memory_context();
+        let mut ids = Vec::new();
+        for (i, (category, amount)) in [
+            ("laptops", 129_900),
+            ("laptops", 89_900),
+            ("audio", 4_999),
+            ("audio", 19_999),
+            ("laptops", 249_900),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let sku = format!("SKU-BODY-{i}");
+            ids.push(crate::testing::product(&ctx, &sku, category, amount).await);
+            if i % 2 == 0 {
+                let sku = lite_core::Sku::parse(&sku).unwrap();
+                inventory::set_available(
+                    ctx.store.as_ref(),
+                    ctx.clock.as_ref(),
+                    &sku,
+                    3 + i as i64,
+                )
+                .await
+                .unwrap();
+            }
+        }
+        let shapes = [
+            (None, Sort::Newest, None, None),
+            (Some("laptops"), Sort::PriceAsc, None, None),
+            (None, Sort::PriceDesc, Some(5_000), Some(200_000)),
+            (Some("audio"), Sort::Rating, None, None),
+            (None, Sort::Newest, Some(10_000), None),
+        ];
+        for (category, sort, min_price, max_price) in shapes {
+            let mut params = ListParams {
+                category: category.map(str::to_owned),
+                min_price,
+                max_price,
+                sort,
+                limit: 2,
+                cursor: None,
+            };
+            let mut pages = 0;
+            loop {
+                let (items, next) = list(&ctx, &params).await.unwrap();
+                let typed = json!({"items": items, "nextCursor": next});
+                let body: Value = serde_json::from_slice(&list_body(&ctx, &params).await.unwrap())
+                    .expect("the listing body is JSON");
+                assert_eq!(body, typed, "{category:?} {sort:?} page {pages}");
+                pages += 1;
+                match next {
+                    Some(cursor) => params.cursor = Some(cursor),
+                    None => break,
+                }
+            }
+            assert!(pages >= 1);
+        }
+        for id in &ids {
+            let id = ProductId::parse(id).unwrap();
+            let typed = serde_json::to_value(get(&ctx, &id).await.unwrap()).unwrap();
+            let body: Value = serde_json::from_slice(&get_body(&ctx, &id).await.unwrap())
+                .expect("the product body is JSON");
+            assert_eq!(body, typed);
+        }
+        let missing = ProductId::generate(ctx.ids.as_ref());
+        assert!(matches!(
+            get_body(&ctx, &missing).await,
+            Err(CatalogError::NotFound)
+        ));
+    }
 
     #[tokio::test]
     async fn the_product_page_read_decodes_what_the_item_read_does() {

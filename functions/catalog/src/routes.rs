@@ -166,11 +166,9 @@ async fn list_products(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, CatalogError> {
     let params = q.parse()?;
-    let (items, next_cursor) = repo::list(&ctx, &params).await?;
-    Ok(freshness::cached_json(
-        &headers,
-        &ProductPage { items, next_cursor },
-    ))
+    // A `ProductPage`, written from the stored products (`repo::list_body`).
+    let body = repo::list_body(&ctx, &params).await?;
+    Ok(freshness::cached_body(&headers, body))
 }
 
 /// One product, with its current stock. Cacheable (`Cache-Control`,
@@ -198,8 +196,9 @@ async fn get_product(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, CatalogError> {
-    let product = repo::get(&ctx, &parse_id(&id)?).await?;
-    Ok(freshness::cached_json(&headers, &product))
+    // A `ProductView`, written from the stored product (`repo::get_body`).
+    let body = repo::get_body(&ctx, &parse_id(&id)?).await?;
+    Ok(freshness::cached_body(&headers, body))
 }
 
 /// Creates a product (administrators). The sku must be unused.
