@@ -161,6 +161,22 @@ pub fn product_of_json(item: &[u8]) -> Option<Product> {
     serde_json::from_slice::<Stored>(item).ok().map(|s| s.data)
 }
 
+/// Each listing entry decoded by `decode`; one that does not decode makes
+/// the whole page an error (a listing never skips a product silently).
+pub fn listing_entries<'a, I, T>(
+    items: &'a [I],
+    decode: impl Fn(&'a I) -> Option<T>,
+) -> Result<Vec<T>, lite_store::StoreError> {
+    items
+        .iter()
+        .map(|i| {
+            decode(i).ok_or_else(|| {
+                lite_store::StoreError::Invalid("listing entry does not parse".into())
+            })
+        })
+        .collect()
+}
+
 /// A product's JSON exactly as stored (the `data` of a product or listing
 /// item), borrowed from the item's JSON, with its sku read out of it.
 #[derive(Debug)]

@@ -46,13 +46,6 @@ pub async fn products_page(
     .limit(limit.clamp(1, 1000))
     .after(after);
     let page = store.query(&query).await?;
-    let products = page
-        .items
-        .iter()
-        .map(|i| {
-            keys::product_of(i)
-                .ok_or_else(|| StoreError::Invalid("listing entry does not parse".into()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let products = keys::listing_entries(&page.items, keys::product_of)?;
     Ok((products, page.next))
 }

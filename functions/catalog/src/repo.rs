@@ -62,8 +62,7 @@ pub(crate) async fn load(ctx: &Context, id: &ProductId) -> Result<Option<Loaded>
     let Some(item) = ctx.store.get(&keys::product(id)).await? else {
         return Ok(None);
     };
-    let product = keys::product_of(&item)
-        .ok_or_else(|| StoreError::Invalid(format!("product item {id} does not parse")))?;
+    let product = keys::product_of(&item).ok_or_else(|| unreadable(id))?;
     Ok(Some(Loaded {
         product,
         version: keys::version_of(&item),
@@ -74,14 +73,21 @@ pub(crate) async fn load(ctx: &Context, id: &ProductId) -> Result<Option<Loaded>
 /// The product page's read, the hottest of the API: the item's JSON
 /// decoded straight into the product (no `Item` tree), then its stock.
 pub async fn get(ctx: &Context, id: &ProductId) -> Result<ProductView, CatalogError> {
-    let json = ctx
-        .store
+    let json = product_json(ctx, id).await?;
+    let product = keys::product_of_json(&json).ok_or_else(|| unreadable(id))?;
+    view(ctx, product).await
+}
+
+/// The product item's JSON as stored.
+async fn product_json(ctx: &Context, id: &ProductId) -> Result<Vec<u8>, CatalogError> {
+    ctx.store
         .get_json(&keys::product(id))
         .await?
-        .ok_or(CatalogError::NotFound)?;
-    let product = keys::product_of_json(&json)
-        .ok_or_else(|| StoreError::Invalid(format!("product item {id} does not parse")))?;
-    view(ctx, product).await
+        .ok_or(CatalogError::NotFound)
+}
+
+fn unreadable(id: &ProductId) -> StoreError {
+    StoreError::Invalid(format!("product item {id} does not parse"))
 }
 
 /// `product` as the API shows it (with its stock), without reading it again.
@@ -227,14 +233,7 @@ pub async fn list(
 ) -> Result<(Vec<ProductView>, Option<String>), CatalogError> {
     let (page, next) = listing(ctx, params).await?;
     // The entries' JSON decoded straight into products (no `Item` trees).
-    let products = page
-        .items
-        .iter()
-        .map(|i| {
-            keys::product_of_json(i)
-                .ok_or_else(|| StoreError::Invalid("listing entry does not parse".into()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let products = keys::listing_entries(&page.items, |i| keys::product_of_json(i))?;
     Ok((with_stock(ctx, products).await?, next))
 }
 
@@ -244,14 +243,7 @@ pub async fn list(
 /// listing's time).
 pub async fn list_body(ctx: &Context, params: &ListParams) -> Result<Vec<u8>, CatalogError> {
     let (page, next) = listing(ctx, params).await?;
-    let products = page
-        .items
-        .iter()
-        .map(|i| {
-            keys::stored_product(i)
-                .ok_or_else(|| StoreError::Invalid("listing entry does not parse".into()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let products = keys::listing_entries(&page.items, |i| keys::stored_product(i))?;
     let skus: Vec<_> = products.iter().map(|p| p.sku.clone()).collect();
     let available = inventory::read::available(ctx.store.as_ref(), &skus).await?;
     Ok(crate::body::page(&products, &available, next.as_deref()))
@@ -260,13 +252,8 @@ pub async fn list_body(ctx: &Context, params: &ListParams) -> Result<Vec<u8>, Ca
 /// The body of `GET /v1/products/{id}` ([`crate::body::view`]): what
 /// [`get`] answers, as JSON, without decoding the product.
 pub async fn get_body(ctx: &Context, id: &ProductId) -> Result<Vec<u8>, CatalogError> {
-    let json = ctx
-        .store
-        .get_json(&keys::product(id))
-        .await?
-        .ok_or(CatalogError::NotFound)?;
-    let product = keys::stored_product(&json)
-        .ok_or_else(|| StoreError::Invalid(format!("product item {id} does not parse")))?;
+    let json = product_json(ctx, id).await?;
+    let product = keys::stored_product(&json).ok_or_else(|| unreadable(id))?;
     let available =
         inventory::read::available(ctx.store.as_ref(), std::slice::from_ref(&product.sku)).await?;
     Ok(crate::body::view(
