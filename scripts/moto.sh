@@ -7,13 +7,15 @@
 #   scripts/moto.sh stop PID      stop a server started by `start`
 #   scripts/moto.sh serve PORT    run it in the foreground (what `start` runs)
 #
-# `serve` is moto_server with one change: DynamoDB requests are handled one
+# `serve` is moto_server with two changes. DynamoDB requests are handled one
 # at a time. moto serves requests on threads and implements a transaction by
 # snapshotting the whole table and restoring the snapshot when a condition
 # fails, so concurrent requests lose each other's writes and a cancelled
 # transaction can leave its writes behind. DynamoDB writes and transactions
 # are atomic and isolated; serialising keeps moto's answers DynamoDB's. Other
-# services (SQS long polls, Step Functions) stay concurrent.
+# services (SQS long polls, Step Functions) stay concurrent. And a table's
+# backup before a transaction copies its stream records' list, not every
+# record (see the comment in `serve`).
 set -euo pipefail
 
 MOTO_VERSION="5.2.5" # pinned: bump deliberately, the tests rely on its behaviour
@@ -38,9 +40,25 @@ serve() {
     [[ -x "$VENV/bin/moto_server" ]] || { echo "moto is not installed: run scripts/moto.sh ensure" >&2; exit 1; }
     export MOTO_PORT="$port"
     exec "$VENV/bin/python" -c '
-import sys, threading
+import copy, sys, threading
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+from moto.dynamodb.models.table import StreamShard
+
+# moto backs up a table before each transaction by deep-copying it, once per
+# op, stream shard included: every stream record ever written, each holding
+# its items, so the cost of a transaction and the memory of the server grew with the
+# whole history (over 10 GB in one test run). Records never change once
+# written: a backup needs a copy of the list, not of the records.
+def _shard_deepcopy(self, memo):
+    clone = StreamShard.__new__(StreamShard)
+    memo[id(self)] = clone
+    for name, value in self.__dict__.items():
+        setattr(clone, name, list(value) if name == "items" else copy.deepcopy(value, memo))
+    return clone
+
+StreamShard.__deepcopy__ = _shard_deepcopy
 
 app = DomainDispatcherApplication(create_backend_app)
 app.debug = True  # as moto_server does

@@ -6,9 +6,10 @@
 //!
 //! On redb (a file) at full size. On DynamoDB (moto) with 30 shoppers for 3
 //! units: moto answers one request at a time, each transaction copying the
-//! whole table (30-60 ms per request here), and a checkout is some 55 store
-//! calls (cart, order, outbox relay and deliveries, every saga step
-//! persisted): 60 checkouts took 197 s, so 500 would take most of an hour.
+//! table it writes, and a checkout is some 55 store calls (cart, order,
+//! outbox relay and deliveries, every saga step persisted). 30 checkouts
+//! settle in about 26 s here (203 s while moto's copies still took every
+//! stream record along; see `scripts/moto.sh`).
 //! The inventory crate's store-level flash sale runs the reservations
 //! themselves on moto at full size: 500 concurrent buyers for 50 units.
 
