@@ -14,8 +14,8 @@
 # transaction can leave its writes behind. DynamoDB writes and transactions
 # are atomic and isolated; serialising keeps moto's answers DynamoDB's. Other
 # services (SQS long polls, Step Functions) stay concurrent. And a table's
-# backup before a transaction copies its stream records' list, not every
-# record (see the comment in `serve`).
+# backup before a transaction is taken once per table (not once per op) and
+# copies its stream records' list, not every record (see `serve`).
 set -euo pipefail
 
 MOTO_VERSION="5.2.5" # pinned: bump deliberately, the tests rely on its behaviour
@@ -59,6 +59,37 @@ def _shard_deepcopy(self, memo):
     return clone
 
 StreamShard.__deepcopy__ = _shard_deepcopy
+
+# And it takes that backup once per op, not once per table: a transaction of
+# 16 ops on one table copied the table 16 times. During a transaction, the
+# copy module moto sees hands out one backup per table (all are taken
+# before any op applies, so they are the same state).
+import moto.dynamodb.models as ddb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
+
+class _OneBackupPerTable:
+    def __init__(self):
+        self.backups = {}
+    def deepcopy(self, x, memo=None):
+        if memo is None and isinstance(x, Table):
+            if id(x) not in self.backups:
+                self.backups[id(x)] = copy.deepcopy(x)
+            return self.backups[id(x)]
+        return copy.deepcopy(x, memo)
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+_transact_write_items = DynamoDBBackend.transact_write_items
+
+def _transact_with_one_backup_per_table(self, transact_items):
+    ddb_models.copy = _OneBackupPerTable()
+    try:
+        return _transact_write_items(self, transact_items)
+    finally:
+        ddb_models.copy = copy
+
+DynamoDBBackend.transact_write_items = _transact_with_one_backup_per_table
 
 app = DomainDispatcherApplication(create_backend_app)
 app.debug = True  # as moto_server does

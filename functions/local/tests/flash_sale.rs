@@ -8,8 +8,8 @@
 //! units: moto answers one request at a time, each transaction copying the
 //! table it writes, and a checkout is some 55 store calls (cart, order,
 //! outbox relay and deliveries, every saga step persisted). 30 checkouts
-//! settle in about 26 s here (203 s while moto's copies still took every
-//! stream record along; see `scripts/moto.sh`).
+//! settle in about 14 s here (203 s while moto copied the table once per
+//! op of a transaction, every stream record along; see `scripts/moto.sh`).
 //! The inventory crate's store-level flash sale runs the reservations
 //! themselves on moto at full size: 500 concurrent buyers for 50 units.
 
