@@ -13,6 +13,7 @@
 pub mod context;
 pub mod export;
 pub mod layer;
+pub mod lines;
 pub mod logs;
 
 pub use context::{ParseError, SpanId, TraceContext, TraceId, XrayHeader};
@@ -98,7 +99,8 @@ pub fn exporter_from_env() -> Option<Arc<dyn Exporter>> {
 }
 
 /// Installs the process's subscriber: the [`logs::Gate`] filter, the trace
-/// layer with the environment's exporter, JSON logs with the trace ids.
+/// layer with the environment's exporter, JSON logs with the trace ids
+/// (to stdout, one `write(2)` a line: [`lines`]).
 /// Safe to call more than once; later calls do nothing.
 pub fn init(fields: SpanFields) {
     if tracing::dispatcher::has_been_set() {
@@ -108,7 +110,7 @@ pub fn init(fields: SpanFields) {
     let installed = tracing_subscriber::registry()
         .with(logs::Gate::from_env())
         .with(TraceLayer::new(exporter.clone()))
-        .with(logs::fmt_layer(fields))
+        .with(logs::fmt_layer(fields).with_writer(lines::Lines::stdout()))
         .try_init();
     if installed.is_ok() {
         if let Some(exporter) = exporter {
