@@ -35,6 +35,16 @@ pub(crate) fn from_item(item: &Item) -> Option<StockLevel> {
     })
 }
 
+/// The units free to sell in a stock item's JSON ([`from_item`]'s
+/// `available`; 0 when the item is not a stock level).
+pub(crate) fn available_of(json: &[u8]) -> i64 {
+    #[derive(serde::Deserialize)]
+    struct Available {
+        available: i64,
+    }
+    serde_json::from_slice::<Available>(json).map_or(0, |a| a.available)
+}
+
 /// Sets the units free to sell (upsert). Reservations are untouched.
 pub async fn set_available(
     store: &dyn Store,

@@ -612,7 +612,8 @@ pub async fn delete_semantics(store: Arc<dyn Store>) {
 }
 
 /// 150 keys (more than one DynamoDB call), with missing and duplicate
-/// keys, across two partitions: results aligned with the input.
+/// keys, across two partitions: results aligned with the input, as items
+/// and as their JSON.
 pub async fn batch_get_many(store: Arc<dyn Store>) {
     let (pa, pb) = (unique("batch-a"), unique("batch-b"));
     let mut stored = HashMap::new();
@@ -642,6 +643,15 @@ pub async fn batch_get_many(store: Arc<dyn Store>) {
         assert_eq!(item.as_ref(), stored.get(key), "result for {key}");
     }
     assert_eq!(store.batch_get(&[]).await, Ok(Vec::new()), "no keys");
+    let json = store.batch_get_json(&keys).await.expect("batch_get_json");
+    assert_eq!(json.len(), keys.len(), "batch_get_json: one result per key");
+    for ((key, bytes), item) in keys.iter().zip(&json).zip(&got) {
+        let decoded: Option<Item> = bytes
+            .as_ref()
+            .map(|b| serde_json::from_slice(b).expect("one JSON object"));
+        assert_eq!(decoded.as_ref(), item.as_ref(), "batch_get_json: {key}");
+    }
+    assert_eq!(store.batch_get_json(&[]).await, Ok(Vec::new()), "no keys");
 }
 
 // ---------------------------------------------------------------- queries

@@ -66,6 +66,21 @@ pub trait Store: Send + Sync + 'static {
     /// Any number of keys; adapters chunk as their backend needs.
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError>;
 
+    /// [`Store::batch_get`] with each item as one JSON object's bytes (see
+    /// [`Store::get_json`]): the same items in the same order.
+    async fn batch_get_json(&self, keys: &[Key]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.batch_get(keys)
+            .await?
+            .iter()
+            .map(|item| {
+                item.as_ref()
+                    .map(serde_json::to_vec)
+                    .transpose()
+                    .map_err(|e| StoreError::Invalid(format!("item: {e}")))
+            })
+            .collect()
+    }
+
     /// One page of the items under one partition key of the table or an
     /// index, in sort-key order (ties broken by the table key).
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;

@@ -703,6 +703,26 @@ impl Store for RedbStore {
         })
     }
 
+    /// The items as stored, never decoded.
+    async fn batch_get_json(&self, keys: &[Key]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().try_for_each(Key::validate)?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(|db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let items = txn.open_table(ITEMS).map_err(unavailable)?;
+            keys.iter()
+                .map(|k| {
+                    let stored = items
+                        .get((k.pk.as_str(), k.sk.as_str()))
+                        .map_err(unavailable)?;
+                    Ok(stored.map(|bytes| bytes.value().to_vec()))
+                })
+                .collect()
+        })
+    }
+
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         query.validate()?;
         self.read(|db| run_query(db, query))

@@ -86,6 +86,14 @@ impl<S: Store + ?Sized> Store for Traced<S> {
         .await
     }
 
+    async fn batch_get_json(&self, keys: &[Key]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        traced_call(
+            || tracing::info_span!("store.batch_get", store = self.name, keys = keys.len()),
+            self.inner.batch_get_json(keys),
+        )
+        .await
+    }
+
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         traced_call(|| self.query_span(query), self.inner.query(query)).await
     }
