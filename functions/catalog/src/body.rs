@@ -95,6 +95,16 @@ mod tests {
     }
 
     #[test]
+    fn the_sku_is_read_beside_the_data_and_inside_it_in_older_items() {
+        let beside = stored(br#"{"sku":"SKU-TOP","data":{"sku":"SKU-IN","name":"x"}}"#);
+        assert_eq!(beside.sku.as_str(), "SKU-TOP");
+        assert_eq!(beside.json.get(), r#"{"sku":"SKU-IN","name":"x"}"#);
+        let older = stored(br#"{"data":{"name":"x","sku":"SKU-IN"},"version":1}"#);
+        assert_eq!(older.sku.as_str(), "SKU-IN");
+        assert!(crate::keys::stored_product(br#"{"sku":"bad sku!","data":{}}"#).is_none());
+    }
+
+    #[test]
     fn items_without_a_product_or_a_valid_sku_are_refused() {
         assert!(crate::keys::stored_product(br#"{"PK":"x"}"#).is_none());
         assert!(crate::keys::stored_product(br#"{"data":{"name":"no sku"}}"#).is_none());

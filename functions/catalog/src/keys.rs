@@ -114,6 +114,7 @@ pub fn listing_items(p: &Product) -> Vec<Item> {
             i.insert(attr::GSI1SK.into(), order.sort_key(p).into());
             i.insert("entity".into(), "listing".into());
             i.insert("priceAmount".into(), p.price.amount.into());
+            i.insert(SKU.into(), p.sku.as_str().into());
             i.insert("data".into(), data.clone());
             items.push(i);
         }
@@ -129,6 +130,7 @@ pub fn product_item(p: &Product, version: i64, rating_version: u64) -> Item {
     i.insert("entity".into(), "product".into());
     i.insert("version".into(), version.into());
     i.insert(RATING_VERSION.into(), rating_version.into());
+    i.insert(SKU.into(), p.sku.as_str().into());
     i.insert(
         "data".into(),
         serde_json::to_value(p).unwrap_or(Value::Null),
@@ -185,6 +187,11 @@ pub struct StoredProduct<'a> {
     pub sku: Sku,
 }
 
+/// The product's sku beside its `data` in product and listing items, so a
+/// page reads the sku (for the stock) without parsing the product a second
+/// time; items written before it have only the one inside `data`.
+pub const SKU: &str = "sku";
+
 /// The stored product inside a product or listing item's JSON, not
 /// decoded: only its sku is read (for the stock), the rest is skipped.
 pub fn stored_product(item: &[u8]) -> Option<StoredProduct<'_>> {
@@ -192,6 +199,8 @@ pub fn stored_product(item: &[u8]) -> Option<StoredProduct<'_>> {
     struct Stored<'a> {
         #[serde(borrow)]
         data: &'a serde_json::value::RawValue,
+        #[serde(borrow, default)]
+        sku: Option<std::borrow::Cow<'a, str>>,
     }
     #[derive(Deserialize)]
     struct SkuOf<'a> {
@@ -199,7 +208,10 @@ pub fn stored_product(item: &[u8]) -> Option<StoredProduct<'_>> {
         sku: std::borrow::Cow<'a, str>,
     }
     let stored: Stored = serde_json::from_slice(item).ok()?;
-    let sku = serde_json::from_str::<SkuOf>(stored.data.get()).ok()?.sku;
+    let sku = match stored.sku {
+        Some(sku) => sku,
+        None => serde_json::from_str::<SkuOf>(stored.data.get()).ok()?.sku,
+    };
     Some(StoredProduct {
         json: stored.data,
         sku: Sku::parse(&sku).ok()?,
