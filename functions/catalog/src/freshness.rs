@@ -10,8 +10,8 @@
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use rapidhash::v3::{rapidhash_v3_seeded, RapidSecrets};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// Freshness of a catalog read a shared cache (the shop's data cache,
 /// CloudFront, a browser) may keep without asking again.
@@ -40,11 +40,20 @@ pub fn public_cache_control() -> HeaderValue {
 /// authenticated request; the caller may keep it and revalidate (`ETag`).
 pub const PRIVATE_CACHE_CONTROL: &str = "private, no-cache";
 
-/// The strong entity tag of `body`: the first 128 bits of its SHA-256, hex.
+/// The two seeds of [`etag_of`]'s 128 bits.
+static SEEDS: [RapidSecrets; 2] = [
+    RapidSecrets::seed(0x6574_6167),
+    RapidSecrets::seed(0x626f_6479),
+];
+
+/// The strong entity tag of `body`: 128 bits of hash, hex (rapidhash v3
+/// under two seeds). A tag is only ever compared with the tags of the same
+/// URL's earlier bodies, which are written by the catalog, not by whoever
+/// sends `If-None-Match`, so a fast hash serves as well as a cryptographic
+/// one: SHA-256 was 4.6 % of a 20-item listing's CPU under load.
 pub fn etag_of(body: &[u8]) -> HeaderValue {
-    let digest = Sha256::digest(body);
-    let hex = format!("{digest:x}");
-    HeaderValue::from_str(&format!("\"{}\"", &hex[..32])).expect("an ASCII header value")
+    let [a, b] = SEEDS.each_ref().map(|seed| rapidhash_v3_seeded(body, seed));
+    HeaderValue::from_str(&format!("\"{a:016x}{b:016x}\"")).expect("an ASCII header value")
 }
 
 /// Whether `If-None-Match` (any of its values) names `etag`, or is `*`.
