@@ -25,7 +25,8 @@ const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, Default)]
 pub struct HttpConfig {
-    /// Origins allowed by CORS (exact matches); empty allows none.
+    /// Origins allowed by CORS (exact matches); empty: no CORS layer, no
+    /// origin allowed, no CORS headers.
     pub cors_origins: Vec<HeaderValue>,
 }
 
@@ -45,7 +46,42 @@ impl HttpConfig {
 
 /// Adds the 404 fallback and every shared layer to a (merged) router.
 pub fn finish(router: Router, verifier: Arc<TokenVerifier>, config: &HttpConfig) -> Router {
-    let cors = CorsLayer::new()
+    // No origin configured, no CORS layer: it would allow nothing and only
+    // add `Vary` and `Access-Control-Expose-Headers` to every response
+    // (two of a product page's fifteen headers).
+    let cors = (!config.cors_origins.is_empty()).then(|| cors(config));
+
+    // One stack, first listed outermost. Every response is made inside the
+    // CORS layer and gets the security headers, the problems rendered for
+    // bare errors (405, 413, a rejection's 400 or 500) included; the
+    // correlation id and the counts are taken outermost.
+    //
+    // It is given to the router as one layer: `Router::layer` boxes what it
+    // is given around every route (after routing, so `outermost` reads the
+    // matched route). The per-request work that needs no library layer is
+    // done in two functions, one on each side of CORS: each
+    // `middleware::from_fn` boxes its inner service and its future per
+    // request, and the fifteen layers this stack once was cost fifteen of
+    // them.
+    let stack = ServiceBuilder::new()
+        .layer(middleware::from_fn(outermost))
+        .option_layer(cors)
+        .layer(middleware::from_fn(bodies_and_problems))
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                // The payload may hold internals: log that it happened, not what.
+                tracing::error!("handler panicked");
+                problem_response(&Problem::internal())
+            },
+        ))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(Extension(verifier));
+    router.fallback(not_found).layer(stack)
+}
+
+/// CORS for the configured origins (exact matches).
+fn cors(config: &HttpConfig) -> CorsLayer {
+    CorsLayer::new()
         .allow_origin(AllowOrigin::list(config.cors_origins.clone()))
         .allow_methods([
             Method::GET,
@@ -66,34 +102,7 @@ pub fn finish(router: Router, verifier: Arc<TokenVerifier>, config: &HttpConfig)
             HeaderName::from_static("x-cart-token"),
             header::RETRY_AFTER,
         ])
-        .max_age(Duration::from_secs(600));
-
-    // One stack, first listed outermost. Every response is made inside the
-    // CORS layer and gets the security headers, the problems rendered for
-    // bare errors (405, 413, a rejection's 400 or 500) included; the
-    // correlation id and the counts are taken outermost.
-    //
-    // It is given to the router as one layer: `Router::layer` boxes what it
-    // is given around every route (after routing, so `outermost` reads the
-    // matched route). The per-request work that needs no library layer is
-    // done in two functions, one on each side of CORS: each
-    // `middleware::from_fn` boxes its inner service and its future per
-    // request, and the fifteen layers this stack once was cost fifteen of
-    // them.
-    let stack = ServiceBuilder::new()
-        .layer(middleware::from_fn(outermost))
-        .layer(cors)
-        .layer(middleware::from_fn(bodies_and_problems))
-        .layer(CatchPanicLayer::custom(
-            |_panic: Box<dyn std::any::Any + Send>| {
-                // The payload may hold internals: log that it happened, not what.
-                tracing::error!("handler panicked");
-                problem_response(&Problem::internal())
-            },
-        ))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(Extension(verifier));
-    router.fallback(not_found).layer(stack)
+        .max_age(Duration::from_secs(600))
 }
 
 /// The security headers every response carries unless its handler set

@@ -209,6 +209,38 @@ async fn cors_allows_only_configured_origins() {
     );
     let (_, h, _) = send(preflight("https://evil.example")).await;
     assert!(!h.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+    let (_, h, _) = send(get_req("/ok")).await;
+    assert!(h[header::VARY].to_str().unwrap().contains("origin"));
+}
+
+/// With no origin configured there is no CORS: a preflight allows
+/// nothing, and no answer carries a CORS header or a `Vary` for it.
+#[tokio::test]
+async fn no_origins_no_cors_headers() {
+    let app = finish(
+        Router::new().route("/ok", get(|| async { "ok" })),
+        Arc::new(test_verifier()),
+        &HttpConfig::default(),
+    );
+    let preflight = Request::options("/ok")
+        .header(header::ORIGIN, "https://shop.example")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+        .body(Body::empty())
+        .unwrap();
+    let with_origin = Request::get("/ok")
+        .header(header::ORIGIN, "https://shop.example")
+        .body(Body::empty())
+        .unwrap();
+    for req in [preflight, with_origin, get_req("/ok")] {
+        let res = app.clone().oneshot(req).await.unwrap();
+        let cors: Vec<_> = res
+            .headers()
+            .keys()
+            .filter(|k| k.as_str().starts_with("access-control-") || *k == header::VARY)
+            .collect();
+        assert!(cors.is_empty(), "{}: {cors:?}", res.status());
+        assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
 }
 
 fn boom() -> &'static str {
