@@ -149,6 +149,26 @@ impl RedbStore {
         work(&self.db)
     }
 
+    /// `read` of each of `keys`, in order, in one read transaction.
+    fn read_each<T>(
+        &self,
+        keys: &[Key],
+        read: impl Fn(
+            &redb::ReadOnlyTable<TableKey, &'static [u8]>,
+            (&str, &str),
+        ) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        keys.iter().try_for_each(Key::validate)?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(|db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let items = txn.open_table(ITEMS).map_err(unavailable)?;
+            keys.iter().map(|k| read(&items, (&k.pk, &k.sk))).collect()
+        })
+    }
+
     /// Runs `work` (a write) on the writer thread, committed with the
     /// writes queued beside it (`writer`: group commit); its result once
     /// that commit is durable. The change feed is notified by the writer.
@@ -179,6 +199,15 @@ fn read_item(
         Some(bytes) => decode(bytes.value()).map(Some),
         None => Ok(None),
     }
+}
+
+/// The item at `(pk, sk)` as stored (its JSON), not decoded.
+fn read_json(
+    table: &impl ReadableTable<TableKey, &'static [u8]>,
+    (pk, sk): (&str, &str),
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let stored = table.get((pk, sk)).map_err(unavailable)?;
+    Ok(stored.map(|bytes| bytes.value().to_vec()))
 }
 
 fn check(condition: Option<&Condition>, current: Option<&Item>) -> Result<(), StoreError> {
@@ -681,46 +710,20 @@ impl Store for RedbStore {
         key.validate()?;
         self.read(|db| {
             let txn = db.begin_read().map_err(unavailable)?;
-            let items = txn.open_table(ITEMS).map_err(unavailable)?;
-            let stored = items
-                .get((key.pk.as_str(), key.sk.as_str()))
-                .map_err(unavailable)?;
-            Ok(stored.map(|bytes| bytes.value().to_vec()))
+            read_json(
+                &txn.open_table(ITEMS).map_err(unavailable)?,
+                (&key.pk, &key.sk),
+            )
         })
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
-        keys.iter().try_for_each(Key::validate)?;
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.read(|db| {
-            let txn = db.begin_read().map_err(unavailable)?;
-            let items = txn.open_table(ITEMS).map_err(unavailable)?;
-            keys.iter()
-                .map(|k| read_item(&items, (&k.pk, &k.sk)))
-                .collect()
-        })
+        self.read_each(keys, read_item)
     }
 
     /// The items as stored, never decoded.
     async fn batch_get_json(&self, keys: &[Key]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        keys.iter().try_for_each(Key::validate)?;
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.read(|db| {
-            let txn = db.begin_read().map_err(unavailable)?;
-            let items = txn.open_table(ITEMS).map_err(unavailable)?;
-            keys.iter()
-                .map(|k| {
-                    let stored = items
-                        .get((k.pk.as_str(), k.sk.as_str()))
-                        .map_err(unavailable)?;
-                    Ok(stored.map(|bytes| bytes.value().to_vec()))
-                })
-                .collect()
-        })
+        self.read_each(keys, read_json)
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
