@@ -3,8 +3,8 @@
 //! `std::io::Stdout` is one lock around a line buffer: every line a
 //! request logs takes it and holds it through its `write(2)`, so two
 //! workers finishing requests at once queue on it, one of them asleep in
-//! a futex. Under `wrk` a third of the product page's requests met the
-//! other worker there (load/README.md, "(i)").
+//! a futex. Under `wrk` about one in seven of the product page's requests
+//! met the other worker there (load/README.md, "(i)").
 //!
 //! The `fmt` layer formats a whole line into its own buffer and hands it
 //! over in one `write_all`, so no buffer is needed here: [`Lines`] writes
