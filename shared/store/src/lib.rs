@@ -54,12 +54,11 @@ pub trait Store: Send + Sync + 'static {
     /// without building the [`Item`] tree first. An adapter that stores
     /// JSON returns it as stored; this default encodes what `get` returns.
     async fn get_json(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.get(key).await? {
-            Some(item) => serde_json::to_vec(&item)
-                .map(Some)
-                .map_err(|e| StoreError::Invalid(format!("item {key}: {e}"))),
-            None => Ok(None),
-        }
+        self.get(key)
+            .await?
+            .as_ref()
+            .map(model::item_json)
+            .transpose()
     }
 
     /// The items at `keys`, in the order of `keys` (`None` where absent).
@@ -72,12 +71,7 @@ pub trait Store: Send + Sync + 'static {
         self.batch_get(keys)
             .await?
             .iter()
-            .map(|item| {
-                item.as_ref()
-                    .map(serde_json::to_vec)
-                    .transpose()
-                    .map_err(|e| StoreError::Invalid(format!("item: {e}")))
-            })
+            .map(|item| item.as_ref().map(model::item_json).transpose())
             .collect()
     }
 

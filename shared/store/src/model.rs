@@ -96,6 +96,12 @@ pub fn item_size(item: &Item) -> usize {
     count.0
 }
 
+/// `item` as one JSON object's bytes: what `Store::get_json` and its
+/// kin return when an adapter does not keep items as JSON.
+pub(crate) fn item_json(item: &Item) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(item).map_err(|e| StoreError::Invalid(format!("item: {e}")))
+}
+
 /// Checks an item before it is written and returns its key: `PK`/`SK` are
 /// non-empty strings, index key attributes that are present are non-empty
 /// strings (DynamoDB refuses anything else in an index key), and the item

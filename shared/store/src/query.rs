@@ -225,9 +225,7 @@ impl Page {
         let items = self
             .items
             .iter()
-            .map(|item| {
-                serde_json::to_vec(item).map_err(|e| StoreError::Invalid(format!("item: {e}")))
-            })
+            .map(crate::model::item_json)
             .collect::<Result<_, _>>()?;
         Ok(JsonPage {
             items,

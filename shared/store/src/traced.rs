@@ -27,6 +27,16 @@ impl<S: Store + ?Sized> Traced<S> {
 }
 
 impl<S: ?Sized> Traced<S> {
+    /// The span of a get, as an item or as JSON.
+    fn get_span(&self, key: &Key) -> tracing::Span {
+        tracing::info_span!("store.get", store = self.name, pk = %key.pk)
+    }
+
+    /// The span of a batch get, as items or as JSON.
+    fn batch_get_span(&self, keys: &[Key]) -> tracing::Span {
+        tracing::info_span!("store.batch_get", store = self.name, keys = keys.len())
+    }
+
     /// The span of a query, as rows or as JSON.
     fn query_span(&self, query: &Query) -> tracing::Span {
         tracing::info_span!(
@@ -63,32 +73,20 @@ async fn traced_call<T>(
 #[async_trait]
 impl<S: Store + ?Sized> Store for Traced<S> {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        traced_call(
-            || tracing::info_span!("store.get", store = self.name, pk = %key.pk),
-            self.inner.get(key),
-        )
-        .await
+        traced_call(|| self.get_span(key), self.inner.get(key)).await
     }
 
     async fn get_json(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
-        traced_call(
-            || tracing::info_span!("store.get", store = self.name, pk = %key.pk),
-            self.inner.get_json(key),
-        )
-        .await
+        traced_call(|| self.get_span(key), self.inner.get_json(key)).await
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
-        traced_call(
-            || tracing::info_span!("store.batch_get", store = self.name, keys = keys.len()),
-            self.inner.batch_get(keys),
-        )
-        .await
+        traced_call(|| self.batch_get_span(keys), self.inner.batch_get(keys)).await
     }
 
     async fn batch_get_json(&self, keys: &[Key]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         traced_call(
-            || tracing::info_span!("store.batch_get", store = self.name, keys = keys.len()),
+            || self.batch_get_span(keys),
             self.inner.batch_get_json(keys),
         )
         .await
