@@ -52,8 +52,8 @@ impl Lines {
         }
     }
 
-    /// Lines to `file` (tests).
-    pub fn to(file: File) -> Self {
+    #[cfg(test)]
+    fn to(file: File) -> Self {
         Self {
             out: Output::File(file),
             order: RwLock::new(()),
