@@ -35,8 +35,8 @@ pub(crate) fn from_item(item: &Item) -> Option<StockLevel> {
     })
 }
 
-/// The units free to sell in a stock item's JSON ([`from_item`]'s
-/// `available`; 0 when the item is not a stock level).
+/// The units free to sell in a stock item's JSON: [`from_item`]'s
+/// `available` without decoding the rest (0 when the item has none).
 pub(crate) fn available_of(json: &[u8]) -> i64 {
     #[derive(serde::Deserialize)]
     struct Available {

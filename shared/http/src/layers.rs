@@ -52,7 +52,7 @@ pub fn finish(router: Router, verifier: Arc<TokenVerifier>, config: &HttpConfig)
     let cors = (!config.cors_origins.is_empty()).then(|| cors(config));
 
     // One stack, first listed outermost. Every response is made inside the
-    // CORS layer and gets the security headers, the problems rendered for
+    // CORS layer (when there is one) and gets the security headers, the problems rendered for
     // bare errors (405, 413, a rejection's 400 or 500) included; the
     // correlation id and the counts are taken outermost.
     //
