@@ -27,12 +27,16 @@ use serde::Serialize;
 pub const MAX_AGE_SECS: u32 = 30;
 pub const STALE_WHILE_REVALIDATE_SECS: u32 = 30;
 
-/// `Cache-Control` of a public catalog read.
+/// `Cache-Control` of a public catalog read: formatted once, then shared
+/// (every product page and listing answer carries it).
 pub fn public_cache_control() -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "public, max-age={MAX_AGE_SECS}, stale-while-revalidate={STALE_WHILE_REVALIDATE_SECS}"
-    ))
-    .expect("an ASCII header value")
+    static VALUE: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+        HeaderValue::from_str(&format!(
+            "public, max-age={MAX_AGE_SECS}, stale-while-revalidate={STALE_WHILE_REVALIDATE_SECS}"
+        ))
+        .expect("an ASCII header value")
+    });
+    VALUE.clone()
 }
 
 /// `Cache-Control` when the request carried credentials: the body is the
