@@ -1,9 +1,10 @@
 //! The embedded adapter: the single table in a redb database (a file, or
 //! memory for tests).
 //!
-//! # Layout
-//! - `items`: `(PK, SK)` → the item's JSON bytes.
-//! - `gsi1`, `gsi2`: `(GSIxPK, GSIxSK, PK, SK)` → `()`. An item has an entry
+//! # Layout (`format`: the tables, and the migration of older files)
+//! - `items.v2`: `(PK, SK)` → the item's JSON bytes.
+//! - `gsi1.v2`, `gsi2.v2`: `(GSIxPK, GSIxSK, PK, SK)` → the item's JSON
+//!   bytes (the whole item projected, as on DynamoDB). An item has an entry
 //!   in an index exactly when it carries both string attributes of that
 //!   index; every write keeps the entries in step with the item, in the same
 //!   write transaction.
@@ -37,7 +38,7 @@ use crate::{
     TxWrite, Update,
 };
 use async_trait::async_trait;
-use redb::{Database, ReadableTable, TableDefinition};
+use redb::{Database, ReadableTable};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -45,12 +46,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-type TableKey = (&'static str, &'static str);
-type IndexKey = (&'static str, &'static str, &'static str, &'static str);
-
-const ITEMS: TableDefinition<TableKey, &[u8]> = TableDefinition::new("items");
-const GSI1: TableDefinition<IndexKey, ()> = TableDefinition::new("gsi1");
-const GSI2: TableDefinition<IndexKey, ()> = TableDefinition::new("gsi2");
+use format::{index_table, IndexKey, TableKey, GSI1, GSI2, ITEMS};
 
 /// The page cache [`RedbStore::open`] gives redb. redb's own default is
 /// 1 GiB, which a long-running process fills with every page it reads or
@@ -59,6 +55,7 @@ const GSI2: TableDefinition<IndexKey, ()> = TableDefinition::new("gsi2");
 /// still in the OS page cache.
 pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
+mod format;
 mod writer;
 
 /// The single table on redb. Cheap to clone (the database is shared).
@@ -112,15 +109,13 @@ impl RedbStore {
         Self::init(db)
     }
 
-    /// Creates the tables, so readers never meet a missing one.
+    /// Creates the tables, so readers never meet a missing one, migrating
+    /// an older data file first (`format`).
     fn init(db: Database) -> Result<Self, StoreError> {
-        let txn = db.begin_write().map_err(unavailable)?;
-        {
-            txn.open_table(ITEMS).map_err(unavailable)?;
-            txn.open_table(GSI1).map_err(unavailable)?;
-            txn.open_table(GSI2).map_err(unavailable)?;
+        let migrated = format::open(&db)?;
+        if migrated > 0 {
+            tracing::info!(items = migrated, "migrated the data file to format 2");
         }
-        txn.commit().map_err(unavailable)?;
         let db = Arc::new(db);
         let changes = Arc::new(Notify::new());
         Ok(Self {
@@ -278,8 +273,8 @@ fn add(n: &serde_json::Number, by: i64) -> Option<Value> {
 /// The tables of one write transaction.
 struct Tables<'t> {
     items: redb::Table<'t, TableKey, &'static [u8]>,
-    gsi1: redb::Table<'t, IndexKey, ()>,
-    gsi2: redb::Table<'t, IndexKey, ()>,
+    gsi1: redb::Table<'t, IndexKey, &'static [u8]>,
+    gsi2: redb::Table<'t, IndexKey, &'static [u8]>,
     /// Items written so far in this transaction (the writer checks that a
     /// failed write changed nothing).
     writes: usize,
@@ -308,33 +303,32 @@ impl<'t> Tables<'t> {
         new: Option<&Item>,
     ) -> Result<(), StoreError> {
         self.writes += 1;
-        let table_key = (key.pk.as_str(), key.sk.as_str());
-        match new {
+        let (pk, sk) = (key.pk.as_str(), key.sk.as_str());
+        let bytes = match new {
             Some(item) => {
                 let bytes = serde_json::to_vec(item)
                     .map_err(|e| StoreError::Invalid(format!("item {key}: {e}")))?;
                 self.items
-                    .insert(table_key, bytes.as_slice())
+                    .insert((pk, sk), bytes.as_slice())
                     .map_err(unavailable)?;
+                bytes
             }
             None => {
-                self.items.remove(table_key).map_err(unavailable)?;
+                self.items.remove((pk, sk)).map_err(unavailable)?;
+                Vec::new()
             }
-        }
+        };
         for (index, table) in [(Index::Gsi1, &mut self.gsi1), (Index::Gsi2, &mut self.gsi2)] {
             let before = old.and_then(|i| index.keys_of(i));
             let after = new.and_then(|i| index.keys_of(i));
-            if before == after {
-                continue;
+            if let Some((gpk, gsk)) = before.filter(|b| Some(*b) != after) {
+                table.remove((gpk, gsk, pk, sk)).map_err(unavailable)?;
             }
-            if let Some((gpk, gsk)) = before {
-                table
-                    .remove((gpk, gsk, key.pk.as_str(), key.sk.as_str()))
-                    .map_err(unavailable)?;
-            }
+            // The entry holds the whole item, so it is rewritten with it
+            // even when its keys stay.
             if let Some((gpk, gsk)) = after {
                 table
-                    .insert((gpk, gsk, key.pk.as_str(), key.sk.as_str()), ())
+                    .insert((gpk, gsk, pk, sk), bytes.as_slice())
                     .map_err(unavailable)?;
             }
         }
@@ -573,7 +567,6 @@ fn scan(
         return Ok(());
     };
     let txn = db.begin_read().map_err(unavailable)?;
-    let items = txn.open_table(ITEMS).map_err(unavailable)?;
     let bad_range = || StoreError::Unavailable(format!("bad key range {range:?}"));
     match query.index {
         Index::Table => {
@@ -584,6 +577,7 @@ fn scan(
                 Bound::Included((lpk.as_str(), lsk.as_str())),
                 Bound::Excluded((upk.as_str(), usk.as_str())),
             );
+            let items = txn.open_table(ITEMS).map_err(unavailable)?;
             let entries = items.range::<(&str, &str)>(bounds).map_err(unavailable)?;
             for entry in directed(entries, query.direction) {
                 let (key, value) = entry.map_err(unavailable)?;
@@ -609,32 +603,23 @@ fn scan(
                 Bound::Included((l0.as_str(), l1.as_str(), l2.as_str(), l3.as_str())),
                 Bound::Excluded((u0.as_str(), u1.as_str(), u2.as_str(), u3.as_str())),
             );
-            let definition = if query.index == Index::Gsi1 {
-                GSI1
-            } else {
-                GSI2
-            };
-            let index = txn.open_table(definition).map_err(unavailable)?;
+            let index = txn
+                .open_table(index_table(query.index))
+                .map_err(unavailable)?;
             let entries = index
                 .range::<(&str, &str, &str, &str)>(bounds)
                 .map_err(unavailable)?;
             for entry in directed(entries, query.direction) {
-                let (key, _) = entry.map_err(unavailable)?;
+                let (key, value) = entry.map_err(unavailable)?;
                 let (gpk, gsk, pk, sk) = key.value();
                 if !in_range(query, (gpk, gsk)) {
                     continue;
                 }
-                let stored = items.get((pk, sk)).map_err(unavailable)?.ok_or_else(|| {
-                    StoreError::Unavailable(format!(
-                        "{:?} entry {gpk}/{gsk} points at missing item {pk}|{sk}",
-                        query.index
-                    ))
-                })?;
                 let keys = EntryKeys {
                     table: (pk, sk),
                     index: (gpk, gsk),
                 };
-                if !offer(keys, stored.value())? {
+                if !offer(keys, value.value())? {
                     break;
                 }
             }
@@ -1069,15 +1054,24 @@ mod tests {
             }
             item
         };
+        // Each entry's keys, and the item it holds: always the item as it
+        // is in the table.
         let entries = |store: &RedbStore| {
             let txn = store.db.begin_read().unwrap();
             let table = txn.open_table(GSI1).unwrap();
+            let items = txn.open_table(ITEMS).unwrap();
             table
                 .iter()
                 .unwrap()
                 .map(|e| {
-                    let (k, _) = e.unwrap();
+                    let (k, v) = e.unwrap();
                     let (a, b, c, d) = k.value();
+                    let stored = items.get((c, d)).unwrap().unwrap();
+                    assert_eq!(
+                        v.value(),
+                        stored.value(),
+                        "entry {a}/{b} holds a stale item"
+                    );
                     [a, b, c, d].map(str::to_owned).to_vec()
                 })
                 .collect::<Vec<_>>()
@@ -1093,6 +1087,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(entries(&store), vec![vec![s("g"), s("3"), s("p"), s("s")]]);
+        // A write that keeps the index keys rewrites the entry's item.
+        store
+            .update(&Key::new("p", "s"), &[Update::set("n", 1)], None)
+            .await
+            .unwrap();
+        assert_eq!(entries(&store), vec![vec![s("g"), s("3"), s("p"), s("s")]]);
+        let page = store.query(&Query::new(Index::Gsi1, "g")).await.unwrap();
+        assert_eq!(page.items[0]["n"], json!(1));
         // A failed write leaves the index alone.
         let err = store
             .update(
