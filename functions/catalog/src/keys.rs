@@ -165,12 +165,12 @@ pub fn product_of_json(item: &[u8]) -> Option<Product> {
 
 /// Each listing entry decoded by `decode`; one that does not decode makes
 /// the whole page an error (a listing never skips a product silently).
-pub fn listing_entries<'a, I, T>(
-    items: &'a [I],
-    decode: impl Fn(&'a I) -> Option<T>,
+pub fn listing_entries<I, T>(
+    items: impl IntoIterator<Item = I>,
+    decode: impl Fn(I) -> Option<T>,
 ) -> Result<Vec<T>, lite_store::StoreError> {
     items
-        .iter()
+        .into_iter()
         .map(|i| {
             decode(i).ok_or_else(|| {
                 lite_store::StoreError::Invalid("listing entry does not parse".into())
@@ -199,8 +199,10 @@ pub fn stored_product(item: &[u8]) -> Option<StoredProduct<'_>> {
     struct Stored<'a> {
         #[serde(borrow)]
         data: &'a serde_json::value::RawValue,
+        // Borrowed, never copied: a sku has no character JSON escapes (an
+        // escaped one would not parse as a sku anyway).
         #[serde(borrow, default)]
-        sku: Option<std::borrow::Cow<'a, str>>,
+        sku: Option<&'a str>,
     }
     #[derive(Deserialize)]
     struct SkuOf<'a> {
@@ -209,12 +211,12 @@ pub fn stored_product(item: &[u8]) -> Option<StoredProduct<'_>> {
     }
     let stored: Stored = serde_json::from_slice(item).ok()?;
     let sku = match stored.sku {
-        Some(sku) => sku,
-        None => serde_json::from_str::<SkuOf>(stored.data.get()).ok()?.sku,
+        Some(sku) => Sku::parse(sku),
+        None => Sku::parse(&serde_json::from_str::<SkuOf>(stored.data.get()).ok()?.sku),
     };
     Some(StoredProduct {
         json: stored.data,
-        sku: Sku::parse(&sku).ok()?,
+        sku: sku.ok()?,
     })
 }
 

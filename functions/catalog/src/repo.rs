@@ -233,7 +233,7 @@ pub async fn list(
 ) -> Result<(Vec<ProductView>, Option<String>), CatalogError> {
     let (page, next) = listing(ctx, params).await?;
     // The entries' JSON decoded straight into products (no `Item` trees).
-    let products = keys::listing_entries(&page.items, |i| keys::product_of_json(i))?;
+    let products = keys::listing_entries(page.items(), keys::product_of_json)?;
     Ok((with_stock(ctx, products).await?, next))
 }
 
@@ -243,9 +243,9 @@ pub async fn list(
 /// listing's time).
 pub async fn list_body(ctx: &Context, params: &ListParams) -> Result<Vec<u8>, CatalogError> {
     let (page, next) = listing(ctx, params).await?;
-    let products = keys::listing_entries(&page.items, |i| keys::stored_product(i))?;
-    let skus: Vec<_> = products.iter().map(|p| p.sku.clone()).collect();
-    let available = inventory::read::available(ctx.store.as_ref(), &skus).await?;
+    let products = keys::listing_entries(page.items(), keys::stored_product)?;
+    let skus = products.iter().map(|p| &p.sku);
+    let available = inventory::read::available(ctx.store.as_ref(), skus).await?;
     Ok(crate::body::page(&products, &available, next.as_deref()))
 }
 
@@ -254,8 +254,7 @@ pub async fn list_body(ctx: &Context, params: &ListParams) -> Result<Vec<u8>, Ca
 pub async fn get_body(ctx: &Context, id: &ProductId) -> Result<Vec<u8>, CatalogError> {
     let json = product_json(ctx, id).await?;
     let product = keys::stored_product(&json).ok_or_else(|| unreadable(id))?;
-    let available =
-        inventory::read::available(ctx.store.as_ref(), std::slice::from_ref(&product.sku)).await?;
+    let available = inventory::read::available(ctx.store.as_ref(), [&product.sku]).await?;
     Ok(crate::body::view(
         &product,
         available.first().copied().unwrap_or(0),
@@ -310,8 +309,8 @@ async fn with_stock(
     ctx: &Context,
     products: Vec<Product>,
 ) -> Result<Vec<ProductView>, CatalogError> {
-    let skus: Vec<_> = products.iter().map(|p| p.sku.clone()).collect();
-    let available = inventory::read::available(ctx.store.as_ref(), &skus).await?;
+    let skus = products.iter().map(|p| &p.sku);
+    let available = inventory::read::available(ctx.store.as_ref(), skus).await?;
     Ok(products
         .into_iter()
         .zip(available)

@@ -20,8 +20,11 @@ pub async fn levels(
 /// Units free to sell for each sku (0 when never stocked). On the
 /// catalog's hot reads (a listing asks for 20 skus): only `available` is
 /// read out of each stored item's JSON, nothing else is decoded.
-pub async fn available(store: &dyn Store, skus: &[Sku]) -> Result<Vec<i64>, StoreError> {
-    let keys: Vec<_> = skus.iter().map(key).collect();
+pub async fn available<'a>(
+    store: &dyn Store,
+    skus: impl IntoIterator<Item = &'a Sku>,
+) -> Result<Vec<i64>, StoreError> {
+    let keys: Vec<_> = skus.into_iter().map(key).collect();
     Ok(store
         .batch_get_json(&keys)
         .await?

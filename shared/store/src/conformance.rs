@@ -239,9 +239,9 @@ pub async fn query_json_pages_equal_query_pages(store: Arc<dyn Store>) {
                 let this = query.clone().after(after);
                 let expected = page(&store, &this).await;
                 let got = store.query_json(&this).await.expect("query_json");
+                assert_eq!(got.len(), got.items().len(), "{this:?}");
                 let decoded: Vec<Item> = got
-                    .items
-                    .iter()
+                    .items()
                     .map(|bytes| serde_json::from_slice(bytes).expect("one JSON object"))
                     .collect();
                 assert_eq!(decoded, expected.items, "{this:?}");

@@ -213,23 +213,81 @@ pub struct Page {
 }
 
 /// [`Page`] with each item as one JSON object's bytes (`Store::query_json`).
-#[derive(Debug, Clone, PartialEq)]
+/// The items are kept one after the other in one buffer: a page is one
+/// allocation that grows, not one per item (a listing's items are about a
+/// kilobyte each, where glibc's allocator takes its slow path).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct JsonPage {
-    pub items: Vec<Vec<u8>>,
+    /// The items' bytes, one after the other.
+    bytes: Vec<u8>,
+    /// Where each item ends in `bytes`.
+    ends: Vec<usize>,
     pub next: Option<Position>,
+}
+
+impl JsonPage {
+    /// An empty page with room for `items` items of about `item_bytes` each.
+    pub fn with_capacity(items: usize, item_bytes: usize) -> Self {
+        JsonPage {
+            bytes: Vec::with_capacity(items.saturating_mul(item_bytes)),
+            ends: Vec::with_capacity(items),
+            next: None,
+        }
+    }
+
+    /// Appends one item's JSON.
+    pub fn push(&mut self, item: &[u8]) {
+        self.bytes.extend_from_slice(item);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// How many items the page has.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Each item's JSON, in page order.
+    pub fn items(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        (0..self.ends.len()).map(|i| {
+            let start = i.checked_sub(1).map_or(0, |before| self.ends[before]);
+            &self.bytes[start..self.ends[i]]
+        })
+    }
 }
 
 impl Page {
     /// This page with its items encoded.
     pub fn into_json(self) -> Result<JsonPage, StoreError> {
-        let items = self
-            .items
-            .iter()
-            .map(crate::model::item_json)
-            .collect::<Result<_, _>>()?;
-        Ok(JsonPage {
-            items,
-            next: self.next,
-        })
+        let mut page = JsonPage::with_capacity(self.items.len(), 0);
+        for item in &self.items {
+            page.push(&crate::model::item_json(item)?);
+        }
+        page.next = self.next;
+        Ok(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A packed page gives back each item's bytes whole and in order,
+    /// empty items and growth past the first capacity included.
+    #[test]
+    fn a_json_page_gives_back_each_item() {
+        let mut page = JsonPage::with_capacity(2, 4);
+        assert!(page.is_empty());
+        assert_eq!(page.items().count(), 0);
+        let items: [&[u8]; 4] = [br#"{"a":1}"#, b"", br#"{"b":"long enough to grow"}"#, b"{}"];
+        for item in items {
+            page.push(item);
+        }
+        assert_eq!(page.len(), 4);
+        assert_eq!(page.items().len(), 4);
+        assert_eq!(page.items().collect::<Vec<_>>(), items);
     }
 }

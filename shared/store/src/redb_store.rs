@@ -521,21 +521,31 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
 /// it ends.
 fn run_query_json(db: &Database, query: &Query) -> Result<JsonPage, StoreError> {
     debug_assert!(query.filter.is_none());
-    let mut items = Vec::with_capacity(query.limit.min(64));
-    let mut last: Option<[String; 4]> = None;
+    /// Room made for each item at first, so a page of products is read
+    /// without growing the buffer (a copy under the allocator's lock); 64
+    /// such items stay under glibc's mmap threshold (`amazon_lite::malloc`).
+    const ITEM_BYTES: usize = 1536;
+    let mut page = JsonPage::with_capacity(query.limit.min(64), ITEM_BYTES);
+    // The last entry's keys, for `next`: copied into the same four strings
+    // each time, not into new ones.
+    let mut last: [String; 4] = Default::default();
     let mut more = false;
     scan(db, query, |keys, bytes| {
-        if items.len() == query.limit {
+        if page.len() == query.limit {
             more = true;
             return Ok(false);
         }
-        items.push(bytes.to_vec());
+        page.push(bytes);
         let [(pk, sk), (ipk, isk)] = [keys.table, keys.index];
-        last = Some([pk, sk, ipk, isk].map(str::to_owned));
+        for (kept, key) in last.iter_mut().zip([pk, sk, ipk, isk]) {
+            kept.clear();
+            kept.push_str(key);
+        }
         Ok(true)
     })?;
-    let next = match (more, last) {
-        (true, Some([pk, sk, ipk, isk])) => {
+    let next = match (more, page.is_empty()) {
+        (true, false) => {
+            let [pk, sk, ipk, isk] = last;
             let mut position =
                 BTreeMap::from([(attr::PK.to_owned(), pk), (attr::SK.to_owned(), sk)]);
             if query.index != Index::Table {
@@ -546,7 +556,8 @@ fn run_query_json(db: &Database, query: &Query) -> Result<JsonPage, StoreError> 
         }
         _ => None,
     };
-    Ok(JsonPage { items, next })
+    page.next = next;
+    Ok(page)
 }
 
 /// The keys of an entry [`scan`] offers: the item's table key and, for an
