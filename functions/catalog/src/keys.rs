@@ -199,8 +199,8 @@ pub fn stored_product(item: &[u8]) -> Option<StoredProduct<'_>> {
     struct Stored<'a> {
         #[serde(borrow)]
         data: &'a serde_json::value::RawValue,
-        // Borrowed, never copied: a sku has no character JSON escapes (an
-        // escaped one would not parse as a sku anyway).
+        // Borrowed, never copied: a sku has no character that JSON
+        // escapes (a string with an escape would not parse as a sku anyway).
         #[serde(borrow, default)]
         sku: Option<&'a str>,
     }

@@ -214,8 +214,9 @@ pub struct Page {
 
 /// [`Page`] with each item as one JSON object's bytes (`Store::query_json`).
 /// The items are kept one after the other in one buffer: a page is one
-/// allocation that grows, not one per item (a listing's items are about a
-/// kilobyte each, where glibc's allocator takes its slow path).
+/// allocation, not one per item (a listing's items are about a kilobyte
+/// each, where glibc's allocator takes its slow path). An adapter sizes it
+/// for the page it reads ([`JsonPage::with_capacity`]): growing it copies.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JsonPage {
     /// The items' bytes, one after the other.
@@ -246,6 +247,7 @@ impl JsonPage {
         self.ends.len()
     }
 
+    /// Whether the page has no item.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
