@@ -46,7 +46,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-use format::{index_table, IndexKey, TableKey, GSI1, GSI2, ITEMS};
+use format::{IndexKey, TableKey, GSI1, GSI2, ITEMS};
 
 /// The page cache [`RedbStore::open`] gives redb. redb's own default is
 /// 1 GiB, which a long-running process fills with every page it reads or
@@ -614,9 +614,12 @@ fn scan(
                 Bound::Included((l0.as_str(), l1.as_str(), l2.as_str(), l3.as_str())),
                 Bound::Excluded((u0.as_str(), u1.as_str(), u2.as_str(), u3.as_str())),
             );
-            let index = txn
-                .open_table(index_table(query.index))
-                .map_err(unavailable)?;
+            let definition = if query.index == Index::Gsi1 {
+                GSI1
+            } else {
+                GSI2
+            };
+            let index = txn.open_table(definition).map_err(unavailable)?;
             let entries = index
                 .range::<(&str, &str, &str, &str)>(bounds)
                 .map_err(unavailable)?;

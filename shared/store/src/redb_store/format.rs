@@ -72,14 +72,6 @@ pub(super) const ITEMS: TableDefinition<TableKey, &[u8]> = TableDefinition::new(
 pub(super) const GSI1: TableDefinition<IndexKey, &[u8]> = TableDefinition::new("gsi1.v2");
 pub(super) const GSI2: TableDefinition<IndexKey, &[u8]> = TableDefinition::new("gsi2.v2");
 
-/// The index table of `index` (never [`Index::Table`]).
-pub(super) fn index_table(index: Index) -> TableDefinition<'static, IndexKey, &'static [u8]> {
-    match index {
-        Index::Gsi2 => GSI2,
-        Index::Gsi1 | Index::Table => GSI1,
-    }
-}
-
 const V1_ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("items");
 const V1_GSI1: TableDefinition<(&str, &str, &str, &str), ()> = TableDefinition::new("gsi1");
 const V1_GSI2: TableDefinition<(&str, &str, &str, &str), ()> = TableDefinition::new("gsi2");
