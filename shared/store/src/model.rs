@@ -99,7 +99,14 @@ pub fn item_size(item: &Item) -> usize {
 /// `item` as one JSON object's bytes: what `Store::get_json` and its
 /// kin return when an adapter does not keep items as JSON.
 pub(crate) fn item_json(item: &Item) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(item).map_err(|e| StoreError::Invalid(format!("item: {e}")))
+    let mut out = Vec::new();
+    write_item_json(&mut out, item)?;
+    Ok(out)
+}
+
+/// [`item_json`] appended to `out` (a page's items, one after the other).
+pub(crate) fn write_item_json(out: &mut Vec<u8>, item: &Item) -> Result<(), StoreError> {
+    serde_json::to_writer(out, item).map_err(|e| StoreError::Invalid(format!("item: {e}")))
 }
 
 /// Checks an item before it is written and returns its key: `PK`/`SK` are

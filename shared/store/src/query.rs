@@ -89,17 +89,27 @@ impl Position {
     /// The position just after `item` in `index`.
     pub fn after(index: Index, item: &Item) -> Result<Position, StoreError> {
         let key = Key::of(item)?;
-        let mut m = BTreeMap::new();
-        m.insert(attr::PK.to_string(), key.pk);
-        m.insert(attr::SK.to_string(), key.sk);
-        if index != Index::Table {
-            let (pk, sk) = index
+        let index_key = match index {
+            Index::Table => (key.pk.as_str(), key.sk.as_str()),
+            _ => index
                 .keys_of(item)
-                .ok_or_else(|| StoreError::Invalid(format!("item is not in index {index:?}")))?;
-            m.insert(index.pk_attr().to_string(), pk.to_string());
-            m.insert(index.sk_attr().to_string(), sk.to_string());
+                .ok_or_else(|| StoreError::Invalid(format!("item is not in index {index:?}")))?,
+        };
+        Ok(Position::at(index, (&key.pk, &key.sk), index_key))
+    }
+
+    /// The position just after the entry with table key `(pk, sk)` and,
+    /// in an index, index key `index_key` (ignored for the table).
+    pub fn at(index: Index, (pk, sk): (&str, &str), index_key: (&str, &str)) -> Position {
+        let mut m = BTreeMap::from([
+            (attr::PK.to_owned(), pk.to_owned()),
+            (attr::SK.to_owned(), sk.to_owned()),
+        ]);
+        if index != Index::Table {
+            m.insert(index.pk_attr().to_owned(), index_key.0.to_owned());
+            m.insert(index.sk_attr().to_owned(), index_key.1.to_owned());
         }
-        Ok(Position(m))
+        Position(m)
     }
 
     pub fn get(&self, attr: &str) -> Option<&str> {
@@ -266,7 +276,8 @@ impl Page {
     pub fn into_json(self) -> Result<JsonPage, StoreError> {
         let mut page = JsonPage::with_capacity(self.items.len(), 0);
         for item in &self.items {
-            page.push(&crate::model::item_json(item)?);
+            crate::model::write_item_json(&mut page.bytes, item)?;
+            page.ends.push(page.bytes.len());
         }
         page.next = self.next;
         Ok(page)

@@ -33,14 +33,13 @@
 //! it reads, then awaits it; with no listener a notification costs a lock.
 
 use crate::{
-    attr, canceled, validate_item, validate_transaction, validate_updates, Condition, Direction,
-    Index, Item, JsonPage, Key, Page, Position, Query, SkCondition, Store, StoreError, TxOp,
-    TxWrite, Update,
+    canceled, validate_item, validate_transaction, validate_updates, Condition, Direction, Index,
+    Item, JsonPage, Key, Page, Position, Query, SkCondition, Store, StoreError, TxOp, TxWrite,
+    Update,
 };
 use async_trait::async_trait;
 use redb::{Database, ReadableTable};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
@@ -304,20 +303,17 @@ impl<'t> Tables<'t> {
     ) -> Result<(), StoreError> {
         self.writes += 1;
         let (pk, sk) = (key.pk.as_str(), key.sk.as_str());
-        let bytes = match new {
-            Some(item) => {
-                let bytes = serde_json::to_vec(item)
-                    .map_err(|e| StoreError::Invalid(format!("item {key}: {e}")))?;
-                self.items
-                    .insert((pk, sk), bytes.as_slice())
-                    .map_err(unavailable)?;
-                bytes
-            }
-            None => {
-                self.items.remove((pk, sk)).map_err(unavailable)?;
-                Vec::new()
-            }
-        };
+        let bytes = new
+            .map(|item| {
+                serde_json::to_vec(item)
+                    .map_err(|e| StoreError::Invalid(format!("item {key}: {e}")))
+            })
+            .transpose()?;
+        match &bytes {
+            Some(bytes) => self.items.insert((pk, sk), bytes.as_slice()),
+            None => self.items.remove((pk, sk)),
+        }
+        .map_err(unavailable)?;
         for (index, table) in [(Index::Gsi1, &mut self.gsi1), (Index::Gsi2, &mut self.gsi2)] {
             let before = old.and_then(|i| index.keys_of(i));
             let after = new.and_then(|i| index.keys_of(i));
@@ -326,7 +322,7 @@ impl<'t> Tables<'t> {
             }
             // The entry holds the whole item, so it is rewritten with it
             // even when its keys stay.
-            if let Some((gpk, gsk)) = after {
+            if let (Some((gpk, gsk)), Some(bytes)) = (after, &bytes) {
                 table
                     .insert((gpk, gsk, pk, sk), bytes.as_slice())
                     .map_err(unavailable)?;
@@ -543,20 +539,10 @@ fn run_query_json(db: &Database, query: &Query) -> Result<JsonPage, StoreError> 
         }
         Ok(true)
     })?;
-    let next = match (more, page.is_empty()) {
-        (true, false) => {
-            let [pk, sk, ipk, isk] = last;
-            let mut position =
-                BTreeMap::from([(attr::PK.to_owned(), pk), (attr::SK.to_owned(), sk)]);
-            if query.index != Index::Table {
-                position.insert(query.index.pk_attr().to_owned(), ipk);
-                position.insert(query.index.sk_attr().to_owned(), isk);
-            }
-            Some(Position(position))
-        }
-        _ => None,
-    };
-    page.next = next;
+    if more {
+        let [pk, sk, ipk, isk] = &last;
+        page.next = Some(Position::at(query.index, (pk, sk), (ipk, isk)));
+    }
     Ok(page)
 }
 

@@ -110,10 +110,9 @@ pub(super) fn open(db: &Database) -> Result<usize, StoreError> {
         }
         migrated
     };
-    for old in [V1_ITEMS.name(), V1_GSI1.name(), V1_GSI2.name()] {
-        let handle = TableDefinition::<(&str, &str), ()>::new(old);
-        txn.delete_table(handle).map_err(unavailable)?;
-    }
+    txn.delete_table(V1_ITEMS).map_err(unavailable)?;
+    txn.delete_table(V1_GSI1).map_err(unavailable)?;
+    txn.delete_table(V1_GSI2).map_err(unavailable)?;
     txn.commit().map_err(unavailable)?;
     Ok(migrated)
 }
