@@ -117,6 +117,11 @@ impl Store for Timeline {
         self.inner.batch_get(keys).await
     }
 
+    async fn batch_get_json(&self, keys: &[Key]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.read();
+        self.inner.batch_get_json(keys).await
+    }
+
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         self.read();
         self.inner.query(query).await
