@@ -14,7 +14,7 @@ use system_tests::{
 };
 
 /// How long an event consumer may take to act here.
-const CONSUMER_LAG: Duration = Duration::from_secs(15);
+const CONSUMER_LAG: Duration = Duration::from_secs(60);
 
 async fn product(api: &TestApi, name: &str, amount: i64) -> String {
     let p = stocked_product(api, product_body("AFT", name, "kitchen", amount), 50).await;

@@ -16,7 +16,7 @@ use system_tests::{send, Reply, Seed, TestApi};
 
 const WEBHOOK_SECRET: &str = "whsec_system_tests_0123456789abcdef";
 /// How long a checkout may take to reach a terminal status here.
-const SETTLE: Duration = Duration::from_secs(30);
+const SETTLE: Duration = Duration::from_secs(60);
 
 async fn spawn(timeout_secs: &str) -> TestApi {
     TestApi::spawn_with_env(

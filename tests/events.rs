@@ -16,7 +16,7 @@ const FAULT_ENV: &str = "AMAZON_LITE_FAULT";
 const CRASH_BEFORE_RELAY: &str = "crash-before-relay:product.created.v1";
 const CRASH_EXIT_CODE: i32 = 86;
 /// How long an event may take to reach its consumer.
-const DELIVERY: Duration = Duration::from_secs(20);
+const DELIVERY: Duration = Duration::from_secs(60);
 
 fn product(sku: &str) -> Value {
     json!({

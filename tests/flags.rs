@@ -15,7 +15,7 @@ use system_tests::{
 
 /// The file is looked at once a second; consumers and the index lag a
 /// little more.
-const LAG: Duration = Duration::from_secs(15);
+const LAG: Duration = Duration::from_secs(60);
 
 /// Replaces the flags file whole, as an editor does.
 fn set_flags(data_dir: &Path, flags: Value) {

@@ -126,7 +126,7 @@ async fn settled(
     want: f64,
 ) -> Scrape {
     eventually(
-        Duration::from_secs(15),
+        Duration::from_secs(60),
         &format!("{name}{labels:?} moves by {want}"),
         || async move {
             let now = scrape(api).await;

@@ -142,7 +142,7 @@ async fn one_checkout_is_one_trace_across_every_hop() {
     // The POST's span names the trace; the trace is complete once the saga
     // execution's span (closed when the execution stops) has arrived.
     let trace = eventually(
-        Duration::from_secs(20),
+        Duration::from_secs(60),
         "the checkout's spans arrive at the collector",
         || {
             let received = received.clone();
