@@ -437,7 +437,12 @@ impl LocalSaga {
                 let sleep = wake
                     .map(|w| (w - self.clock.now()).to_std().unwrap_or(Duration::ZERO))
                     .unwrap_or(Duration::from_secs(3600));
+                // Biased, in this order: an invocation that returned is
+                // taken before a shutdown that came with it, so a token
+                // task's return is written at shutdown (a restart must not
+                // ask its provider again), not lost to the draw.
                 tokio::select! {
+                    biased;
                     Some(joined) = inflight.join_next(), if !inflight.is_empty() => {
                         match joined {
                             Ok((path, id, result)) => {
@@ -467,17 +472,17 @@ impl LocalSaga {
                             }
                         }
                     }
-                    _ = notify.notified() => check_tokens = true,
-                    _ = tokio::time::sleep(sleep) => {}
-                    _ = tokio::time::sleep_until(deferred.unwrap_or_else(tokio::time::Instant::now)), if deferred.is_some() => {
-                        deferred = None;
-                        self.save_now(&mut exec, &root).await?;
-                    }
                     _ = shutdown.changed() => {
                         if deferred.is_some() {
                             self.save_now(&mut exec, &root).await?;
                         }
                         return Ok(());
+                    }
+                    _ = notify.notified() => check_tokens = true,
+                    _ = tokio::time::sleep(sleep) => {}
+                    _ = tokio::time::sleep_until(deferred.unwrap_or_else(tokio::time::Instant::now)), if deferred.is_some() => {
+                        deferred = None;
+                        self.save_now(&mut exec, &root).await?;
                     }
                 }
             }

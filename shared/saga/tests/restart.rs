@@ -298,3 +298,44 @@ async fn a_returned_token_task_is_written_a_moment_later_or_at_shutdown() {
     saga.shutdown().await;
     assert_eq!(phase("stopped").await, "token", "written at shutdown");
 }
+
+/// A token task's invocation that returned before the process stopped is
+/// accounted for at shutdown even when the return and the shutdown reach
+/// the driver together (on one thread, the shutdown is sent before the
+/// driver runs again): its position is written, so a restart does not ask
+/// the provider a second time.
+#[tokio::test(flavor = "current_thread")]
+async fn a_return_and_a_shutdown_arriving_together_still_write_the_position() {
+    use lite_saga::frame::Phase;
+    let store = memory_store();
+    for n in 0..16 {
+        let name = format!("together-{n}");
+        let (inv, mut tokens) = Scripted::new(|_, _, _| Ok(json!(null)));
+        let saga = local(
+            store.clone(),
+            pay_with_token("TimeoutSeconds", json!(60)),
+            inv,
+            1.0,
+        );
+        // A task of its own: the token wakes it before the invocation ends
+        // and wakes the driver, so it runs first and its shutdown reaches
+        // the driver with the return (a failure without the biased select).
+        let stopper = {
+            let (saga, name) = (saga.clone(), name.clone());
+            tokio::spawn(async move {
+                saga.start(&name, json!({})).await.unwrap();
+                tokens.recv().await.unwrap();
+                saga.shutdown().await;
+            })
+        };
+        stopper.await.unwrap();
+        let exec = lite_saga::store::load(store.as_ref(), &name)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(exec.position.unwrap().phase, Phase::Token { .. }),
+            "execution {name}: the returned invocation was not written at shutdown"
+        );
+    }
+}
