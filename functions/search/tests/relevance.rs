@@ -295,3 +295,49 @@ async fn suggestions_complete_prefixes_and_typos() {
     index.delete(&bell.id).await.unwrap();
     assert!(!has_bell(index.suggest("kettleb", 8).await.unwrap()));
 }
+
+/// Suggestions see every write as soon as it returns, while other calls
+/// read (and cache) the dictionary at the same time: a renamed product's
+/// new word is suggested and its old one is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggestions_follow_each_write_while_others_read_them() {
+    let index = std::sync::Arc::new(demo_index().await);
+    let mut doc = demo().remove(0);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let (index, stop) = (index.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    index.suggest("q", 8).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    // Letters only: each name is one new word, "q" then two letters.
+    let word = |n: usize| {
+        format!(
+            "q{}{}",
+            (b'a' + (n / 26) as u8) as char,
+            (b'a' + (n % 26) as u8) as char
+        )
+    };
+    for n in 0..60 {
+        doc.name = format!("{} Lamp", word(n));
+        doc.updated_at += chrono::Duration::seconds(1);
+        index.upsert(vec![doc.clone()]).await.unwrap();
+        let now = index.suggest(&word(n), 8).await.unwrap();
+        assert!(now.contains(&word(n)), "write {n}: {now:?}");
+        if n > 0 {
+            let before = index.suggest(&word(n - 1), 8).await.unwrap();
+            assert!(
+                !before.contains(&word(n - 1)),
+                "write {n}: the old name's word is still suggested: {before:?}"
+            );
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+}

@@ -18,7 +18,6 @@ use order::{Key, Ordered};
 use query::{Filters, Words};
 use schema::Fields;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tantivy::collector::{Count, FacetCollector, FacetCounts};
 use tantivy::directory::MmapDirectory;
@@ -43,9 +42,9 @@ struct Inner {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
-    /// Bumped after every commit; the suggestion dictionary is rebuilt
-    /// when it was read at an older generation.
-    generation: AtomicU64,
+    /// The suggestion dictionary and the generation of the searcher it
+    /// was read from (tantivy numbers each reload's searcher): rebuilt
+    /// when the reader's searcher is a newer one.
     dictionary: Mutex<Option<(u64, Arc<suggest::Dictionary>)>>,
 }
 
@@ -106,7 +105,6 @@ impl TantivyIndex {
                 reader,
                 writer: Mutex::new(writer),
                 fields,
-                generation: AtomicU64::new(0),
                 dictionary: Mutex::new(None),
             }),
         })
@@ -139,7 +137,6 @@ impl Inner {
         }
         writer.commit().map_err(unavailable)?;
         self.reader.reload().map_err(unavailable)?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
@@ -276,8 +273,13 @@ impl Inner {
         })
     }
 
+    /// The dictionary of the reader's current searcher: read from that
+    /// same searcher, so suggestions see exactly what a search made now
+    /// sees (a separate commit counter could name a newer state than the
+    /// searcher a dictionary was read from).
     fn dictionary(&self) -> Result<Arc<suggest::Dictionary>, SearchError> {
-        let generation = self.generation.load(Ordering::SeqCst);
+        let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
         let mut cached = self
             .dictionary
             .lock()
@@ -288,10 +290,12 @@ impl Inner {
             }
         }
         let d = Arc::new(
-            suggest::Dictionary::read(&self.reader.searcher(), self.fields.suggest)
-                .map_err(unavailable)?,
+            suggest::Dictionary::read(&searcher, self.fields.suggest).map_err(unavailable)?,
         );
-        *cached = Some((generation, Arc::clone(&d)));
+        // A call that took an older searcher does not replace a newer one's.
+        if cached.as_ref().is_none_or(|(g, _)| *g < generation) {
+            *cached = Some((generation, Arc::clone(&d)));
+        }
         Ok(d)
     }
 }
