@@ -176,6 +176,26 @@ async fn suggestions(api: &TestApi, q: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits until the suggestions for `q` satisfy `check` (suggestions are
+/// part of search, eventually consistent with the catalog like it).
+async fn until_suggested(
+    api: &TestApi,
+    q: &str,
+    what: &str,
+    check: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let check = &check;
+    eventually(INDEX_LAG, what, || async move {
+        let now = suggestions(api, q).await;
+        if check(&now) {
+            Ok(now)
+        } else {
+            Err(format!("{q:?} suggests {now:?}"))
+        }
+    })
+    .await
+}
+
 async fn admin(api: &TestApi, method: Method, path: &str, body: Option<Value>) -> Reply {
     let mut r = api.request(method, path).bearer_auth(api.admin_token());
     if let Some(b) = body {
@@ -254,10 +274,10 @@ async fn search_follows_products_the_admin_creates_renames_and_deletes() {
     // A misspelt word of it finds it too, and so does the suggester.
     let page = found(&api, &[("q", "zorbanit deks lamp")]).await;
     assert_eq!(ids(&page).first(), Some(&id), "{page}");
-    assert_eq!(
-        suggestions(&api, "zorb").await.first().map(String::as_str),
-        Some("zorbanite")
-    );
+    until_suggested(&api, "zorb", "the new name is suggested", |s| {
+        s.first().map(String::as_str) == Some("zorbanite")
+    })
+    .await;
 
     // Renamed and repriced.
     let r = admin(
@@ -292,9 +312,10 @@ async fn search_follows_products_the_admin_creates_renames_and_deletes() {
     )
     .await;
     assert_eq!(ids(&page), [id]);
-    assert!(suggestions(&api, "nebu")
-        .await
-        .contains(&"nebula".to_owned()));
+    until_suggested(&api, "nebu", "the new name's word is suggested", |s| {
+        s.contains(&"nebula".to_owned())
+    })
+    .await;
 
     // Deleted: it leaves results, facets and suggestions.
     let r = admin(&api, Method::DELETE, &format!("/v1/products/{id}"), None).await;
@@ -313,12 +334,13 @@ async fn search_follows_products_the_admin_creates_renames_and_deletes() {
         !facet(&page, "brand").contains_key("Luminaut Works"),
         "{page}"
     );
-    assert!(
-        !suggestions(&api, "zorb")
-            .await
-            .contains(&"zorbanite".to_owned()),
-        "a deleted product's words are still suggested"
-    );
+    until_suggested(
+        &api,
+        "zorb",
+        "a deleted product's words are no longer suggested",
+        |s| !s.contains(&"zorbanite".to_owned()),
+    )
+    .await;
 }
 
 #[tokio::test]
