@@ -72,7 +72,12 @@ async fn a_new_process_resumes_tokens_timers_and_in_flight_tasks() {
         }
         // The nap's driver runs on its own task: its Wait is written once
         // that task has stepped, which nothing above waits for.
-        let nap = entered(saga.as_ref(), "nap", "Nap").await;
+        let nap = eventually(|| async {
+            let view = saga.describe("nap").await.unwrap().unwrap();
+            view.path().iter().any(|s| s == "Nap").then_some(view)
+        })
+        .await
+        .expect("the nap's Wait is written");
         assert_eq!(nap.status, "RUNNING");
         assert_eq!(nap.path(), vec!["Route", "Nap"]);
         saga.shutdown().await;
@@ -142,18 +147,6 @@ async fn a_new_process_resumes_tokens_timers_and_in_flight_tasks() {
         "nothing is running any more"
     );
     saga.shutdown().await;
-}
-
-/// The execution `name` once its history reaches `state` (5 s at most).
-async fn entered(saga: &lite_saga::LocalSaga, name: &str, state: &str) -> lite_saga::ExecutionView {
-    let until = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let view = saga.describe(name).await.unwrap().unwrap();
-        if view.path().iter().any(|s| s == state) || std::time::Instant::now() > until {
-            return view;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 /// A token resolved while no process drove the execution is applied on
@@ -249,23 +242,9 @@ async fn plain_tasks_since_the_last_write_are_made_again_after_a_restart() {
 /// one), or at shutdown: either way a restart does not make it again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_returned_token_task_is_written_a_moment_later_or_at_shutdown() {
-    use lite_saga::frame::Phase;
     let store = memory_store();
     let def = || pay_with_token("TimeoutSeconds", json!(60));
-    let phase = |name: &'static str| {
-        let store = store.clone();
-        async move {
-            let exec = lite_saga::store::load(store.as_ref(), name)
-                .await
-                .unwrap()
-                .unwrap();
-            match exec.position.unwrap().phase {
-                Phase::Invoke { .. } => "invoke",
-                Phase::Token { .. } => "token",
-                _ => "other",
-            }
-        }
-    };
+    let phase = |name: &'static str| written_phase(store.clone(), name);
     // When the last invocation returned: its position is written no
     // sooner than the delay after it.
     let returned = Arc::new(std::sync::Mutex::new(std::time::Instant::now()));
@@ -286,17 +265,29 @@ async fn a_returned_token_task_is_written_a_moment_later_or_at_shutdown() {
     if returned.lock().unwrap().elapsed() < Duration::from_millis(200) {
         assert_eq!(seen, "invoke", "not written yet");
     }
-    let until = std::time::Instant::now() + Duration::from_secs(5);
-    while phase("later").await != "token" && std::time::Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(phase("later").await, "token", "written a moment later");
+    let written = eventually(|| async { (phase("later").await == "token").then_some(()) }).await;
+    assert!(written.is_some(), "written a moment later");
 
     saga.start("stopped", json!({})).await.unwrap();
     tokens.recv().await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     saga.shutdown().await;
     assert_eq!(phase("stopped").await, "token", "written at shutdown");
+}
+
+/// The phase of `name`'s written position: `invoke` (its task's invocation
+/// made), `token` (waiting for the callback) or `other`.
+async fn written_phase(store: Arc<dyn Store>, name: &str) -> &'static str {
+    use lite_saga::frame::Phase;
+    let exec = lite_saga::store::load(store.as_ref(), name)
+        .await
+        .unwrap()
+        .unwrap();
+    match exec.position.unwrap().phase {
+        Phase::Invoke { .. } => "invoke",
+        Phase::Token { .. } => "token",
+        _ => "other",
+    }
 }
 
 /// A token task's invocation that returned before the process stopped is
@@ -306,7 +297,6 @@ async fn a_returned_token_task_is_written_a_moment_later_or_at_shutdown() {
 /// the provider a second time.
 #[tokio::test(flavor = "current_thread")]
 async fn a_return_and_a_shutdown_arriving_together_still_write_the_position() {
-    use lite_saga::frame::Phase;
     let store = memory_store();
     for n in 0..16 {
         let name = format!("together-{n}");
@@ -329,12 +319,9 @@ async fn a_return_and_a_shutdown_arriving_together_still_write_the_position() {
             })
         };
         stopper.await.unwrap();
-        let exec = lite_saga::store::load(store.as_ref(), &name)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(
-            matches!(exec.position.unwrap().phase, Phase::Token { .. }),
+        assert_eq!(
+            written_phase(store.clone(), &name).await,
+            "token",
             "execution {name}: the returned invocation was not written at shutdown"
         );
     }

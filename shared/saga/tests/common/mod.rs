@@ -82,3 +82,22 @@ pub fn local(
         LocalSagaConfig { time_scale: scale },
     )
 }
+
+/// Looks at `look` every 5 ms until it returns `Some`, for at most 5 s;
+/// `None` when it never did. For what a driver writes on its own task.
+pub async fn eventually<T, F, Fut>(mut look: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if let Some(found) = look().await {
+            return Some(found);
+        }
+        if std::time::Instant::now() > until {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
