@@ -142,6 +142,30 @@ async fn demo_indexed(api: &TestApi) {
     .await;
 }
 
+/// Waits until what `look` answers passes `check` (the index is
+/// eventually consistent with the catalog); fails with `what` and the
+/// last answer, as `show` writes it.
+async fn until_indexed<T, Fut>(
+    what: &str,
+    look: impl Fn() -> Fut,
+    check: impl Fn(&T) -> bool,
+    show: impl Fn(&T) -> String,
+) -> T
+where
+    Fut: std::future::Future<Output = T>,
+{
+    let (look, check, show) = (&look, &check, &show);
+    eventually(INDEX_LAG, what, || async move {
+        let now = look().await;
+        if check(&now) {
+            Ok(now)
+        } else {
+            Err(show(&now))
+        }
+    })
+    .await
+}
+
 /// Waits until searching `q` gives what `check` accepts; returns the page.
 async fn until_search(
     api: &TestApi,
@@ -149,16 +173,7 @@ async fn until_search(
     what: &str,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    let check = &check;
-    eventually(INDEX_LAG, what, || async move {
-        let page = found(api, params).await;
-        if check(&page) {
-            Ok(page)
-        } else {
-            Err(page.to_string())
-        }
-    })
-    .await
+    until_indexed(what, || found(api, params), check, Value::to_string).await
 }
 
 async fn suggest(api: &TestApi, params: Params<'_>) -> Reply {
@@ -182,18 +197,10 @@ async fn until_suggested(
     api: &TestApi,
     q: &str,
     what: &str,
-    check: impl Fn(&[String]) -> bool,
+    check: impl Fn(&Vec<String>) -> bool,
 ) -> Vec<String> {
-    let check = &check;
-    eventually(INDEX_LAG, what, || async move {
-        let now = suggestions(api, q).await;
-        if check(&now) {
-            Ok(now)
-        } else {
-            Err(format!("{q:?} suggests {now:?}"))
-        }
-    })
-    .await
+    let show = |now: &Vec<String>| format!("{q:?} suggests {now:?}");
+    until_indexed(what, || suggestions(api, q), check, show).await
 }
 
 async fn admin(api: &TestApi, method: Method, path: &str, body: Option<Value>) -> Reply {
