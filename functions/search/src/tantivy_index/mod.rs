@@ -273,10 +273,10 @@ impl Inner {
         })
     }
 
-    /// The dictionary of the reader's current searcher: read from that
-    /// same searcher, so suggestions see exactly what a search made now
-    /// sees (a separate commit counter could name a newer state than the
-    /// searcher a dictionary was read from).
+    /// The dictionary of the reader's current searcher, read from that
+    /// same searcher: suggestions see what a search made now sees, keyed by
+    /// the one number that names the searcher, with no counter of commits
+    /// to keep in step with the reloads.
     fn dictionary(&self) -> Result<Arc<suggest::Dictionary>, SearchError> {
         let searcher = self.reader.searcher();
         let generation = searcher.generation().generation_id();
