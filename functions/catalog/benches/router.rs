@@ -13,9 +13,8 @@
 //! against its target. It prints figures; it never fails on them.
 //!
 //! On a 2-vCPU VM the figures swing with where the scheduler puts the
-//! threads: the redb adapter hands every store call to the blocking pool,
-//! and a wake-up on the other vCPU costs several times one on the same
-//! vCPU. `taskset -c 0 cargo bench …` pins the run to one CPU for a
+//! threads (a wake-up on the other vCPU costs several times one on the
+//! same vCPU). `taskset -c 0 cargo bench …` pins the run to one CPU for a
 //! steadier comparison (see load/README.md for both figures).
 
 use axum::body::Body;
@@ -234,7 +233,7 @@ fn main() {
 const BREAKDOWN_CASES: &[(&str, &str)] = &[
     (
         "spawn_blocking_hop",
-        "an empty tokio::task::spawn_blocking round trip (the redb adapter makes one per store call)",
+        "an empty tokio::task::spawn_blocking round trip (what each store read would add on the blocking pool; the redb adapter reads in place)",
     ),
     (
         "read_product",

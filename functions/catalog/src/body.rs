@@ -16,7 +16,7 @@ use std::io::Write;
 /// Appends `product` as the API shows it: its stored object with
 /// `"stock":{"available":<n>}` added as the last member.
 pub fn write_view(out: &mut Vec<u8>, product: &StoredProduct<'_>, available: i64) {
-    let json = product.json.get().trim_end();
+    let json = product.json.trim_end();
     // A stored product is a JSON object: `{...}`.
     let open = json.strip_suffix('}').unwrap_or(json).trim_end();
     out.extend_from_slice(open.as_bytes());
@@ -29,14 +29,14 @@ pub fn write_view(out: &mut Vec<u8>, product: &StoredProduct<'_>, available: i64
 
 /// The body of one product: [`write_view`] alone.
 pub fn view(product: &StoredProduct<'_>, available: i64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(product.json.get().len() + 32);
+    let mut out = Vec::with_capacity(product.json.len() + 32);
     write_view(&mut out, product, available);
     out
 }
 
 /// The body of a listing page: `{"items":[…],"nextCursor":…}`.
 pub fn page(products: &[StoredProduct<'_>], available: &[i64], next: Option<&str>) -> Vec<u8> {
-    let size: usize = products.iter().map(|p| p.json.get().len() + 32).sum();
+    let size: usize = products.iter().map(|p| p.json.len() + 32).sum();
     let mut out = Vec::with_capacity(size + 128);
     out.extend_from_slice(b"{\"items\":[");
     for (i, (product, available)) in products.iter().zip(available).enumerate() {
@@ -98,7 +98,7 @@ mod tests {
     fn the_sku_is_read_beside_the_data_and_inside_it_in_older_items() {
         let beside = stored(br#"{"sku":"SKU-TOP","data":{"sku":"SKU-IN","name":"x"}}"#);
         assert_eq!(beside.sku.as_str(), "SKU-TOP");
-        assert_eq!(beside.json.get(), r#"{"sku":"SKU-IN","name":"x"}"#);
+        assert_eq!(beside.json, r#"{"sku":"SKU-IN","name":"x"}"#);
         let older = stored(br#"{"data":{"name":"x","sku":"SKU-IN"},"version":1}"#);
         assert_eq!(older.sku.as_str(), "SKU-IN");
         assert!(crate::keys::stored_product(br#"{"sku":"bad sku!","data":{}}"#).is_none());

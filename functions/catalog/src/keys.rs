@@ -183,7 +183,8 @@ pub fn listing_entries<I, T>(
 /// item), borrowed from the item's JSON, with its sku read out of it.
 #[derive(Debug)]
 pub struct StoredProduct<'a> {
-    pub json: &'a serde_json::value::RawValue,
+    /// A JSON object: the scan ([`crate::raw`]) found it whole.
+    pub json: &'a str,
     pub sku: Sku,
 }
 
@@ -193,29 +194,26 @@ pub struct StoredProduct<'a> {
 pub const SKU: &str = "sku";
 
 /// The stored product inside a product or listing item's JSON, not
-/// decoded: only its sku is read (for the stock), the rest is skipped.
+/// decoded: [`crate::raw::members`] finds where its `data` starts and
+/// ends, and its sku is read beside it (a sku has no character that JSON
+/// escapes, so an escaped one is refused, as one that does not parse).
 pub fn stored_product(item: &[u8]) -> Option<StoredProduct<'_>> {
-    #[derive(Deserialize)]
-    struct Stored<'a> {
-        #[serde(borrow)]
-        data: &'a serde_json::value::RawValue,
-        // Borrowed, never copied: a sku has no character that JSON
-        // escapes (a string with an escape would not parse as a sku anyway).
-        #[serde(borrow, default)]
-        sku: Option<&'a str>,
-    }
     #[derive(Deserialize)]
     struct SkuOf<'a> {
         #[serde(borrow)]
         sku: std::borrow::Cow<'a, str>,
     }
-    let stored: Stored = serde_json::from_slice(item).ok()?;
-    let sku = match stored.sku {
-        Some(sku) => Sku::parse(sku),
-        None => Sku::parse(&serde_json::from_str::<SkuOf>(stored.data.get()).ok()?.sku),
+    let [data, sku] = crate::raw::members(item, ["data", SKU])?;
+    let json = std::str::from_utf8(data?).ok()?;
+    if !json.starts_with('{') {
+        return None;
+    }
+    let sku = match sku {
+        Some(raw) => Sku::parse(crate::raw::plain_string(raw)?),
+        None => Sku::parse(&serde_json::from_str::<SkuOf>(json).ok()?.sku),
     };
     Some(StoredProduct {
-        json: stored.data,
+        json,
         sku: sku.ok()?,
     })
 }

@@ -12,6 +12,7 @@ mod events;
 pub mod freshness;
 mod keys;
 mod rating;
+mod raw;
 pub mod read;
 mod repo;
 mod routes;

@@ -1,0 +1,264 @@
+//! The raw text of named members of a stored item's JSON object, found by
+//! a structural scan: strings are skipped with `memchr` and nesting is
+//! counted, but no value is parsed or built.
+//!
+//! A listing page copies each product's stored `data` into its body
+//! ([`crate::body`]), so all it needs from an item is where `data` starts
+//! and ends, and its `sku`. serde_json found that end by walking every
+//! token of the product (`RawValue`), which was a sixth of the listing's
+//! CPU. The scan checks what keeps a wrong answer out: the object and
+//! every string are closed, brackets match, members are separated, and
+//! nothing follows the object. It does not check numbers or literals, so it
+//! is for JSON this system wrote (the store's items), not for input.
+
+/// The raw JSON text of the members named `names` in the object `json`,
+/// in the order of `names` (`None` for a name it does not have; the last
+/// one wins for a name it has twice), or `None` when `json` is not a
+/// well-formed object as far as the scan looks. Member names are matched
+/// as written: a name spelled with an escape is not matched.
+pub fn members<'a, const N: usize>(
+    json: &'a [u8],
+    names: [&str; N],
+) -> Option<[Option<&'a [u8]>; N]> {
+    let mut scan = Scan { json, at: 0 };
+    let mut found = [None; N];
+    scan.space();
+    scan.expect(b'{')?;
+    scan.space();
+    if scan.peek()? == b'}' {
+        scan.at += 1;
+    } else {
+        loop {
+            scan.space();
+            let name = scan.string()?;
+            scan.space();
+            scan.expect(b':')?;
+            scan.space();
+            let start = scan.at;
+            scan.value()?;
+            let value = &json[start..scan.at];
+            let name = &name[1..name.len() - 1];
+            if let Some(i) = names.iter().position(|n| n.as_bytes() == name) {
+                found[i] = Some(value);
+            }
+            scan.space();
+            match scan.next()? {
+                b',' => {}
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    }
+    scan.space();
+    (scan.at == json.len()).then_some(found)
+}
+
+/// A JSON string's text without its quotes, when it has no escape (a
+/// string with one would have to be decoded to be read).
+pub fn plain_string(raw: &[u8]) -> Option<&str> {
+    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    if memchr::memchr(b'\\', inner).is_some() {
+        return None;
+    }
+    std::str::from_utf8(inner).ok()
+}
+
+struct Scan<'a> {
+    json: &'a [u8],
+    at: usize,
+}
+
+/// Deepest nesting the scan follows (serde_json's default limit too).
+const MAX_DEPTH: u32 = 128;
+
+impl<'a> Scan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.json.get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn expect(&mut self, b: u8) -> Option<()> {
+        (self.next()? == b).then_some(())
+    }
+
+    fn space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            self.at += 1;
+        }
+    }
+
+    /// A string at the cursor, quotes included.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        let start = self.at;
+        self.expect(b'"')?;
+        loop {
+            let rest: &'a [u8] = &self.json[self.at..];
+            let i = memchr::memchr2(b'"', b'\\', rest)?;
+            self.at += i + 1;
+            if rest[i] == b'"' {
+                return Some(&self.json[start..self.at]);
+            }
+            // An escape: the next byte is escaped (`\"`, `\\`, `\u`...).
+            self.next()?;
+        }
+    }
+
+    /// Any value at the cursor: a string, an object or array (to its
+    /// matching close), or a number or literal (to the next delimiter).
+    fn value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' | b'[' => self.nested(),
+            _ => {
+                let start = self.at;
+                while let Some(b) = self.peek() {
+                    if matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                        break;
+                    }
+                    self.at += 1;
+                }
+                (self.at > start).then_some(())
+            }
+        }
+    }
+
+    /// An object or array: brackets counted to the matching close, each
+    /// close checked against its open (a bit per level: 1 for `{`).
+    fn nested(&mut self) -> Option<()> {
+        let mut opens: u128 = 0;
+        let mut depth = 0u32;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.string()?;
+                    continue;
+                }
+                open @ (b'{' | b'[') => {
+                    if depth == MAX_DEPTH {
+                        return None;
+                    }
+                    opens = (opens << 1) | u128::from(open == b'{');
+                    depth += 1;
+                }
+                close @ (b'}' | b']') => {
+                    if (opens & 1 == 1) != (close == b'}') {
+                        return None;
+                    }
+                    opens >>= 1;
+                    depth -= 1;
+                    if depth == 0 {
+                        self.at += 1;
+                        return Some(());
+                    }
+                }
+                _ => {}
+            }
+            self.at += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, value::RawValue, Value};
+
+    /// What serde_json finds for the same names (the scan's reference).
+    fn by_serde<'a>(json: &'a [u8], name: &str) -> Option<&'a str> {
+        let map: std::collections::HashMap<&str, &RawValue> = serde_json::from_slice(json).ok()?;
+        map.get(name).map(|v| v.get())
+    }
+
+    fn found<'a>(json: &'a [u8], name: &str) -> Option<&'a str> {
+        let [value] = members(json, [name])?;
+        value.map(|v| std::str::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn members_are_found_as_serde_json_finds_them() {
+        let values = [
+            json!({"PK": "PRODUCT#1", "data": {"name": "A \"quoted\" {brace} [and] \\ slash", "n": [1, -2.5e3, true, null, {"x": []}], "ü": "ñ"}, "sku": "SKU-1", "version": 3}),
+            json!({"data": [], "sku": ""}),
+            json!({"sku": "x", "data": "a string \u{1F600} \\\" }"}),
+            json!({"a": {"b": {"c": {"d": [[[["deep"]]]]}}}, "data": 0}),
+            json!({}),
+        ];
+        for value in values {
+            for text in [
+                serde_json::to_vec(&value).unwrap(),
+                serde_json::to_vec_pretty(&value).unwrap(),
+            ] {
+                for name in ["data", "sku", "PK", "version", "a", "missing"] {
+                    assert_eq!(
+                        found(&text, name),
+                        by_serde(&text, name),
+                        "{name} in {}",
+                        String::from_utf8_lossy(&text)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_demo_product_is_found_whole() {
+        let demo: Vec<Value> =
+            serde_json::from_str(include_str!("../../local/demo/products.json")).unwrap();
+        assert!(demo.len() > 100);
+        for product in demo {
+            let item = serde_json::to_vec(
+                &json!({"PK": "P", "SK": "S", "data": product, "sku": "SKU-1", "version": 1}),
+            )
+            .unwrap();
+            let [data, sku] = members(&item, ["data", "sku"]).unwrap();
+            let data: Value = serde_json::from_slice(data.unwrap()).unwrap();
+            assert_eq!(data, product);
+            assert_eq!(plain_string(sku.unwrap()), Some("SKU-1"));
+        }
+    }
+
+    #[test]
+    fn a_broken_object_is_refused() {
+        for text in [
+            &b""[..],
+            b"[]",
+            b"\"data\"",
+            b"{",
+            b"{\"data\":{\"a\":1}",
+            b"{\"data\":{\"a\":1]}",
+            b"{\"data\":[1}}",
+            b"{\"data\":\"unclosed}",
+            b"{\"data\":\"escaped end\\\"}",
+            b"{\"data\" {}}",
+            b"{\"data\":{} \"sku\":\"x\"}",
+            b"{\"data\":}",
+            b"{\"data\":{}},",
+            b"{\"data\":{}} {}",
+            b"{data:{}}",
+        ] {
+            assert!(
+                members(text, ["data"]).is_none(),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        let deep = format!("{{\"data\":{}{}}}", "[".repeat(129), "]".repeat(129));
+        assert!(members(deep.as_bytes(), ["data"]).is_none());
+        let deep_enough = format!("{{\"data\":{}{}}}", "[".repeat(128), "]".repeat(128));
+        assert!(members(deep_enough.as_bytes(), ["data"]).is_some());
+    }
+
+    #[test]
+    fn a_plain_string_is_read_and_an_escaped_one_is_not() {
+        assert_eq!(plain_string(b"\"SKU-1\""), Some("SKU-1"));
+        assert_eq!(plain_string(b"\"\""), Some(""));
+        assert_eq!(plain_string(b"\"a\\\"b\""), None);
+        assert_eq!(plain_string(b"12"), None);
+        assert_eq!(plain_string(b"\"open"), None);
+    }
+}
