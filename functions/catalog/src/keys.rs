@@ -183,7 +183,7 @@ pub fn listing_entries<I, T>(
 /// item), borrowed from the item's JSON, with its sku read out of it.
 #[derive(Debug)]
 pub struct StoredProduct<'a> {
-    /// A JSON object: the scan ([`crate::raw`]) found it whole.
+    /// A JSON object: the scan ([`lite_store::raw`]) found it whole.
     pub json: &'a str,
     pub sku: Sku,
 }
@@ -194,7 +194,7 @@ pub struct StoredProduct<'a> {
 pub const SKU: &str = "sku";
 
 /// The stored product inside a product or listing item's JSON, not
-/// decoded: [`crate::raw::members`] finds where its `data` starts and
+/// decoded: [`lite_store::raw::members`] finds where its `data` starts and
 /// ends, and its sku is read beside it (a sku has no character that JSON
 /// escapes, so an escaped one is refused, as one that does not parse).
 pub fn stored_product(item: &[u8]) -> Option<StoredProduct<'_>> {
@@ -203,13 +203,13 @@ pub fn stored_product(item: &[u8]) -> Option<StoredProduct<'_>> {
         #[serde(borrow)]
         sku: std::borrow::Cow<'a, str>,
     }
-    let [data, sku] = crate::raw::members(item, ["data", SKU])?;
+    let [data, sku] = lite_store::raw::members(item, ["data", SKU])?;
     let json = std::str::from_utf8(data?).ok()?;
     if !json.starts_with('{') {
         return None;
     }
     let sku = match sku {
-        Some(raw) => Sku::parse(crate::raw::plain_string(raw)?),
+        Some(raw) => Sku::parse(lite_store::raw::plain_string(raw)?),
         None => Sku::parse(&serde_json::from_str::<SkuOf>(json).ok()?.sku),
     };
     Some(StoredProduct {
@@ -228,4 +228,29 @@ pub fn rating_version_of(item: &Item) -> u64 {
 
 pub fn version_of(item: &Item) -> i64 {
     item.get("version").and_then(Value::as_i64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_demo_product_is_read_whole_with_its_sku() {
+        let demo: Vec<Value> =
+            serde_json::from_str(include_str!("../../local/demo/products.json")).unwrap();
+        assert!(demo.len() > 100);
+        for product in demo {
+            let sku = product["sku"].as_str().unwrap().to_owned();
+            let beside = json!({"PK": "P", "SK": "S", "data": product, "sku": sku, "version": 1});
+            let older = json!({"PK": "P", "SK": "S", "data": product, "version": 1});
+            for item in [beside, older] {
+                let item = serde_json::to_vec(&item).unwrap();
+                let stored = stored_product(&item).unwrap();
+                let data: Value = serde_json::from_str(stored.json).unwrap();
+                assert_eq!(data, product);
+                assert_eq!(stored.sku.as_str(), sku);
+            }
+        }
+    }
 }

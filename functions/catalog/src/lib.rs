@@ -12,7 +12,6 @@ mod events;
 pub mod freshness;
 mod keys;
 mod rating;
-mod raw;
 pub mod read;
 mod repo;
 mod routes;

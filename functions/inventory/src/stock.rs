@@ -38,11 +38,13 @@ pub(crate) fn from_item(item: &Item) -> Option<StockLevel> {
 /// The units free to sell in a stock item's JSON: [`from_item`]'s
 /// `available` without decoding the rest (0 when the item has none).
 pub(crate) fn available_of(json: &[u8]) -> i64 {
-    #[derive(serde::Deserialize)]
-    struct Available {
-        available: i64,
-    }
-    serde_json::from_slice::<Available>(json).map_or(0, |a| a.available)
+    let Some([Some(raw)]) = lite_store::raw::members(json, ["available"]) else {
+        return 0;
+    };
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Sets the units free to sell (upsert). Reservations are untouched.
@@ -62,4 +64,27 @@ pub async fn set_available(
     let item = store.update(&key(sku), &updates, None).await?;
     from_item(&item)
         .ok_or_else(|| StoreError::Invalid(format!("stock item for {sku} is malformed")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn available_is_read_as_the_item_holds_it() {
+        let item = |available: &str| {
+            format!(
+                r#"{{"PK":"STOCK#A-1","SK":"STOCK","available":{available},"entity":"stock","reserved":3,"sku":"A-1","updatedAt":"2026-12-07T20:00:00Z"}}"#
+            )
+        };
+        assert_eq!(available_of(item("42").as_bytes()), 42);
+        assert_eq!(available_of(item("-2").as_bytes()), -2);
+        assert_eq!(available_of(item(" 7 ").as_bytes()), 7);
+        // Not a whole number of units, or not a stock item: none to sell.
+        for bad in ["4.5", "\"4\"", "null", "99999999999999999999"] {
+            assert_eq!(available_of(item(bad).as_bytes()), 0, "{bad}");
+        }
+        assert_eq!(available_of(br#"{"PK":"STOCK#A-1","SK":"STOCK"}"#), 0);
+        assert_eq!(available_of(b"{\"available\":4"), 0);
+    }
 }

@@ -21,6 +21,7 @@ mod model;
 pub mod optimistic;
 mod problem;
 mod query;
+pub mod raw;
 pub mod redb_store;
 pub mod traced;
 mod tx;

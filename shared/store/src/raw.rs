@@ -2,11 +2,11 @@
 //! a structural scan: strings are skipped with `memchr` and nesting is
 //! counted, but no value is parsed or built.
 //!
-//! A listing page copies each product's stored `data` into its body
-//! ([`crate::body`]), so all it needs from an item is where `data` starts
-//! and ends, and its `sku`. serde_json found that end by walking every
-//! token of the product (`RawValue`), which was a sixth of the listing's
-//! CPU. The scan checks what keeps a wrong answer out: the object and
+//! The catalog's listing copies each product's stored `data` into its
+//! body, so all it needs from an item is where `data` starts and ends, and
+//! its `sku`; a stock read needs only `available`. serde_json found the
+//! end of `data` by walking every token of the product (`RawValue`), which
+//! was a sixth of the listing's CPU. The scan checks what keeps a wrong answer out: the object and
 //! every string are closed, brackets match, members are separated, and
 //! nothing follows the object. It does not check numbers or literals, so it
 //! is for JSON this system wrote (the store's items), not for input.
@@ -166,7 +166,7 @@ impl<'a> Scan<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, value::RawValue, Value};
+    use serde_json::{json, value::RawValue};
 
     /// What serde_json finds for the same names (the scan's reference).
     fn by_serde<'a>(json: &'a [u8], name: &str) -> Option<&'a str> {
@@ -202,23 +202,6 @@ mod tests {
                     );
                 }
             }
-        }
-    }
-
-    #[test]
-    fn every_demo_product_is_found_whole() {
-        let demo: Vec<Value> =
-            serde_json::from_str(include_str!("../../local/demo/products.json")).unwrap();
-        assert!(demo.len() > 100);
-        for product in demo {
-            let item = serde_json::to_vec(
-                &json!({"PK": "P", "SK": "S", "data": product, "sku": "SKU-1", "version": 1}),
-            )
-            .unwrap();
-            let [data, sku] = members(&item, ["data", "sku"]).unwrap();
-            let data: Value = serde_json::from_slice(data.unwrap()).unwrap();
-            assert_eq!(data, product);
-            assert_eq!(plain_string(sku.unwrap()), Some("SKU-1"));
         }
     }
 
