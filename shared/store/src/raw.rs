@@ -205,6 +205,75 @@ mod tests {
         }
     }
 
+    /// A random JSON value: strings full of what a scan could trip on
+    /// (quotes, backslashes, brackets, commas, colons, non-ASCII).
+    fn random_text(rng: &mut impl rand::Rng) -> String {
+        const PIECES: &[&str] = &[
+            "a", "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\n", "ü", "😀", "\\\"", "\u{1}",
+        ];
+        (0..rng.gen_range(0..8))
+            .map(|_| PIECES[rng.gen_range(0..PIECES.len())])
+            .collect()
+    }
+
+    /// A random JSON value: strings full of what a scan could trip on
+    /// (quotes, backslashes, brackets, commas, colons, non-ASCII).
+    fn random_value(rng: &mut impl rand::Rng, depth: u32) -> serde_json::Value {
+        let kind = if depth == 0 {
+            rng.gen_range(0..4)
+        } else {
+            rng.gen_range(0..6)
+        };
+        match kind {
+            0 => json!(random_text(rng)),
+            1 => json!(rng.gen_range(-1_000_000i64..1_000_000)),
+            2 => json!(rng.gen_range(-1e9f64..1e9)),
+            3 => [json!(null), json!(true), json!(false)][rng.gen_range(0..3)].clone(),
+            4 => serde_json::Value::Array(
+                (0..rng.gen_range(0..4))
+                    .map(|_| random_value(rng, depth - 1))
+                    .collect(),
+            ),
+            _ => serde_json::Value::Object(
+                (0..rng.gen_range(0..4))
+                    .map(|_| (random_text(rng), random_value(rng, depth - 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn random_objects_are_scanned_as_serde_json_reads_them() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..2_000 {
+            let mut object = serde_json::Map::new();
+            for name in ["data", "sku", "x"] {
+                if rng.gen_bool(0.8) {
+                    object.insert(name.to_owned(), random_value(&mut rng, 4));
+                }
+            }
+            let value = serde_json::Value::Object(object);
+            for text in [
+                serde_json::to_vec(&value).unwrap(),
+                serde_json::to_vec_pretty(&value).unwrap(),
+            ] {
+                let [data, sku, x] = members(&text, ["data", "sku", "x"]).unwrap();
+                for (name, scanned) in [("data", data), ("sku", sku), ("x", x)] {
+                    assert_eq!(
+                        scanned.map(|v| std::str::from_utf8(v).unwrap()),
+                        by_serde(&text, name),
+                        "{name} in {}",
+                        String::from_utf8_lossy(&text)
+                    );
+                }
+                // Cut anywhere, the object is not closed and does not scan.
+                let cut = rng.gen_range(0..text.len());
+                assert!(members(&text[..cut], ["data"]).is_none());
+            }
+        }
+    }
+
     #[test]
     fn a_broken_object_is_refused() {
         for text in [
