@@ -1,5 +1,5 @@
 //! The raw text of named members of a stored item's JSON object, found by
-//! a structural scan: strings are skipped with `memchr` and nesting is
+//! a structural scan: strings are skipped eight bytes at a time and nesting is
 //! counted, but no value is parsed or built.
 //!
 //! The catalog's listing copies each product's stored `data` into its
@@ -57,10 +57,41 @@ pub fn members<'a, const N: usize>(
 /// string with one would have to be decoded to be read).
 pub fn plain_string(raw: &[u8]) -> Option<&str> {
     let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    if memchr::memchr(b'\\', inner).is_some() {
+    if inner.contains(&b'\\') {
         return None;
     }
     std::str::from_utf8(inner).ok()
+}
+
+/// The first `"` or `\` in `bytes`, eight bytes at a time: in a word
+/// XORed with the byte searched for, `(w - 0x01..) & !w & 0x80..` marks
+/// its zero bytes, the lowest mark exactly (a borrow only marks higher
+/// bytes falsely). Inline, so the many short strings of a product cost no
+/// call: scanning 20 demo listing items took 265 ns an item this way,
+/// about 300 with `memchr::memchr2` and 490 byte by byte (serde_json's
+/// `RawValue`: 530).
+fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = ONES << 7;
+    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let marks =
+            zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')));
+        if marks != 0 {
+            return Some(at + marks.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')
+        .map(|i| at + i)
 }
 
 struct Scan<'a> {
@@ -98,7 +129,7 @@ impl<'a> Scan<'a> {
         self.expect(b'"')?;
         loop {
             let rest: &'a [u8] = &self.json[self.at..];
-            let i = memchr::memchr2(b'"', b'\\', rest)?;
+            let i = quote_or_backslash(rest)?;
             self.at += i + 1;
             if rest[i] == b'"' {
                 return Some(&self.json[start..self.at]);
@@ -303,6 +334,32 @@ mod tests {
         assert!(members(deep.as_bytes(), ["data"]).is_none());
         let deep_enough = format!("{{\"data\":{}{}}}", "[".repeat(128), "]".repeat(128));
         assert!(members(deep_enough.as_bytes(), ["data"]).is_some());
+    }
+
+    #[test]
+    fn the_first_quote_or_backslash_is_found_at_every_offset() {
+        // Every other byte value around it, including those one away from
+        // `"` and `\\` (a borrow's false marks sit above a true one).
+        let others: Vec<u8> = (0..=255u8).filter(|b| !matches!(b, b'"' | b'\\')).collect();
+        for len in 0..24 {
+            for (i, &a) in others.iter().enumerate() {
+                let b = others[(i * 7 + 3) % others.len()];
+                let mut bytes: Vec<u8> = (0..len).map(|j| if j % 2 == 0 { a } else { b }).collect();
+                assert_eq!(quote_or_backslash(&bytes), None);
+                for at in 0..len {
+                    for found in [b'"', b'\\'] {
+                        let kept = bytes[at];
+                        bytes[at] = found;
+                        if at + 1 < len {
+                            bytes[len - 1] = b'"';
+                        }
+                        assert_eq!(quote_or_backslash(&bytes), Some(at), "{bytes:?}");
+                        bytes[at] = kept;
+                        bytes[len - 1] = if (len - 1) % 2 == 0 { a } else { b };
+                    }
+                }
+            }
+        }
     }
 
     #[test]
