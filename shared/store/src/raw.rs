@@ -1,15 +1,19 @@
 //! The raw text of named members of a stored item's JSON object, found by
-//! a structural scan: strings are skipped eight bytes at a time and nesting is
-//! counted, but no value is parsed or built.
+//! a structural scan: strings are skipped eight bytes at a time and
+//! brackets counted, but no value is parsed or built.
 //!
 //! The catalog's listing copies each product's stored `data` into its
 //! body, so all it needs from an item is where `data` starts and ends, and
 //! its `sku`; a stock read needs only `available`. serde_json found the
 //! end of `data` by walking every token of the product (`RawValue`), which
-//! was a sixth of the listing's CPU. The scan checks what keeps a wrong answer out: the object and
-//! every string are closed, brackets match, members are separated, and
-//! nothing follows the object. It does not check numbers or literals, so it
-//! is for JSON this system wrote (the store's items), not for input.
+//! was a sixth of the listing's CPU.
+//!
+//! The scan checks what keeps a wrong answer out: the object and every
+//! string in it are closed, brackets match, the object's own members are
+//! `"name": value` separated by commas, and nothing follows the object.
+//! Inside a member's value it looks only at strings and brackets (not at
+//! numbers, literals or separators), so it is for JSON this system wrote
+//! (the store's items), not for input.
 
 /// The raw JSON text of the members named `names` in the object `json`,
 /// in the order of `names` (`None` for a name it does not have; the last
