@@ -23,7 +23,8 @@ lite_events::accepts! {
 ///
 /// - created / updated: upserts the snapshot, unless the index already
 ///   holds a newer version (`updatedAt`): redeliveries and out-of-order
-///   events never regress a document.
+///   events never regress a document; nor when it holds this very
+///   document (nothing to write).
 /// - deleted: removes the document.
 /// - review approved: sets the product's rating summary on its document,
 ///   if indexed (a product without a document is not searchable anyway).
@@ -55,6 +56,11 @@ impl SearchIndexer {
         if let Some(current) = self.index.get(&doc.id).await.map_err(retry)? {
             if current.updated_at > doc.updated_at {
                 tracing::info!(product_id = %doc.id, "stale product event: the index has a newer version");
+                return Ok(());
+            }
+            // A redelivery, or a product a rebuild indexed before its
+            // event came: nothing to write (a commit is the indexer's cost).
+            if current == doc {
                 return Ok(());
             }
         }
