@@ -124,8 +124,9 @@ fn assert_distinct(all: &[Value]) -> BTreeSet<String> {
     set
 }
 
-/// Waits until the whole demo catalog (seeded through events after
-/// start-up) is searchable.
+/// Waits until the whole demo catalog is searchable (seeded before the
+/// bus starts, indexed by the start-up rebuild; its events, which find it
+/// indexed, could still be on their way).
 async fn demo_indexed(api: &TestApi) {
     let want = demo().len() as u64;
     eventually(
@@ -744,8 +745,16 @@ fn rebuilds(api: &TestApi) -> usize {
 #[tokio::test]
 async fn the_index_survives_a_restart_and_is_rebuilt_when_its_folder_is_deleted() {
     let mut api = TestApi::spawn(Seed::Demo).await;
-    demo_indexed(&api).await;
     let demo_total = demo().len() as u64;
+    // A first start seeds the demo catalog, then builds the index from it
+    // in one rebuild, all before serving: searchable at once.
+    assert_eq!(
+        rebuilds(&api),
+        1,
+        "the seeded catalog is indexed in one rebuild"
+    );
+    let first = found(&api, &[("limit", "1")]).await;
+    assert_eq!(first["total"], demo_total, "{first}");
 
     // A new product, a demo product repriced, another deleted.
     let made = create(
@@ -795,7 +804,7 @@ async fn the_index_survives_a_restart_and_is_rebuilt_when_its_folder_is_deleted(
 
     api.restart().await;
     assert_index(&api, demo_total, &made_id, &kettle_id, &scale_id).await;
-    assert_eq!(rebuilds(&api), 0, "an intact index is not rebuilt");
+    assert_eq!(rebuilds(&api), 1, "an intact index is not rebuilt");
 
     // The index folder deleted: rebuilt from the store before serving.
     api.stop();
@@ -803,7 +812,7 @@ async fn the_index_survives_a_restart_and_is_rebuilt_when_its_folder_is_deleted(
     assert!(dir.is_dir(), "the index lives in {}", dir.display());
     std::fs::remove_dir_all(&dir).unwrap();
     api.start().await;
-    assert_eq!(rebuilds(&api), 1, "the deleted index is rebuilt once");
+    assert_eq!(rebuilds(&api), 2, "the deleted index is rebuilt once");
     assert!(dir.is_dir());
     assert_index(&api, demo_total, &made_id, &kettle_id, &scale_id).await;
 
