@@ -209,56 +209,10 @@ async fn the_index_persists_in_its_directory() {
     assert_eq!(index.suggest("lap", 1).await.unwrap(), ["laptop"]);
 }
 
-/// The tantivy index, counting the writes that reach it.
-struct CountingWrites {
-    inner: TantivyIndex,
-    upserts: std::sync::atomic::AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl SearchIndex for CountingWrites {
-    async fn upsert(
-        &self,
-        docs: Vec<search::index::SearchDoc>,
-    ) -> Result<(), search::index::SearchError> {
-        self.upserts
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.upsert(docs).await
-    }
-    async fn delete(&self, id: &str) -> Result<(), search::index::SearchError> {
-        self.inner.delete(id).await
-    }
-    async fn get(
-        &self,
-        id: &str,
-    ) -> Result<Option<search::index::SearchDoc>, search::index::SearchError> {
-        self.inner.get(id).await
-    }
-    async fn search(
-        &self,
-        query: &search::index::SearchQuery,
-    ) -> Result<search::index::SearchResults, search::index::SearchError> {
-        self.inner.search(query).await
-    }
-    async fn suggest(
-        &self,
-        prefix: &str,
-        limit: usize,
-    ) -> Result<Vec<String>, search::index::SearchError> {
-        self.inner.suggest(prefix, limit).await
-    }
-    async fn count(&self) -> Result<u64, search::index::SearchError> {
-        self.inner.count().await
-    }
-}
-
 #[tokio::test]
 async fn a_product_indexed_as_it_is_is_not_written_again() {
-    let index = Arc::new(CountingWrites {
-        inner: TantivyIndex::in_memory().unwrap(),
-        upserts: Default::default(),
-    });
-    let writes = || index.upserts.load(std::sync::atomic::Ordering::SeqCst);
+    let index = Arc::new(common::engine::Probe::new());
+    let writes = || index.writes();
     let indexer = SearchIndexer::new(index.clone());
     // What a rebuild from the catalog wrote before the product's event came.
     index
@@ -284,7 +238,7 @@ async fn a_product_indexed_as_it_is_is_not_written_again() {
         assert_eq!(writes(), written, "updated at +{minutes} min");
     }
     assert_eq!(
-        index.inner.get(P1).await.unwrap().unwrap().name,
+        index.get(P1).await.unwrap().unwrap().name,
         "Brass Desk Lamp, Green"
     );
 }

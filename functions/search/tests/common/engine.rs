@@ -1,6 +1,6 @@
-//! What the tests of the search routes over a live engine share: tantivy
-//! behind a decorator that can take the "engine" down and counts the
-//! queries reaching it, filled from products created in the catalog.
+//! What the tests over a live engine share: tantivy behind a decorator
+//! that can take the "engine" down and counts the queries and writes
+//! reaching it, filled from products created in the catalog.
 
 use async_trait::async_trait;
 use lite_http::testing::TestResponse;
@@ -12,15 +12,26 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Tantivy, with an engine that can be taken down (searches and
-/// suggestions then answer `Unavailable`) and a count of the searches and
-/// suggestions that reached it.
+/// suggestions then answer `Unavailable`) and counts of the searches and
+/// suggestions, and of the writes, that reached it.
 pub struct Probe {
     inner: TantivyIndex,
     down: AtomicBool,
     queries: AtomicUsize,
+    writes: AtomicUsize,
 }
 
 impl Probe {
+    /// An empty engine in memory, up.
+    pub fn new() -> Probe {
+        Probe {
+            inner: TantivyIndex::in_memory().unwrap(),
+            down: AtomicBool::new(false),
+            queries: AtomicUsize::new(0),
+            writes: AtomicUsize::new(0),
+        }
+    }
+
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
     }
@@ -28,6 +39,11 @@ impl Probe {
     /// Searches and suggestions that reached the engine so far.
     pub fn queries(&self) -> usize {
         self.queries.load(Ordering::SeqCst)
+    }
+
+    /// Upserts and deletes that reached the engine so far.
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
     }
 
     fn check(&self) -> Result<(), SearchError> {
@@ -43,9 +59,11 @@ impl Probe {
 #[async_trait]
 impl SearchIndex for Probe {
     async fn upsert(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.upsert(docs).await
     }
     async fn delete(&self, id: &str) -> Result<(), SearchError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.delete(id).await
     }
     async fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError> {
@@ -70,11 +88,7 @@ pub async fn engine_over(ctx: &Context, products: &[(&str, &str, i64)]) -> Arc<P
     for (sku, category, amount) in products {
         catalog::testing::product(ctx, sku, category, *amount).await;
     }
-    let engine = Arc::new(Probe {
-        inner: TantivyIndex::in_memory().unwrap(),
-        down: AtomicBool::new(false),
-        queries: AtomicUsize::new(0),
-    });
+    let engine = Arc::new(Probe::new());
     search::rebuild(engine.as_ref(), ctx.store.as_ref())
         .await
         .unwrap();
