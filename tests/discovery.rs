@@ -124,23 +124,11 @@ fn assert_distinct(all: &[Value]) -> BTreeSet<String> {
     set
 }
 
-/// Waits until the whole demo catalog is searchable (seeded before the
-/// bus starts, indexed by the start-up rebuild; its events, which find it
-/// indexed, could still be on their way).
-async fn demo_indexed(api: &TestApi) {
-    let want = demo().len() as u64;
-    eventually(
-        Duration::from_secs(120),
-        "the demo catalog is indexed",
-        || async move {
-            let page = found(api, &[("limit", "1")]).await;
-            match page["total"].as_u64() {
-                Some(n) if n == want => Ok(()),
-                other => Err(format!("total {other:?} of {want}")),
-            }
-        },
-    )
-    .await;
+/// The whole demo catalog is searchable as soon as the server answers: a
+/// first start seeds it, then indexes it in one rebuild before serving.
+async fn assert_demo_indexed(api: &TestApi) {
+    let page = found(api, &[("limit", "1")]).await;
+    assert_eq!(page["total"], demo().len() as u64, "{page}");
 }
 
 /// Waits until what `look` answers passes `check` (the index is
@@ -236,7 +224,7 @@ async fn create(api: &TestApi, body: Value) -> Value {
 #[tokio::test]
 async fn search_follows_products_the_admin_creates_renames_and_deletes() {
     let api = TestApi::spawn(Seed::Demo).await;
-    demo_indexed(&api).await;
+    assert_demo_indexed(&api).await;
     let p = create(
         &api,
         new_product(
@@ -354,7 +342,7 @@ async fn search_follows_products_the_admin_creates_renames_and_deletes() {
 #[tokio::test]
 async fn typos_plurals_and_brand_names_find_demo_products() {
     let api = TestApi::spawn(Seed::Demo).await;
-    demo_indexed(&api).await;
+    assert_demo_indexed(&api).await;
 
     // "labtop": every one of the top ten is a laptop.
     let page = found(&api, &[("q", "labtop"), ("limit", "10")]).await;
@@ -425,7 +413,7 @@ async fn typos_plurals_and_brand_names_find_demo_products() {
 #[tokio::test]
 async fn filters_restrict_results_and_facets_count_every_match() {
     let api = TestApi::spawn(Seed::Demo).await;
-    demo_indexed(&api).await;
+    assert_demo_indexed(&api).await;
     let catalog = demo();
     let counts = |field: &str, keep: &dyn Fn(&Value) -> bool| -> BTreeMap<String, u64> {
         let mut m = BTreeMap::new();
@@ -524,7 +512,7 @@ async fn filters_restrict_results_and_facets_count_every_match() {
 #[tokio::test]
 async fn sorts_order_results_and_cursor_pages_cover_every_match_once() {
     let api = TestApi::spawn(Seed::Demo).await;
-    demo_indexed(&api).await;
+    assert_demo_indexed(&api).await;
     let catalog = demo();
 
     // Cheapest first, pages of 6 over one category.
@@ -622,7 +610,7 @@ async fn sorts_order_results_and_cursor_pages_cover_every_match_once() {
 #[tokio::test]
 async fn suggestions_complete_prefixes_and_forgive_typos() {
     let api = TestApi::spawn(Seed::Demo).await;
-    demo_indexed(&api).await;
+    assert_demo_indexed(&api).await;
 
     let lap = suggestions(&api, "lap").await;
     assert_eq!(lap.first().map(String::as_str), Some("laptop"), "{lap:?}");
@@ -746,15 +734,12 @@ fn rebuilds(api: &TestApi) -> usize {
 async fn the_index_survives_a_restart_and_is_rebuilt_when_its_folder_is_deleted() {
     let mut api = TestApi::spawn(Seed::Demo).await;
     let demo_total = demo().len() as u64;
-    // A first start seeds the demo catalog, then builds the index from it
-    // in one rebuild, all before serving: searchable at once.
+    assert_demo_indexed(&api).await;
     assert_eq!(
         rebuilds(&api),
         1,
         "the seeded catalog is indexed in one rebuild"
     );
-    let first = found(&api, &[("limit", "1")]).await;
-    assert_eq!(first["total"], demo_total, "{first}");
 
     // A new product, a demo product repriced, another deleted.
     let made = create(
