@@ -348,18 +348,18 @@ mod tests {
         for len in 0..24 {
             for (i, &a) in others.iter().enumerate() {
                 let b = others[(i * 7 + 3) % others.len()];
-                let mut bytes: Vec<u8> = (0..len).map(|j| if j % 2 == 0 { a } else { b }).collect();
-                assert_eq!(quote_or_backslash(&bytes), None);
+                let filler = |j: usize| if j.is_multiple_of(2) { a } else { b };
+                let plain: Vec<u8> = (0..len).map(filler).collect();
+                assert_eq!(quote_or_backslash(&plain), None);
                 for at in 0..len {
                     for found in [b'"', b'\\'] {
-                        let kept = bytes[at];
+                        // The one at `at`, and a later quote that must not win.
+                        let mut bytes = plain.clone();
                         bytes[at] = found;
                         if at + 1 < len {
                             bytes[len - 1] = b'"';
                         }
                         assert_eq!(quote_or_backslash(&bytes), Some(at), "{bytes:?}");
-                        bytes[at] = kept;
-                        bytes[len - 1] = if (len - 1) % 2 == 0 { a } else { b };
                     }
                 }
             }
