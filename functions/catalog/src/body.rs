@@ -16,8 +16,9 @@ use std::io::Write;
 /// Appends `product` as the API shows it: its stored object with
 /// `"stock":{"available":<n>}` added as the last member.
 pub fn write_view(out: &mut Vec<u8>, product: &StoredProduct<'_>, available: i64) {
-    let json = product.json.trim_end();
-    // A stored product is a JSON object: `{...}`.
+    // A stored product is a JSON object, `{...}`, its text ending at its
+    // `}` (`keys::stored_product` takes it so).
+    let json = product.json;
     let open = json.strip_suffix('}').unwrap_or(json).trim_end();
     out.extend_from_slice(open.as_bytes());
     if open != "{" {
