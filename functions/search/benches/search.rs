@@ -1,11 +1,13 @@
 //! Search benchmark: indexing throughput, then search and suggest latency
 //! (p50/p99) over a fixed query mix, on the demo catalog and on a
-//! generated 100k-product catalog. Prints figures.
+//! generated 100k-product catalog; then the indexer's changes on an index
+//! on disk, one at a time and ten at a time (as the local bus hands them
+//! to the consumer). Prints figures.
 //!
 //! `cargo bench -p search --bench search --no-default-features`
 
 use chrono::{DateTime, Duration, Utc};
-use search::index::{SearchDoc, SearchIndex, SearchQuery, Sort};
+use search::index::{Change, SearchDoc, SearchIndex, SearchQuery, Sort};
 use search::TantivyIndex;
 use std::time::Instant;
 
@@ -240,8 +242,40 @@ async fn run(label: &str, docs: Vec<SearchDoc>, rounds: usize) {
     report("suggest", suggest_ms);
 }
 
+/// The demo catalog put as changes on a fresh index on disk, `at_once`
+/// changes in flight at a time (the local bus hands the consumer a batch
+/// of 10 at once): what a burst of product events costs the indexer.
+async fn changes(docs: Vec<SearchDoc>, at_once: usize) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let index = TantivyIndex::open(dir.path()).expect("an index");
+    let n = docs.len();
+    let start = Instant::now();
+    let mut docs = docs.into_iter().peekable();
+    while docs.peek().is_some() {
+        let wave: Vec<_> = docs
+            .by_ref()
+            .take(at_once)
+            .map(|doc| {
+                let index = index.clone();
+                tokio::spawn(async move { index.apply(Change::Put(doc)).await })
+            })
+            .collect();
+        for change in wave {
+            change.await.expect("a change task").expect("a change");
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "changes on disk, {at_once} at a time: {n} in {secs:.2} s ({:.1} ms a change, {} commits)",
+        secs * 1e3 / n as f64,
+        index.commits()
+    );
+}
+
 #[tokio::main]
 async fn main() {
     run("demo catalog", demo(), 40).await;
     run("generated catalog", generated(100_000), 10).await;
+    changes(demo(), 1).await;
+    changes(demo(), 10).await;
 }

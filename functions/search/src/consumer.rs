@@ -1,9 +1,9 @@
 //! `search-indexer`: keeps the index in step with the catalog's events.
 
-use crate::index::{SearchDoc, SearchError, SearchIndex};
+use crate::index::{Change, Outcome, SearchDoc, SearchError, SearchIndex};
 use async_trait::async_trait;
 use lite_events::contracts::{
-    ProductCreatedV1, ProductDeletedV1, ProductSnapshot, ProductUpdatedV1, ReviewApprovedV1,
+    ProductCreatedV1, ProductDeletedV1, ProductUpdatedV1, ReviewApprovedV1,
 };
 use lite_events::{Envelope, Handler, HandlerError};
 use std::sync::Arc;
@@ -19,62 +19,30 @@ lite_events::accepts! {
     }
 }
 
-/// Applies product events to the index.
+/// Applies product events to the index, as [`Change`]s:
 ///
-/// - created / updated: upserts the snapshot, unless the index already
-///   holds a newer version (`updatedAt`): redeliveries and out-of-order
-///   events never regress a document; nor when it holds this very
-///   document (nothing to write).
-/// - deleted: removes the document.
+/// - created / updated: puts the snapshot (never over a newer version,
+///   nothing written for the document the index already holds);
+/// - deleted: removes the document;
 /// - review approved: sets the product's rating summary on its document,
-///   if indexed (a product without a document is not searchable anyway).
+///   if indexed.
+///
+/// The index decides each change against the document it holds when it
+/// applies it, so deliveries are handled concurrently (the local bus
+/// handles a batch at once) and tantivy commits those of a batch together.
+/// Concurrent Lambdas on AWS are not covered by that (see ARCHITECTURE,
+/// known gaps).
 ///
 /// Index failures are `Retry`; undecodable events are `Poison`.
-///
-/// One event at a time per indexer: the `updatedAt` check and the rating
-/// update read the document before writing it, so two deliveries handled
-/// at once (the local bus handles a batch concurrently) could otherwise
-/// regress it. Concurrent Lambdas on AWS are not covered by this (see
-/// ARCHITECTURE, known gaps).
 pub struct SearchIndexer {
     index: Arc<dyn SearchIndex>,
-    one_at_a_time: tokio::sync::Mutex<()>,
 }
 
 impl SearchIndexer {
     pub const NAME: &'static str = "search-indexer";
 
     pub fn new(index: Arc<dyn SearchIndex>) -> Self {
-        Self {
-            index,
-            one_at_a_time: tokio::sync::Mutex::new(()),
-        }
-    }
-
-    async fn put(&self, product: &ProductSnapshot) -> Result<(), HandlerError> {
-        let doc = SearchDoc::from(product);
-        if let Some(current) = self.index.get(&doc.id).await.map_err(retry)? {
-            if current.updated_at > doc.updated_at {
-                tracing::info!(product_id = %doc.id, "stale product event: the index has a newer version");
-                return Ok(());
-            }
-            // A redelivery, or a product a rebuild indexed before its
-            // event came: nothing to write (a commit is the indexer's cost).
-            if current == doc {
-                return Ok(());
-            }
-        }
-        self.index.upsert(vec![doc]).await.map_err(retry)
-    }
-
-    async fn rating(&self, e: &ReviewApprovedV1) -> Result<(), HandlerError> {
-        let Some(mut doc) = self.index.get(&e.product_id).await.map_err(retry)? else {
-            tracing::info!(product_id = %e.product_id, "review for a product that is not indexed");
-            return Ok(());
-        };
-        doc.rating_average = e.product_rating.average;
-        doc.rating_count = e.product_rating.count;
-        self.index.upsert(vec![doc]).await.map_err(retry)
+        Self { index }
     }
 }
 
@@ -96,13 +64,26 @@ impl Handler for SearchIndexer {
     }
 
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let feed = IndexerFeed::decode(event)?;
-        let _turn = self.one_at_a_time.lock().await;
-        match feed {
-            IndexerFeed::Created(e) => self.put(&e.product).await,
-            IndexerFeed::Updated(e) => self.put(&e.product).await,
-            IndexerFeed::Deleted(e) => self.index.delete(&e.id).await.map_err(retry),
-            IndexerFeed::ReviewApproved(e) => self.rating(&e).await,
+        let change = match IndexerFeed::decode(event)? {
+            IndexerFeed::Created(e) => Change::Put(SearchDoc::from(&e.product)),
+            IndexerFeed::Updated(e) => Change::Put(SearchDoc::from(&e.product)),
+            IndexerFeed::Deleted(e) => Change::Delete(e.id),
+            IndexerFeed::ReviewApproved(e) => Change::Rating {
+                id: e.product_id,
+                average: e.product_rating.average,
+                count: e.product_rating.count,
+            },
+        };
+        let id = change.id().to_owned();
+        match self.index.apply(change).await.map_err(retry)? {
+            Outcome::Stale => {
+                tracing::info!(product_id = %id, "stale product event: the index has a newer version")
+            }
+            Outcome::NotIndexed => {
+                tracing::info!(product_id = %id, "review for a product that is not indexed")
+            }
+            Outcome::Written | Outcome::Removed | Outcome::Unchanged => {}
         }
+        Ok(())
     }
 }

@@ -9,7 +9,9 @@
 //! of a failing collection by itself, which costs it a few timed-out
 //! requests (see `opensearch::RequestPolicy`) before it fails fast.
 
-use crate::index::{SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults};
+use crate::index::{
+    Change as IndexChange, Outcome, SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults,
+};
 use async_trait::async_trait;
 use lite_core::breaker::{Breaker, BreakerPolicy, Change};
 use lite_core::Clock;
@@ -86,8 +88,8 @@ impl SearchIndex for GuardedIndex {
         self.guarded("upsert", self.inner.upsert(docs)).await
     }
 
-    async fn delete(&self, id: &str) -> Result<(), SearchError> {
-        self.guarded("delete", self.inner.delete(id)).await
+    async fn apply(&self, change: IndexChange) -> Result<Outcome, SearchError> {
+        self.guarded("apply", self.inner.apply(change)).await
     }
 
     async fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError> {

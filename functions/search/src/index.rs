@@ -94,13 +94,98 @@ pub enum SearchError {
     Unavailable(String),
 }
 
+/// One change the indexer asks of the index, decided against the document
+/// the index holds when the change is applied ([`Change::against`]).
+// A change is made once per event and moved, never stored in bulk: a box
+// for the document would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// The product as of its `updated_at`: written unless the index holds
+    /// a newer version (redeliveries and out-of-order events never regress
+    /// a document) or this very document (nothing to write).
+    Put(SearchDoc),
+    /// The document removed (absent is fine).
+    Delete(String),
+    /// The product's rating summary set on its document, if it is indexed
+    /// (a product without a document is not searchable anyway).
+    Rating {
+        id: String,
+        average: f64,
+        count: u32,
+    },
+}
+
+/// What applying a [`Change`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The document was written.
+    Written,
+    /// The document was removed (or was not there).
+    Removed,
+    /// The index already held this very document.
+    Unchanged,
+    /// The index holds a newer version of the product.
+    Stale,
+    /// A rating for a product the index does not hold.
+    NotIndexed,
+}
+
+/// What a change makes of the current document: one decision, shared by
+/// every adapter.
+#[allow(clippy::large_enum_variant)] // as `Change`
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Write(SearchDoc),
+    Remove,
+    Skip(Outcome),
+}
+
+impl Change {
+    /// The id of the document the change is about.
+    pub fn id(&self) -> &str {
+        match self {
+            Change::Put(doc) => &doc.id,
+            Change::Delete(id) | Change::Rating { id, .. } => id,
+        }
+    }
+
+    /// The decision for this change when the index holds `current`.
+    pub fn against(self, current: Option<&SearchDoc>) -> Decision {
+        match (self, current) {
+            (Change::Delete(_), _) => Decision::Remove,
+            (Change::Put(doc), Some(current)) if current.updated_at > doc.updated_at => {
+                Decision::Skip(Outcome::Stale)
+            }
+            (Change::Put(doc), Some(current)) if *current == doc => {
+                Decision::Skip(Outcome::Unchanged)
+            }
+            (Change::Put(doc), _) => Decision::Write(doc),
+            (Change::Rating { .. }, None) => Decision::Skip(Outcome::NotIndexed),
+            (Change::Rating { average, count, .. }, Some(current)) => {
+                if current.rating_average == average && current.rating_count == count {
+                    Decision::Skip(Outcome::Unchanged)
+                } else {
+                    let mut doc = current.clone();
+                    doc.rating_average = average;
+                    doc.rating_count = count;
+                    Decision::Write(doc)
+                }
+            }
+        }
+    }
+}
+
 #[async_trait]
 pub trait SearchIndex: Send + Sync + 'static {
-    /// Adds or replaces these documents (by id). Visible to searches soon
-    /// after (seconds at most).
+    /// Adds or replaces these documents (by id), whatever the index holds
+    /// (the rebuild). Visible to searches soon after (seconds at most).
     async fn upsert(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError>;
-    /// Removes the document `id` (absent is fine).
-    async fn delete(&self, id: &str) -> Result<(), SearchError>;
+    /// Applies `change` as [`Change::against`] decides it for the document
+    /// held when it is applied: each change is atomic with respect to the
+    /// others applied to this index in this process, so concurrent
+    /// deliveries never regress a document.
+    async fn apply(&self, change: Change) -> Result<Outcome, SearchError>;
     /// The document `id`, if indexed.
     async fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError>;
     async fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError>;

@@ -10,7 +10,7 @@ use lite_events::contracts::{
     ReviewApprovedV1,
 };
 use lite_events::{Envelope, Handler, HandlerError};
-use search::index::SearchIndex;
+use search::index::{Change, Outcome, SearchIndex};
 use search::{SearchIndexer, TantivyIndex};
 use std::sync::Arc;
 
@@ -241,4 +241,153 @@ async fn a_product_indexed_as_it_is_is_not_written_again() {
         index.get(P1).await.unwrap().unwrap().name,
         "Brass Desk Lamp, Green"
     );
+}
+
+/// `snapshot(name, minutes)` as a document of product `n`.
+fn doc(n: usize, name: &str, minutes: i64) -> search::index::SearchDoc {
+    let mut doc = search::index::SearchDoc::from(&snapshot(name, minutes));
+    doc.id = format!("prd_01JAAAAAAAAAAAAAAAAAAAA{n:03}");
+    doc.sku = format!("LAMP-{n}");
+    doc
+}
+
+/// Applies `changes` from tasks of their own, all started before any is
+/// awaited, and returns their outcomes in the same order.
+async fn at_once(index: &TantivyIndex, changes: Vec<Change>) -> Vec<Outcome> {
+    let tasks: Vec<_> = changes
+        .into_iter()
+        .map(|change| {
+            let index = index.clone();
+            tokio::spawn(async move { index.apply(change).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap().unwrap());
+    }
+    outcomes
+}
+
+#[tokio::test]
+async fn changes_that_arrive_together_are_committed_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = TantivyIndex::open(dir.path()).unwrap();
+    let before = index.commits();
+    let outcomes = at_once(
+        &index,
+        (0..50)
+            .map(|n| Change::Put(doc(n, &format!("Lamp {n}"), 0)))
+            .collect(),
+    )
+    .await;
+    assert!(
+        outcomes.iter().all(|o| *o == Outcome::Written),
+        "{outcomes:?}"
+    );
+    assert_eq!(index.count().await.unwrap(), 50);
+    // One commit per change would be 50; the changes queue behind the
+    // first commit and go in one or a few more.
+    let commits = index.commits() - before;
+    assert!(commits <= 10, "{commits} commits for 50 changes");
+    // The documents are as written, and on disk: a reopened index has them.
+    drop(index);
+    let reopened = TantivyIndex::open(dir.path()).unwrap();
+    assert_eq!(reopened.count().await.unwrap(), 50);
+    assert_eq!(
+        reopened.get(&doc(7, "", 0).id).await.unwrap().unwrap().name,
+        "Lamp 7"
+    );
+}
+
+#[tokio::test]
+async fn changes_committed_together_are_decided_in_the_order_they_came() {
+    let index = TantivyIndex::in_memory().unwrap();
+    let id = doc(1, "", 0).id;
+    // Versions arriving newest first: only the first is written; the
+    // older ones are stale against it even before it is committed.
+    let mut versions: Vec<Change> = (0..10)
+        .rev()
+        .map(|minutes| Change::Put(doc(1, &format!("Lamp v{minutes}"), minutes)))
+        .collect();
+    // The same document again, then a rating, then a rating already held.
+    versions.push(Change::Put(doc(1, "Lamp v9", 9)));
+    let rating = Change::Rating {
+        id: id.clone(),
+        average: 4.5,
+        count: 2,
+    };
+    versions.push(rating.clone());
+    versions.push(rating);
+    // A rating for a product that is not indexed, and a delete of one
+    // that is not either.
+    versions.push(Change::Rating {
+        id: doc(2, "", 0).id,
+        average: 1.0,
+        count: 1,
+    });
+    versions.push(Change::Delete(doc(3, "", 0).id));
+    let outcomes = at_once(&index, versions).await;
+    let mut expected = vec![Outcome::Written];
+    expected.extend([Outcome::Stale; 9]);
+    expected.extend([
+        Outcome::Unchanged,
+        Outcome::Written,
+        Outcome::Unchanged,
+        Outcome::NotIndexed,
+        Outcome::Removed,
+    ]);
+    assert_eq!(outcomes, expected);
+    let held = index.get(&id).await.unwrap().unwrap();
+    assert_eq!(held.name, "Lamp v9");
+    assert_eq!((held.rating_average, held.rating_count), (4.5, 2));
+    assert_eq!(index.count().await.unwrap(), 1);
+    // A put, a delete and a put again of one product, together: the last
+    // one stands.
+    let outcomes = at_once(
+        &index,
+        vec![
+            Change::Put(doc(4, "Desk", 0)),
+            Change::Delete(doc(4, "", 0).id),
+            Change::Put(doc(4, "Desk, again", 1)),
+        ],
+    )
+    .await;
+    assert_eq!(
+        outcomes,
+        [Outcome::Written, Outcome::Removed, Outcome::Written]
+    );
+    assert_eq!(
+        index.get(&doc(4, "", 0).id).await.unwrap().unwrap().name,
+        "Desk, again"
+    );
+}
+
+#[tokio::test]
+async fn the_indexer_handles_a_burst_of_products_in_few_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = TantivyIndex::open(dir.path()).unwrap();
+    let indexer = Arc::new(SearchIndexer::new(Arc::new(index.clone())));
+    let before = index.commits();
+    // As the local bus hands a batch to the consumer: all at once.
+    let tasks: Vec<_> = (0..40)
+        .map(|n| {
+            let indexer = indexer.clone();
+            let mut product = snapshot(&format!("Burst lamp {n}"), 0);
+            product.id = doc(n, "", 0).id;
+            product.sku = Sku::parse(&format!("LAMP-{n}")).unwrap();
+            tokio::spawn(async move {
+                indexer
+                    .handle(&envelope(&ProductCreatedV1 { product }))
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(index.count().await.unwrap(), 40);
+    let found = index.search(&common::query("burst")).await.unwrap();
+    assert_eq!(found.total, 40);
+    let commits = index.commits() - before;
+    assert!(commits <= 10, "{commits} commits for 40 events");
 }

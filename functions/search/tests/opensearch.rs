@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{TimeZone, Utc};
-use search::index::{SearchDoc, SearchError, SearchIndex, SearchQuery, Sort};
+use search::index::{Change, Outcome, SearchDoc, SearchError, SearchIndex, SearchQuery, Sort};
 use search::opensearch::document::IndexedDoc;
 use search::opensearch::query::{self, Words};
 use search::opensearch::{mapping, OpenSearchIndex};
@@ -299,6 +299,76 @@ async fn delete_by_id_accepts_absent_documents() {
     let requests = fake.requests();
     assert_eq!(requests[0].method, "DELETE");
     assert_eq!(requests[0].uri, "/products/_doc/prd_1");
+}
+
+#[tokio::test]
+async fn a_change_reads_the_document_and_writes_only_what_it_changes() {
+    let (fake, index, _) = start().await;
+    let found = |d: &SearchDoc| {
+        json!({"_index":"products","_id":d.id,"found":true,"_source": IndexedDoc::of(d)})
+            .to_string()
+    };
+    let held = doc("prd_1", "Laptop Pro", 4.5);
+    let mut newer = held.clone();
+    newer.name = "Laptop Pro 2".into();
+    newer.updated_at += chrono::Duration::minutes(1);
+    let mut older = held.clone();
+    older.name = "Laptop".into();
+    older.updated_at -= chrono::Duration::minutes(1);
+    // A newer version: read, then written (the index is ensured first).
+    fake.reply(200, found(&held));
+    fake.reply(200, "");
+    fake.reply(
+        200,
+        r#"{"took":1,"errors":false,"items":[{"index":{"_id":"prd_1","status":200}}]}"#,
+    );
+    assert_eq!(
+        index.apply(Change::Put(newer.clone())).await.unwrap(),
+        Outcome::Written
+    );
+    // An older one and the one held: read, nothing written.
+    fake.reply(200, found(&newer));
+    fake.reply(200, found(&newer));
+    assert_eq!(
+        index.apply(Change::Put(older)).await.unwrap(),
+        Outcome::Stale
+    );
+    assert_eq!(
+        index.apply(Change::Put(newer)).await.unwrap(),
+        Outcome::Unchanged
+    );
+    // A rating for a product that is absent: read only.
+    fake.reply(404, r#"{"_index":"products","_id":"prd_9","found":false}"#);
+    let rating = Change::Rating {
+        id: "prd_9".into(),
+        average: 5.0,
+        count: 1,
+    };
+    assert_eq!(index.apply(rating).await.unwrap(), Outcome::NotIndexed);
+    // A delete: no read, one request.
+    fake.reply(200, r#"{"_id":"prd_1","result":"deleted"}"#);
+    assert_eq!(
+        index.apply(Change::Delete("prd_1".into())).await.unwrap(),
+        Outcome::Removed
+    );
+    let sent: Vec<(String, String)> = fake
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.uri))
+        .collect();
+    let expected = [
+        ("GET", "/products/_doc/prd_1"),
+        ("HEAD", "/products"),
+        ("POST", "/products/_bulk"),
+        ("GET", "/products/_doc/prd_1"),
+        ("GET", "/products/_doc/prd_1"),
+        ("GET", "/products/_doc/prd_9"),
+        ("DELETE", "/products/_doc/prd_1"),
+    ];
+    assert_eq!(
+        sent,
+        expected.map(|(m, u)| (m.to_owned(), u.to_owned())).to_vec()
+    );
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{demo, demo_index, query};
-use search::index::{SearchIndex, SearchQuery, Sort};
+use search::index::{Change, SearchIndex, SearchQuery, Sort};
 use std::collections::HashSet;
 
 /// The top `n` hits of `q` all satisfy `ok`.
@@ -292,7 +292,7 @@ async fn suggestions_complete_prefixes_and_typos() {
         .unwrap();
     let has_bell = |s: Vec<String>| s.iter().any(|s| s.starts_with("kettlebell"));
     assert!(has_bell(index.suggest("kettleb", 8).await.unwrap()));
-    index.delete(&bell.id).await.unwrap();
+    index.apply(Change::Delete(bell.id)).await.unwrap();
     assert!(!has_bell(index.suggest("kettleb", 8).await.unwrap()));
 }
 

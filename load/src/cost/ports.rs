@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use lite_events::{Envelope, Handler, HandlerError};
 use lite_saga::{TaskError, TaskInvoker};
 use notifications::{Message, Notifier, NotifyError};
-use search::index::{SearchDoc, SearchError, SearchQuery, SearchResults};
+use search::index::{Change, Outcome, SearchDoc, SearchError, SearchQuery, SearchResults};
 use search::SearchIndex;
 use serde_json::Value;
 use std::sync::Arc;
@@ -37,9 +37,20 @@ impl SearchIndex for MeteredSearch {
         self.tally("index");
         self.inner.upsert(docs).await
     }
-    async fn delete(&self, id: &str) -> Result<(), SearchError> {
-        self.tally("delete");
-        self.inner.delete(id).await
+    async fn apply(&self, change: Change) -> Result<Outcome, SearchError> {
+        // As the OpenSearch adapter sends it: a delete is one request; a
+        // put or a rating reads the document, then writes it if it changed.
+        let delete = matches!(change, Change::Delete(_));
+        let outcome = self.inner.apply(change).await?;
+        if delete {
+            self.tally("delete");
+        } else {
+            self.tally("get");
+            if outcome == Outcome::Written {
+                self.tally("index");
+            }
+        }
+        Ok(outcome)
     }
     async fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError> {
         self.tally("get");

@@ -44,7 +44,9 @@ use opensearch::{BulkParts, CountParts, DeleteParts, GetParts, OpenSearch, Searc
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
-use crate::index::{SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults};
+use crate::index::{
+    Change, Decision, Outcome, SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults,
+};
 use document::IndexedDoc;
 use query::Words;
 
@@ -166,6 +168,9 @@ pub struct OpenSearchIndex {
     /// upsert creates it (otherwise OpenSearch would create it with
     /// guessed field types) and later ones do not ask again.
     ensured: OnceCell<()>,
+    /// Changes are decided on the document read back, one at a time in
+    /// this process, so two deliveries handled at once cannot regress it.
+    one_change_at_a_time: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for OpenSearchIndex {
@@ -213,6 +218,7 @@ impl OpenSearchIndex {
             },
             index,
             policy,
+            one_change_at_a_time: tokio::sync::Mutex::new(()),
             ensured: OnceCell::new(),
         })
     }
@@ -444,20 +450,9 @@ async fn read_body(answer: Response) -> Result<Option<Vec<u8>>, SearchError> {
     }
 }
 
-#[async_trait]
-impl SearchIndex for OpenSearchIndex {
-    async fn upsert(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
-        if docs.is_empty() {
-            return Ok(());
-        }
-        self.ensure_once().await?;
-        for chunk in docs.chunks(BULK_CHUNK) {
-            self.bulk_chunk(chunk).await?;
-        }
-        Ok(())
-    }
-
-    async fn delete(&self, id: &str) -> Result<(), SearchError> {
+impl OpenSearchIndex {
+    /// Removes the document `id` (absent is fine).
+    pub async fn delete(&self, id: &str) -> Result<(), SearchError> {
         let client = self.client.get()?;
         let answer = self
             .send("delete", || {
@@ -471,6 +466,38 @@ impl SearchIndex for OpenSearchIndex {
             Ok(())
         } else {
             Err(response::status_error(status, &text(answer).await))
+        }
+    }
+}
+
+#[async_trait]
+impl SearchIndex for OpenSearchIndex {
+    async fn upsert(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        self.ensure_once().await?;
+        for chunk in docs.chunks(BULK_CHUNK) {
+            self.bulk_chunk(chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn apply(&self, change: Change) -> Result<Outcome, SearchError> {
+        let _turn = self.one_change_at_a_time.lock().await;
+        let id = change.id().to_owned();
+        let decision = match change {
+            // A delete needs no read: one request.
+            Change::Delete(_) => Decision::Remove,
+            change => {
+                let current = self.get(change.id()).await?;
+                change.against(current.as_ref())
+            }
+        };
+        match decision {
+            Decision::Write(doc) => self.upsert(vec![doc]).await.map(|()| Outcome::Written),
+            Decision::Remove => self.delete(&id).await.map(|()| Outcome::Removed),
+            Decision::Skip(outcome) => Ok(outcome),
         }
     }
 

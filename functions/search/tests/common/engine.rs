@@ -5,7 +5,9 @@
 use async_trait::async_trait;
 use lite_http::testing::TestResponse;
 use lite_ports::Context;
-use search::index::{SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults};
+use search::index::{
+    Change, Outcome, SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults,
+};
 use search::TantivyIndex;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -41,7 +43,7 @@ impl Probe {
         self.queries.load(Ordering::SeqCst)
     }
 
-    /// Upserts and deletes that reached the engine so far.
+    /// Upserts, and changes that wrote or removed a document, so far.
     pub fn writes(&self) -> usize {
         self.writes.load(Ordering::SeqCst)
     }
@@ -62,9 +64,12 @@ impl SearchIndex for Probe {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.upsert(docs).await
     }
-    async fn delete(&self, id: &str) -> Result<(), SearchError> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.delete(id).await
+    async fn apply(&self, change: Change) -> Result<Outcome, SearchError> {
+        let outcome = self.inner.apply(change).await?;
+        if matches!(outcome, Outcome::Written | Outcome::Removed) {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(outcome)
     }
     async fn get(&self, id: &str) -> Result<Option<SearchDoc>, SearchError> {
         self.inner.get(id).await
