@@ -2,9 +2,7 @@
 
 use crate::index::{Change, Outcome, SearchDoc, SearchError, SearchIndex};
 use async_trait::async_trait;
-use lite_events::contracts::{
-    ProductCreatedV1, ProductDeletedV1, ProductUpdatedV1, ReviewApprovedV1,
-};
+use lite_events::contracts::{ProductCreatedV1, ProductDeletedV1, ProductUpdatedV1};
 use lite_events::{Envelope, Handler, HandlerError};
 use std::sync::Arc;
 
@@ -15,7 +13,6 @@ lite_events::accepts! {
         Created(ProductCreatedV1),
         Updated(ProductUpdatedV1),
         Deleted(ProductDeletedV1),
-        ReviewApproved(ReviewApprovedV1),
     }
 }
 
@@ -23,9 +20,14 @@ lite_events::accepts! {
 ///
 /// - created / updated: puts the snapshot (never over a newer version,
 ///   nothing written for the document the index already holds);
-/// - deleted: removes the document;
-/// - review approved: sets the product's rating summary on its document,
-///   if indexed.
+/// - deleted: removes the document.
+///
+/// A product's rating reaches its document with the product: the catalog
+/// keeps the newest rating summary (by the reviews' summary version) and
+/// records `product.updated.v1` with each, so the document's rating is
+/// ordered like the rest of it (by `updatedAt`). The indexer reads no
+/// review events: an approval read here, unversioned, could set an older
+/// summary over a newer one.
 ///
 /// The index decides each change against the document it holds when it
 /// applies it, so deliveries are handled concurrently (the local bus
@@ -68,19 +70,11 @@ impl Handler for SearchIndexer {
             IndexerFeed::Created(e) => Change::Put(SearchDoc::from(&e.product)),
             IndexerFeed::Updated(e) => Change::Put(SearchDoc::from(&e.product)),
             IndexerFeed::Deleted(e) => Change::Delete(e.id),
-            IndexerFeed::ReviewApproved(e) => Change::Rating {
-                id: e.product_id,
-                average: e.product_rating.average,
-                count: e.product_rating.count,
-            },
         };
         let id = change.id().to_owned();
         match self.index.apply(change).await.map_err(retry)? {
             Outcome::Stale => {
                 tracing::info!(product_id = %id, "stale product event: the index has a newer version")
-            }
-            Outcome::NotIndexed => {
-                tracing::info!(product_id = %id, "review for a product that is not indexed")
             }
             Outcome::Written | Outcome::Removed | Outcome::Unchanged => {}
         }

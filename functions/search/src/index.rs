@@ -107,13 +107,6 @@ pub enum Change {
     Put(SearchDoc),
     /// The document removed (absent is fine).
     Delete(String),
-    /// The product's rating summary set on its document, if it is indexed
-    /// (a product without a document is not searchable anyway).
-    Rating {
-        id: String,
-        average: f64,
-        count: u32,
-    },
 }
 
 /// What applying a [`Change`] did.
@@ -127,8 +120,6 @@ pub enum Outcome {
     Unchanged,
     /// The index holds a newer version of the product.
     Stale,
-    /// A rating for a product the index does not hold.
-    NotIndexed,
 }
 
 /// What a change makes of the current document: one decision, shared by
@@ -146,7 +137,7 @@ impl Change {
     pub fn id(&self) -> &str {
         match self {
             Change::Put(doc) => &doc.id,
-            Change::Delete(id) | Change::Rating { id, .. } => id,
+            Change::Delete(id) => id,
         }
     }
 
@@ -161,17 +152,6 @@ impl Change {
                 Decision::Skip(Outcome::Unchanged)
             }
             (Change::Put(doc), _) => Decision::Write(doc),
-            (Change::Rating { .. }, None) => Decision::Skip(Outcome::NotIndexed),
-            (Change::Rating { average, count, .. }, Some(current)) => {
-                if current.rating_average == average && current.rating_count == count {
-                    Decision::Skip(Outcome::Unchanged)
-                } else {
-                    let mut doc = current.clone();
-                    doc.rating_average = average;
-                    doc.rating_count = count;
-                    Decision::Write(doc)
-                }
-            }
         }
     }
 }

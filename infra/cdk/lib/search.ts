@@ -37,7 +37,7 @@ import type { ConsumerSpec, RouteSpec } from './config';
 import { type FunctionWiring, NO_WIRING, combine, wiring } from './wiring';
 
 export const SEARCH_SERVICE = 'search';
-/** The consumer that writes the index (product events, review.approved.v1). */
+/** The consumer that writes the index (product events). */
 export const SEARCH_INDEXER_CONSUMER = 'search-indexer';
 export const OPENSEARCH_ENDPOINT_ENV = 'OPENSEARCH_ENDPOINT';
 export const OPENSEARCH_INDEX_ENV = 'OPENSEARCH_INDEX';

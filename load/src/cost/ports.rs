@@ -39,7 +39,7 @@ impl SearchIndex for MeteredSearch {
     }
     async fn apply(&self, change: Change) -> Result<Outcome, SearchError> {
         // As the OpenSearch adapter sends it: a delete is one request; a
-        // put or a rating reads the document, then writes it if it changed.
+        // put reads the document, then writes it if it changed.
         let delete = matches!(change, Change::Delete(_));
         let outcome = self.inner.apply(change).await?;
         if delete {

@@ -489,9 +489,9 @@ impl SearchIndex for OpenSearchIndex {
         let decision = match change {
             // A delete needs no read: one request.
             Change::Delete(_) => Decision::Remove,
-            change => {
-                let current = self.get(change.id()).await?;
-                change.against(current.as_ref())
+            Change::Put(doc) => {
+                let current = self.get(&doc.id).await?;
+                Change::Put(doc).against(current.as_ref())
             }
         };
         match decision {
