@@ -6,7 +6,7 @@
 //! ([`Change`]) are group-committed: those that arrive while a commit is
 //! running wait for it and are then decided, written and committed
 //! together, in the order they arrived (a commit, with its fsyncs, is the
-//! indexer's cost: about 20 ms here, against well under a millisecond to
+//! indexer's cost: 10–20 ms here, against well under a millisecond to
 //! decide and add a document). All tantivy work is blocking and runs on
 //! `spawn_blocking`.
 
