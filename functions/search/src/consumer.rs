@@ -1,9 +1,12 @@
 //! `search-indexer`: keeps the index in step with the catalog's events.
 
 use crate::index::{Change, Outcome, SearchDoc, SearchError, SearchIndex};
+use crate::tombstone;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use lite_events::contracts::{ProductCreatedV1, ProductDeletedV1, ProductUpdatedV1};
 use lite_events::{Envelope, Handler, HandlerError};
+use lite_store::{Store, StoreError};
 use std::sync::Arc;
 
 lite_events::accepts! {
@@ -20,7 +23,12 @@ lite_events::accepts! {
 ///
 /// - created / updated: puts the snapshot (never over a newer version,
 ///   nothing written for the document the index already holds);
-/// - deleted: removes the document.
+/// - deleted: records the product's tombstone ([`tombstone`]), then
+///   removes the document. A put for a product with a tombstone writes
+///   nothing, and one that wrote checks again afterwards and removes what
+///   it wrote if the product was deleted meanwhile: the delete wrote its
+///   tombstone before its removal, so whichever of the two came last in
+///   the index, one of them sees the other.
 ///
 /// A product's rating reaches its document with the product: the catalog
 /// keeps the newest rating summary (by the reviews' summary version) and
@@ -38,14 +46,55 @@ lite_events::accepts! {
 /// Index failures are `Retry`; undecodable events are `Poison`.
 pub struct SearchIndexer {
     index: Arc<dyn SearchIndex>,
+    /// Where the tombstones are.
+    store: Arc<dyn Store>,
 }
 
 impl SearchIndexer {
     pub const NAME: &'static str = "search-indexer";
 
-    pub fn new(index: Arc<dyn SearchIndex>) -> Self {
-        Self { index }
+    pub fn new(index: Arc<dyn SearchIndex>, store: Arc<dyn Store>) -> Self {
+        Self { index, store }
     }
+
+    async fn put(&self, doc: SearchDoc) -> Result<(), HandlerError> {
+        let id = doc.id.clone();
+        if self.deleted(&id).await? {
+            tracing::info!(product_id = %id, "event for a deleted product: not indexed");
+            return Ok(());
+        }
+        match self.index.apply(Change::Put(doc)).await.map_err(retry)? {
+            Outcome::Written => {
+                if self.deleted(&id).await? {
+                    tracing::info!(product_id = %id, "the product was deleted while its event was indexed: removed");
+                    self.index.apply(Change::Delete(id)).await.map_err(retry)?;
+                }
+            }
+            Outcome::Stale => {
+                tracing::info!(product_id = %id, "stale product event: the index has a newer version")
+            }
+            Outcome::Removed | Outcome::Unchanged => {}
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, id: String, at: DateTime<Utc>) -> Result<(), HandlerError> {
+        tombstone::put(self.store.as_ref(), &id, at)
+            .await
+            .map_err(|e| store_retry(&id, e))?;
+        self.index.apply(Change::Delete(id)).await.map_err(retry)?;
+        Ok(())
+    }
+
+    async fn deleted(&self, id: &str) -> Result<bool, HandlerError> {
+        tombstone::exists(self.store.as_ref(), id)
+            .await
+            .map_err(|e| store_retry(id, e))
+    }
+}
+
+fn store_retry(id: &str, e: StoreError) -> HandlerError {
+    HandlerError::Retry(format!("tombstone of {id}: {e}"))
 }
 
 fn retry(e: SearchError) -> HandlerError {
@@ -66,18 +115,10 @@ impl Handler for SearchIndexer {
     }
 
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let change = match IndexerFeed::decode(event)? {
-            IndexerFeed::Created(e) => Change::Put(SearchDoc::from(&e.product)),
-            IndexerFeed::Updated(e) => Change::Put(SearchDoc::from(&e.product)),
-            IndexerFeed::Deleted(e) => Change::Delete(e.id),
-        };
-        let id = change.id().to_owned();
-        match self.index.apply(change).await.map_err(retry)? {
-            Outcome::Stale => {
-                tracing::info!(product_id = %id, "stale product event: the index has a newer version")
-            }
-            Outcome::Written | Outcome::Removed | Outcome::Unchanged => {}
+        match IndexerFeed::decode(event)? {
+            IndexerFeed::Created(e) => self.put(SearchDoc::from(&e.product)).await,
+            IndexerFeed::Updated(e) => self.put(SearchDoc::from(&e.product)).await,
+            IndexerFeed::Deleted(e) => self.delete(e.id, event.time).await,
         }
-        Ok(())
     }
 }

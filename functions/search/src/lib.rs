@@ -11,6 +11,7 @@ mod rebuild;
 pub mod relevance;
 mod routes;
 mod tantivy_index;
+pub mod tombstone;
 
 pub use consumer::{IndexerFeed, SearchIndexer};
 pub use error::RouteError;
@@ -73,6 +74,9 @@ impl Service for Search {
     }
 
     fn consumers(&self) -> Vec<Arc<dyn lite_events::Handler>> {
-        vec![Arc::new(SearchIndexer::new(self.index.clone()))]
+        vec![Arc::new(SearchIndexer::new(
+            self.index.clone(),
+            self.ctx.store.clone(),
+        ))]
     }
 }

@@ -9,7 +9,9 @@ use lite_events::contracts::{
     ProductCreatedV1, ProductDeletedV1, ProductSnapshot, ProductUpdatedV1, RatingSummary,
 };
 use lite_events::{Envelope, Handler, HandlerError};
-use search::index::{Change, Outcome, SearchIndex};
+use lite_store::redb_store::RedbStore;
+use lite_store::Store;
+use search::index::{Change, Outcome, SearchError, SearchIndex, SearchQuery, SearchResults};
 use search::{SearchIndexer, TantivyIndex};
 use std::sync::Arc;
 
@@ -47,6 +49,11 @@ fn envelope<C: lite_events::contracts::Contract>(data: &C) -> Envelope {
     )
 }
 
+/// A store on redb in memory, for the tombstones.
+fn store() -> Arc<dyn Store> {
+    Arc::new(RedbStore::in_memory().unwrap())
+}
+
 async fn names(index: &TantivyIndex, q: &str) -> Vec<String> {
     index
         .search(&common::query(q))
@@ -61,7 +68,7 @@ async fn names(index: &TantivyIndex, q: &str) -> Vec<String> {
 #[tokio::test]
 async fn consumer_follows_the_catalog() {
     let index = Arc::new(TantivyIndex::in_memory().unwrap());
-    let indexer = SearchIndexer::new(index.clone());
+    let indexer = SearchIndexer::new(index.clone(), store());
     assert_eq!(indexer.name(), "search-indexer");
     assert_eq!(
         indexer.detail_types(),
@@ -139,7 +146,7 @@ async fn consumer_follows_the_catalog() {
 
 #[tokio::test]
 async fn malformed_events_are_poison() {
-    let indexer = SearchIndexer::new(Arc::new(TantivyIndex::in_memory().unwrap()));
+    let indexer = SearchIndexer::new(Arc::new(TantivyIndex::in_memory().unwrap()), store());
     let bad = Envelope::new(
         &SystemIds::default(),
         "product.created",
@@ -205,7 +212,7 @@ async fn the_index_persists_in_its_directory() {
 async fn a_product_indexed_as_it_is_is_not_written_again() {
     let index = Arc::new(common::engine::Probe::new());
     let writes = || index.writes();
-    let indexer = SearchIndexer::new(index.clone());
+    let indexer = SearchIndexer::new(index.clone(), store());
     // What a rebuild from the catalog wrote before the product's event came.
     index
         .upsert(vec![search::index::SearchDoc::from(&snapshot(
@@ -347,7 +354,7 @@ async fn changes_committed_together_are_decided_in_the_order_they_came() {
 async fn the_indexer_handles_a_burst_of_products_in_few_commits() {
     let dir = tempfile::tempdir().unwrap();
     let index = TantivyIndex::open(dir.path()).unwrap();
-    let indexer = Arc::new(SearchIndexer::new(Arc::new(index.clone())));
+    let indexer = Arc::new(SearchIndexer::new(Arc::new(index.clone()), store()));
     let before = index.commits();
     // As the local bus hands a batch to the consumer: all at once.
     let tasks: Vec<_> = (0..40)
@@ -371,4 +378,105 @@ async fn the_indexer_handles_a_burst_of_products_in_few_commits() {
     assert_eq!(found.total, 40);
     let commits = index.commits() - before;
     assert!(commits <= 10, "{commits} commits for 40 events");
+}
+
+fn deleted() -> Envelope {
+    envelope(&ProductDeletedV1 {
+        id: P1.into(),
+        sku: Sku::parse("LAMP-1").unwrap(),
+    })
+}
+
+#[tokio::test]
+async fn a_deleted_product_does_not_come_back_with_a_late_event() {
+    let index = Arc::new(common::engine::Probe::new());
+    let store = store();
+    let indexer = SearchIndexer::new(index.clone(), store.clone());
+    let created = envelope(&ProductCreatedV1 {
+        product: snapshot("Brass Desk Lamp", 0),
+    });
+    indexer.handle(&created).await.unwrap();
+    indexer.handle(&deleted()).await.unwrap();
+    assert!(index.get(P1).await.unwrap().is_none());
+    let tombstone = store
+        .get(&search::tombstone::key(P1))
+        .await
+        .unwrap()
+        .expect("the delete leaves a tombstone");
+    assert!(tombstone["deletedAt"].is_string(), "{tombstone:?}");
+    // An update retried past the delete (newer than anything indexed) and
+    // the create redelivered: the product stays gone, and nothing is
+    // written, not even for a moment.
+    let writes = index.writes();
+    let late = envelope(&ProductUpdatedV1 {
+        product: snapshot("Brass Desk Lamp, Green", 9),
+    });
+    for event in [&late, &created] {
+        indexer.handle(event).await.unwrap();
+        assert!(index.get(P1).await.unwrap().is_none());
+    }
+    assert_eq!(index.writes(), writes);
+    // The delete redelivered is harmless.
+    indexer.handle(&deleted()).await.unwrap();
+    assert_eq!(index.count().await.unwrap(), 0);
+}
+
+/// Tantivy, where the product's delete is handled (tombstone, then
+/// removal, as the indexer does it) while the first put is being applied.
+struct DeleteDuringPut {
+    inner: TantivyIndex,
+    store: Arc<dyn Store>,
+    fired: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl SearchIndex for DeleteDuringPut {
+    async fn upsert(&self, docs: Vec<search::index::SearchDoc>) -> Result<(), SearchError> {
+        self.inner.upsert(docs).await
+    }
+    async fn apply(&self, change: Change) -> Result<Outcome, SearchError> {
+        if let Change::Put(doc) = &change {
+            if !self.fired.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                search::tombstone::put(self.store.as_ref(), &doc.id, Utc::now())
+                    .await
+                    .unwrap();
+                self.inner.apply(Change::Delete(doc.id.clone())).await?;
+            }
+        }
+        self.inner.apply(change).await
+    }
+    async fn get(&self, id: &str) -> Result<Option<search::index::SearchDoc>, SearchError> {
+        self.inner.get(id).await
+    }
+    async fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError> {
+        self.inner.search(query).await
+    }
+    async fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<String>, SearchError> {
+        self.inner.suggest(prefix, limit).await
+    }
+    async fn count(&self) -> Result<u64, SearchError> {
+        self.inner.count().await
+    }
+}
+
+#[tokio::test]
+async fn a_delete_handled_while_its_product_is_put_wins() {
+    let store = store();
+    let index = Arc::new(DeleteDuringPut {
+        inner: TantivyIndex::in_memory().unwrap(),
+        store: store.clone(),
+        fired: Default::default(),
+    });
+    let indexer = SearchIndexer::new(index.clone(), store);
+    indexer
+        .handle(&envelope(&ProductCreatedV1 {
+            product: snapshot("Brass Desk Lamp", 0),
+        }))
+        .await
+        .unwrap();
+    assert!(index.fired.load(std::sync::atomic::Ordering::SeqCst));
+    // The put landed after the removal; the indexer saw the tombstone
+    // after its put and removed the document again.
+    assert!(index.get(P1).await.unwrap().is_none());
+    assert_eq!(index.count().await.unwrap(), 0);
 }

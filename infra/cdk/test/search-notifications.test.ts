@@ -295,7 +295,7 @@ function assertNewConsumers(s: Synthesized, consumers: readonly ConsumerSpec[]):
     assert.equal(rules.length, 1);
     assert.deepEqual(rules[0][1].Properties!.EventPattern, { 'detail-type': spec.detailTypes });
 
-    // Table read/write on the items (idempotency records; catalog-rating updates the product and writes an outbox item), never Scan.
+    // Table read/write on the items (idempotency records; catalog-rating updates the product and writes an outbox item; search-indexer writes and reads deleted products' tombstones), never Scan.
     const dynamo = statementsOf(res, name).filter((st) => actionsOf(st).some((a: string) => a.startsWith('dynamodb:')));
     const onTable = dynamo.filter((st) => refOf(st.Resource) === tableId).flatMap(actionsOf);
     assert.deepEqual([...new Set(onTable)].sort(), [...READ_ITEM_ACTIONS, ...WRITE_ITEM_ACTIONS].sort(), name);
