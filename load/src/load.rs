@@ -10,9 +10,9 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: load SCENARIO --host URL [--users N] [--duration D] [--think MIN..MAX]
             [--ramp D] [--units M] [--payment-timeout D] [--connections N] [--report-dir DIR]
 
-SCENARIO  mix | flash-sale | soak-10k
---users   simulated users (flash-sale: buyers); defaults 200, 100, 10000
---duration  how long users run (mix 2m, soak-10k 5m; flash-sale: longest wait for the release)
+SCENARIO  mix | flash-sale | soak-10k | import
+--users   simulated users (flash-sale: buyers; import: administrators); defaults 200, 100, 10000, 8
+--duration  how long users run (mix 2m, soak-10k 5m, import 30s; flash-sale: longest wait for the release)
 --think   pause between a shopper's steps (mix 500ms..3s, soak-10k 3s..10s)
 --ramp    time over which the users start (a fifth of the duration, at most 1m)
 --units   flash-sale: units on sale (a tenth of the buyers)
@@ -21,7 +21,7 @@ SCENARIO  mix | flash-sale | soak-10k
 --connections  connections open at most, all users together (512; the local API takes 1024):
           requests beyond them wait for one, and the wait is reported
 --report-dir  goose's reports, <scenario>.json|html|md (target/load)
-flash-sale signs in as ADMIN_EMAIL / ADMIN_PASSWORD.";
+flash-sale and import sign in as ADMIN_EMAIL / ADMIN_PASSWORD.";
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut it = args.iter();

@@ -44,6 +44,9 @@ lite_events::accepts! {
 /// known gaps).
 ///
 /// Index failures are `Retry`; undecodable events are `Poison`.
+/// Deliveries the local bus hands the indexer at once.
+pub const INDEXER_CONCURRENCY: usize = 100;
+
 pub struct SearchIndexer {
     index: Arc<dyn SearchIndex>,
     /// Where the tombstones are.
@@ -112,6 +115,13 @@ impl Handler for SearchIndexer {
 
     fn detail_types(&self) -> &'static [&'static str] {
         IndexerFeed::DETAIL_TYPES
+    }
+
+    /// The changes in flight are committed together (tantivy's group
+    /// commit), so a burst of product events is indexed a hundred to a
+    /// commit rather than ten.
+    fn concurrency(&self) -> Option<usize> {
+        Some(INDEXER_CONCURRENCY)
     }
 
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {

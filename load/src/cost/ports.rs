@@ -122,6 +122,9 @@ impl Handler for MeteredConsumer {
     fn detail_types(&self) -> &'static [&'static str] {
         self.inner.detail_types()
     }
+    fn concurrency(&self) -> Option<usize> {
+        self.inner.concurrency()
+    }
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         scope::invocation(&self.meter, self.inner.name(), self.inner.handle(event)).await
     }

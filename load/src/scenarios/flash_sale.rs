@@ -224,7 +224,11 @@ async fn read_payment(
     }
 }
 
-async fn sign_in(client: &Client, host: &Url, admin: &Admin) -> Result<String, LoadError> {
+pub(super) async fn sign_in(
+    client: &Client,
+    host: &Url,
+    admin: &Admin,
+) -> Result<String, LoadError> {
     let r = client
         .post(join(host, "/v1/auth/login"))
         .json(&json!({"email": admin.email, "password": admin.password}))
@@ -322,6 +326,6 @@ async fn await_stock(
     }
 }
 
-fn join(host: &Url, path: &str) -> Url {
+pub(super) fn join(host: &Url, path: &str) -> Url {
     host.join(path).expect("a base URL joins an absolute path")
 }

@@ -1,6 +1,8 @@
 //! The load suites of Amazon Lite on goose: `mix` (the day-to-day traffic
 //! of a shop), `flash-sale` (N buyers at one instant for M units) and
-//! `soak-10k` (10,000 shoppers for minutes). Each runs against any base
+//! `soak-10k` (10,000 shoppers for minutes), and `import` (administrators
+//! creating products as fast as the API takes them, then every product
+//! searchable and stocked). Each runs against any base
 //! URL, writes goose's reports, checks the end state it promises and ends
 //! in one summary line:
 //!
@@ -21,6 +23,7 @@ mod api;
 mod catalog;
 mod clients;
 mod flash_sale;
+mod import;
 mod ledger;
 mod mix;
 mod options;
@@ -57,6 +60,7 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
         Scenario::Mix => mix::run(options).await,
         Scenario::FlashSale => flash_sale::run(options).await,
         Scenario::Soak => soak::run(options).await,
+        Scenario::Import => import::run(options).await,
     }
 }
 

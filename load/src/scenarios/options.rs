@@ -11,25 +11,34 @@ pub enum Scenario {
     Mix,
     FlashSale,
     Soak,
+    Import,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 3] = [Scenario::Mix, Scenario::FlashSale, Scenario::Soak];
+    pub const ALL: [Scenario; 4] = [
+        Scenario::Mix,
+        Scenario::FlashSale,
+        Scenario::Soak,
+        Scenario::Import,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Mix => "mix",
             Scenario::FlashSale => "flash-sale",
             Scenario::Soak => "soak-10k",
+            Scenario::Import => "import",
         }
     }
 
-    /// Simulated users when `--users` is not given (flash-sale: buyers).
+    /// Simulated users when `--users` is not given (flash-sale: buyers;
+    /// import: administrators creating products at once).
     pub fn default_users(self) -> usize {
         match self {
             Scenario::Mix => 200,
             Scenario::FlashSale => 100,
             Scenario::Soak => 10_000,
+            Scenario::Import => 8,
         }
     }
 
@@ -40,6 +49,7 @@ impl Scenario {
             // bounds the preparation (sign-ups) before the release.
             Scenario::FlashSale => Duration::from_secs(600),
             Scenario::Soak => Duration::from_secs(300),
+            Scenario::Import => Duration::from_secs(30),
         }
     }
 
@@ -47,7 +57,7 @@ impl Scenario {
     pub fn default_think(self) -> Think {
         match self {
             Scenario::Mix => Think::new(Duration::from_millis(500), Duration::from_secs(3)),
-            Scenario::FlashSale => Think::new(Duration::ZERO, Duration::ZERO),
+            Scenario::FlashSale | Scenario::Import => Think::new(Duration::ZERO, Duration::ZERO),
             // A person reading a page: seconds, not a tight loop.
             Scenario::Soak => Think::new(Duration::from_secs(3), Duration::from_secs(10)),
         }

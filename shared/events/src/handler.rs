@@ -34,5 +34,13 @@ pub trait Handler: Send + Sync + 'static {
     /// List every version it accepts (current and previous).
     fn detail_types(&self) -> &'static [&'static str];
 
+    /// Deliveries of this consumer the local bus handles at once, when the
+    /// consumer gains from more than the bus's `concurrency` (a handler
+    /// whose writes are group-committed: the search indexer commits the
+    /// changes in flight together). `None`: the bus's.
+    fn concurrency(&self) -> Option<usize> {
+        None
+    }
+
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError>;
 }

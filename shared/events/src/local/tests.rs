@@ -121,6 +121,8 @@ struct TestHandler {
     /// Calls running now, and the most that ever ran at once.
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// The concurrency it asks of the bus (0: none, the bus's).
+    wants: AtomicUsize,
 }
 
 impl TestHandler {
@@ -141,6 +143,7 @@ impl TestHandler {
             delay_ms: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            wants: AtomicUsize::new(0),
         })
     }
     fn calls(&self) -> usize {
@@ -158,6 +161,9 @@ impl Handler for TestHandler {
     }
     fn detail_types(&self) -> &'static [&'static str] {
         self.types
+    }
+    fn concurrency(&self) -> Option<usize> {
+        Some(self.wants.load(Ordering::SeqCst)).filter(|&n| n > 0)
     }
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
@@ -744,6 +750,37 @@ async fn a_batch_is_handled_concurrently_up_to_the_limit(b: Backend) {
     bus.shutdown().await;
 }
 
+async fn a_handler_may_ask_for_more_at_once_than_the_bus_gives(b: Backend) {
+    // The bus takes two and handles three at once; the handler asks for
+    // twelve, and the due deliveries run together (as many as the relay
+    // has queued by the worker's look: all twelve, or nearly).
+    let effects = Effects::default();
+    let h = TestHandler::new("grouped", &["x.made.v1"], Mode::Succeed, &effects);
+    h.delay_ms.store(300, Ordering::SeqCst);
+    h.wants.store(12, Ordering::SeqCst);
+    let store = b.store();
+    let ids = SystemIds::default();
+    for _ in 0..12 {
+        emit(store.as_ref(), &event(&ids, "x.made")).await;
+    }
+    let bus = LocalEvents::start(
+        b.store(),
+        Arc::new(SystemClock),
+        as_handlers(&[&h]),
+        None,
+        LocalEventsConfig {
+            batch_size: 2,
+            concurrency: 3,
+            ..config()
+        },
+    );
+    bus.drain(DRAIN).await.unwrap();
+    assert_eq!(effects.total(), 12, "each once");
+    let most = h.max_in_flight.load(Ordering::SeqCst);
+    assert!((6..=12).contains(&most), "{most} at once");
+    bus.shutdown().await;
+}
+
 async fn a_malformed_outbox_item_is_set_aside(b: Backend) {
     let effects = Effects::default();
     let h = TestHandler::new("c", &["x.made.v1"], Mode::Succeed, &effects);
@@ -857,4 +894,5 @@ on_both_backends!(
     a_slow_handler_keeps_its_delivery,
     a_malformed_outbox_item_is_set_aside,
     a_batch_is_handled_concurrently_up_to_the_limit,
+    a_handler_may_ask_for_more_at_once_than_the_bus_gives,
 );

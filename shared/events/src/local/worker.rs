@@ -57,7 +57,13 @@ impl Worker {
     /// something (which may reschedule it) the queue is read again.
     pub async fn run_due(&self, stopped: impl Fn() -> bool) -> Result<Looked, StoreError> {
         let now_ms = self.clock.now().timestamp_millis();
-        let batch = self.config.batch_size.clamp(1, 1000);
+        let concurrency = self
+            .handler
+            .concurrency()
+            .unwrap_or(self.config.concurrency)
+            .clamp(1, 1000);
+        // A batch holds at least the deliveries handled at once.
+        let batch = self.config.batch_size.max(concurrency).clamp(1, 1000);
         let query = Query::new(Index::Gsi1, delivery::queue(self.consumer())).limit(batch);
         let mut items = self.store.query(&query).await?.items;
         let due = items
@@ -72,7 +78,7 @@ impl Worker {
         // as safe as several workers racing for them.
         futures::stream::iter(items)
             .take_while(|_| std::future::ready(!stopped()))
-            .for_each_concurrent(self.config.concurrency.max(1), |item| self.process(item))
+            .for_each_concurrent(concurrency, |item| self.process(item))
             .await;
         if due == batch {
             return Ok(Looked::Full);
