@@ -721,33 +721,46 @@ async fn a_slow_handler_keeps_its_delivery(b: Backend) {
     bus2.shutdown().await;
 }
 
+/// Hands `n` deliveries to `h`, whose calls wait 300 ms each, on a bus
+/// that takes `batch_size` at a time and handles `concurrency` at once;
+/// returns when all were handled, each once.
+async fn handle_waiting(
+    b: Backend,
+    h: &Arc<TestHandler>,
+    effects: &Effects,
+    n: usize,
+    batch_size: usize,
+    concurrency: usize,
+) {
+    h.delay_ms.store(300, Ordering::SeqCst);
+    let store = b.store();
+    let ids = SystemIds::default();
+    for _ in 0..n {
+        emit(store.as_ref(), &event(&ids, "x.made")).await;
+    }
+    let bus = LocalEvents::start(
+        b.store(),
+        Arc::new(SystemClock),
+        as_handlers(&[h]),
+        None,
+        LocalEventsConfig {
+            batch_size,
+            concurrency,
+            ..config()
+        },
+    );
+    bus.drain(DRAIN).await.unwrap();
+    assert_eq!(effects.total(), n, "each once");
+    bus.shutdown().await;
+}
+
 async fn a_batch_is_handled_concurrently_up_to_the_limit(b: Backend) {
     // Six deliveries of a handler that waits: with a concurrency of 3 the
     // worker runs three at a time, never more.
     let effects = Effects::default();
     let h = TestHandler::new("wide", &["x.made.v1"], Mode::Succeed, &effects);
-    h.delay_ms.store(300, Ordering::SeqCst);
-    let store = b.store();
-    let ids = SystemIds::default();
-    let events: Vec<Envelope> = (0..6).map(|_| event(&ids, "x.made")).collect();
-    for e in &events {
-        emit(store.as_ref(), e).await;
-    }
-    let bus = LocalEvents::start(
-        b.store(),
-        Arc::new(SystemClock),
-        as_handlers(&[&h]),
-        None,
-        LocalEventsConfig {
-            batch_size: 6,
-            concurrency: 3,
-            ..config()
-        },
-    );
-    bus.drain(DRAIN).await.unwrap();
-    assert_eq!(effects.total(), 6, "each once");
+    handle_waiting(b, &h, &effects, 6, 6, 3).await;
     assert_eq!(h.max_in_flight.load(Ordering::SeqCst), 3);
-    bus.shutdown().await;
 }
 
 async fn a_handler_may_ask_for_more_at_once_than_the_bus_gives(b: Backend) {
@@ -756,29 +769,10 @@ async fn a_handler_may_ask_for_more_at_once_than_the_bus_gives(b: Backend) {
     // has queued by the worker's look: all twelve, or nearly).
     let effects = Effects::default();
     let h = TestHandler::new("grouped", &["x.made.v1"], Mode::Succeed, &effects);
-    h.delay_ms.store(300, Ordering::SeqCst);
     h.wants.store(12, Ordering::SeqCst);
-    let store = b.store();
-    let ids = SystemIds::default();
-    for _ in 0..12 {
-        emit(store.as_ref(), &event(&ids, "x.made")).await;
-    }
-    let bus = LocalEvents::start(
-        b.store(),
-        Arc::new(SystemClock),
-        as_handlers(&[&h]),
-        None,
-        LocalEventsConfig {
-            batch_size: 2,
-            concurrency: 3,
-            ..config()
-        },
-    );
-    bus.drain(DRAIN).await.unwrap();
-    assert_eq!(effects.total(), 12, "each once");
+    handle_waiting(b, &h, &effects, 12, 2, 3).await;
     let most = h.max_in_flight.load(Ordering::SeqCst);
     assert!((6..=12).contains(&most), "{most} at once");
-    bus.shutdown().await;
 }
 
 async fn a_malformed_outbox_item_is_set_aside(b: Backend) {
