@@ -12,7 +12,7 @@
 use super::api::{Call, Step};
 use super::flash_sale::{join, sign_in};
 use super::shopper::start;
-use super::{attack, goose_configuration, LoadError, Options, Report, Shared};
+use super::{attack, goose_configuration, Admin, LoadError, Options, Report, Shared};
 use goose::prelude::*;
 use reqwest13::{Client, StatusCode, Url};
 use serde_json::{json, Value};
@@ -23,9 +23,18 @@ use std::time::{Duration, Instant};
 /// How long the checks wait for the consumers without seeing any progress.
 const STALL: Duration = Duration::from_secs(60);
 
+/// How long an administrator's access token is used before signing in
+/// again (access tokens last 15 minutes).
+const TOKEN_AGE: Duration = Duration::from_secs(600);
+
 /// What the administrators share.
 struct Import {
-    token: String,
+    admin: Admin,
+    /// The observer's client and the faults (a failed sign-in counts as
+    /// an error).
+    shared: Arc<Shared>,
+    /// The access token and when it was issued.
+    token: tokio::sync::Mutex<(String, Instant)>,
     /// The run's brand: its products, and no others, carry it.
     brand: String,
     next: AtomicUsize,
@@ -43,8 +52,11 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
     let shared = Shared::new(options, admins).await?;
     let observer = shared.clients.observer().clone();
     let host = options.host.clone();
+    let token = sign_in(&observer, &host, &admin).await?;
     let import = Arc::new(Import {
-        token: sign_in(&observer, &host, &admin).await?,
+        admin,
+        shared: shared.clone(),
+        token: tokio::sync::Mutex::new((token, Instant::now())),
         brand: format!("Import-{}", shared.run_id),
         next: AtomicUsize::new(0),
         created: Mutex::new((Vec::new(), None)),
@@ -65,6 +77,7 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
     let mut report = Report::from_metrics(options.scenario.name(), &metrics, &shared.faults);
     let (skus, last) = std::mem::take(&mut *import.created.lock().expect("created lock"));
     let last = last.unwrap_or_else(Instant::now);
+    report.check("products were created", !skus.is_empty());
     report.note(format!(
         "{} products created by {admins} administrators (brand {})",
         skus.len(),
@@ -85,7 +98,8 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
         format!("all {} products searchable by their brand", skus.len()),
         indexed.is_some(),
     );
-    let stocked = stocked(&observer, &host, &import.token, &skus).await?;
+    let token = import.token().await?;
+    let stocked = stocked(&observer, &host, &token, &skus).await?;
     report.check(
         format!("{stocked} of {} products have their stock item", skus.len()),
         stocked == skus.len(),
@@ -94,8 +108,29 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
     Ok(report)
 }
 
+impl Import {
+    /// The administrators' access token, signed in again once it is
+    /// [`TOKEN_AGE`] old, so runs longer than a token's life go on.
+    async fn token(&self) -> Result<String, LoadError> {
+        let mut held = self.token.lock().await;
+        if held.1.elapsed() >= TOKEN_AGE {
+            let (client, host) = (self.shared.clients.observer(), &self.shared.options.host);
+            *held = (sign_in(client, host, &self.admin).await?, Instant::now());
+        }
+        Ok(held.0.clone())
+    }
+}
+
 /// One product: a new sku, the run's brand, a price.
 async fn create(user: &mut GooseUser, import: &Import) -> Step {
+    let token = match import.token().await {
+        Ok(token) => token,
+        Err(e) => {
+            let why = format!("the administrator's sign-in again: {e}");
+            import.shared.faults.add(why.clone());
+            return Err(Box::new(goose::goose::TransactionError::Custom(why)));
+        }
+    };
     let n = import.next.fetch_add(1, Ordering::SeqCst);
     let sku = format!("IMP-{}-{n:06}", import.brand.trim_start_matches("Import-")).to_uppercase();
     let body = json!({
@@ -109,7 +144,7 @@ async fn create(user: &mut GooseUser, import: &Import) -> Step {
         "attributes": {"batch": "import"}
     });
     Call::post("product", "/v1/products", 201, body)
-        .bearer(Some(&import.token))
+        .bearer(Some(&token))
         .send(user)
         .await?
         .str("id")?;
