@@ -9,6 +9,9 @@ use lite_events::{Envelope, Handler, HandlerError};
 use lite_store::{Store, StoreError};
 use std::sync::Arc;
 
+/// Deliveries the local bus hands the indexer at once.
+const INDEXER_CONCURRENCY: usize = 100;
+
 lite_events::accepts! {
     /// What the indexer reads.
     #[derive(Debug)]
@@ -44,9 +47,6 @@ lite_events::accepts! {
 /// known gaps).
 ///
 /// Index failures are `Retry`; undecodable events are `Poison`.
-/// Deliveries the local bus hands the indexer at once.
-pub const INDEXER_CONCURRENCY: usize = 100;
-
 pub struct SearchIndexer {
     index: Arc<dyn SearchIndex>,
     /// Where the tombstones are.
