@@ -94,8 +94,8 @@ pub enum SearchError {
     Unavailable(String),
 }
 
-/// One change the indexer asks of the index, decided against the document
-/// the index holds when the change is applied ([`Change::against`]).
+/// One change the indexer asks of the index, applied against the document
+/// the index holds at that moment (a put by [`Change::put_skipped`]).
 // A change is made once per event and moved, never stored in bulk: a box
 // for the document would only add an allocation.
 #[allow(clippy::large_enum_variant)]
@@ -122,16 +122,6 @@ pub enum Outcome {
     Stale,
 }
 
-/// What a change makes of the current document: one decision, shared by
-/// every adapter.
-#[allow(clippy::large_enum_variant)] // as `Change`
-#[derive(Debug, Clone, PartialEq)]
-pub enum Decision {
-    Write(SearchDoc),
-    Remove,
-    Skip(Outcome),
-}
-
 impl Change {
     /// The id of the document the change is about.
     pub fn id(&self) -> &str {
@@ -141,17 +131,17 @@ impl Change {
         }
     }
 
-    /// The decision for this change when the index holds `current`.
-    pub fn against(self, current: Option<&SearchDoc>) -> Decision {
-        match (self, current) {
-            (Change::Delete(_), _) => Decision::Remove,
-            (Change::Put(doc), Some(current)) if current.updated_at > doc.updated_at => {
-                Decision::Skip(Outcome::Stale)
-            }
-            (Change::Put(doc), Some(current)) if *current == doc => {
-                Decision::Skip(Outcome::Unchanged)
-            }
-            (Change::Put(doc), _) => Decision::Write(doc),
+    /// Why a put of `doc` writes nothing when the index holds `current`
+    /// (`Stale`, `Unchanged`); `None`: it is written. The one rule every
+    /// adapter applies.
+    pub fn put_skipped(doc: &SearchDoc, current: Option<&SearchDoc>) -> Option<Outcome> {
+        let current = current?;
+        if current.updated_at > doc.updated_at {
+            Some(Outcome::Stale)
+        } else if current == doc {
+            Some(Outcome::Unchanged)
+        } else {
+            None
         }
     }
 }
@@ -161,8 +151,8 @@ pub trait SearchIndex: Send + Sync + 'static {
     /// Adds or replaces these documents (by id), whatever the index holds
     /// (the rebuild). Visible to searches soon after (seconds at most).
     async fn upsert(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError>;
-    /// Applies `change` as [`Change::against`] decides it for the document
-    /// held when it is applied: each change is atomic with respect to the
+    /// Applies `change` to the document held when it is applied (a put as
+    /// [`Change::put_skipped`] decides): each change is atomic with respect to the
     /// others applied to this index in this process, so concurrent
     /// deliveries never regress a document.
     async fn apply(&self, change: Change) -> Result<Outcome, SearchError>;

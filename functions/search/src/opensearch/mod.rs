@@ -45,7 +45,7 @@ use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
 use crate::index::{
-    Change, Decision, Outcome, SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults,
+    Change, Outcome, SearchDoc, SearchError, SearchIndex, SearchQuery, SearchResults,
 };
 use document::IndexedDoc;
 use query::Words;
@@ -485,19 +485,16 @@ impl SearchIndex for OpenSearchIndex {
 
     async fn apply(&self, change: Change) -> Result<Outcome, SearchError> {
         let _turn = self.one_change_at_a_time.lock().await;
-        let id = change.id().to_owned();
-        let decision = match change {
+        match change {
             // A delete needs no read: one request.
-            Change::Delete(_) => Decision::Remove,
+            Change::Delete(id) => self.delete(&id).await.map(|()| Outcome::Removed),
             Change::Put(doc) => {
                 let current = self.get(&doc.id).await?;
-                Change::Put(doc).against(current.as_ref())
+                match Change::put_skipped(&doc, current.as_ref()) {
+                    Some(skipped) => Ok(skipped),
+                    None => self.upsert(vec![doc]).await.map(|()| Outcome::Written),
+                }
             }
-        };
-        match decision {
-            Decision::Write(doc) => self.upsert(vec![doc]).await.map(|()| Outcome::Written),
-            Decision::Remove => self.delete(&id).await.map(|()| Outcome::Removed),
-            Decision::Skip(outcome) => Ok(outcome),
         }
     }
 

@@ -16,8 +16,8 @@ mod schema;
 pub(crate) mod suggest;
 
 use crate::index::{
-    Change, Decision, FacetCount, Facets, Outcome, SearchDoc, SearchError, SearchIndex,
-    SearchQuery, SearchResults,
+    Change, FacetCount, Facets, Outcome, SearchDoc, SearchError, SearchIndex, SearchQuery,
+    SearchResults,
 };
 use async_trait::async_trait;
 use order::{Key, Ordered};
@@ -213,9 +213,10 @@ impl Inner {
         }
     }
 
-    /// One round: each change decided against the document as the changes
+    /// One round: each change applied to the document as the changes
     /// before it in the round left it, the writes committed once. When the
-    /// commit fails, every change of the round that wrote fails with it.
+    /// commit fails, every change of the round fails with it but the
+    /// invalid ones (what a change decided may rest on an earlier write).
     fn apply_all(&self, changes: Vec<Change>) -> Vec<Result<Outcome, SearchError>> {
         let n = changes.len();
         let mut writer = match self.writer.lock() {
@@ -241,31 +242,37 @@ impl Inner {
                     }
                 },
             };
-            let outcome = match change.against(current.as_ref()) {
-                Decision::Write(doc) => match schema::to_document(&self.fields, &doc) {
-                    Ok(prepared) => {
-                        writer.delete_term(self.id_term(&id));
-                        if let Err(e) = writer.add_document(prepared) {
-                            let _ = writer.rollback();
-                            return vec![Err(unavailable(e)); n];
-                        }
-                        written.insert(id, Some(doc));
-                        wrote = true;
-                        Ok(Outcome::Written)
-                    }
-                    Err(e) => Err(SearchError::Invalid(format!("document {id}: {e}"))),
-                },
-                Decision::Remove => {
+            let doc = match change {
+                Change::Delete(_) => {
                     if current.is_some() {
                         writer.delete_term(self.id_term(&id));
                         written.insert(id, None);
                         wrote = true;
                     }
-                    Ok(Outcome::Removed)
+                    outcomes.push(Ok(Outcome::Removed));
+                    continue;
                 }
-                Decision::Skip(outcome) => Ok(outcome),
+                Change::Put(doc) => doc,
             };
-            outcomes.push(outcome);
+            if let Some(skipped) = Change::put_skipped(&doc, current.as_ref()) {
+                outcomes.push(Ok(skipped));
+                continue;
+            }
+            let prepared = match schema::to_document(&self.fields, &doc) {
+                Ok(prepared) => prepared,
+                Err(e) => {
+                    outcomes.push(Err(SearchError::Invalid(format!("document {id}: {e}"))));
+                    continue;
+                }
+            };
+            writer.delete_term(self.id_term(&id));
+            if let Err(e) = writer.add_document(prepared) {
+                let _ = writer.rollback();
+                return vec![Err(unavailable(e)); n];
+            }
+            written.insert(id, Some(doc));
+            wrote = true;
+            outcomes.push(Ok(Outcome::Written));
         }
         if wrote {
             if let Err(e) = self.commit(&mut writer) {
