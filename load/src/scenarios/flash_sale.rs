@@ -6,10 +6,11 @@
 //! payment authorized and no failed order with a payment authorized
 //! (`GET /v1/orders/{id}/payment`).
 
+use super::admin::{join, sign_in, stock_item};
 use super::api::Step;
 use super::ledger::{settle, PaymentToken, Settled};
 use super::shopper::{self, place_and_follow, shopper, start};
-use super::{attack, goose_configuration, Admin, LoadError, Options, Report, Shared};
+use super::{attack, goose_configuration, LoadError, Options, Report, Shared};
 use goose::prelude::*;
 use reqwest13::{Client, StatusCode, Url};
 use serde_json::{json, Value};
@@ -224,27 +225,6 @@ async fn read_payment(
     }
 }
 
-pub(super) async fn sign_in(
-    client: &Client,
-    host: &Url,
-    admin: &Admin,
-) -> Result<String, LoadError> {
-    let r = client
-        .post(join(host, "/v1/auth/login"))
-        .json(&json!({"email": admin.email, "password": admin.password}))
-        .send()
-        .await?;
-    let status = r.status();
-    let body: Value = r.json().await.unwrap_or(Value::Null);
-    match body["accessToken"].as_str() {
-        Some(t) if status == StatusCode::OK => Ok(t.to_owned()),
-        _ => Err(LoadError::Setup(format!(
-            "the administrator's sign-in ({}) answered {status}: {body}",
-            admin.email
-        ))),
-    }
-}
-
 /// A product made for this sale, with `units` in stock.
 async fn put_on_sale(
     client: &Client,
@@ -309,12 +289,9 @@ async fn await_stock(
 ) -> Result<(i64, i64), LoadError> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let r = client
-            .get(join(host, &format!("/v1/inventory/{sku}")))
-            .bearer_auth(admin_token)
-            .send()
-            .await?;
-        let v: Value = r.json().await?;
+        let v = stock_item(client, host, admin_token, sku)
+            .await?
+            .unwrap_or(Value::Null);
         let now = (
             v["available"].as_i64().unwrap_or(-1),
             v["reserved"].as_i64().unwrap_or(-1),
@@ -324,8 +301,4 @@ async fn await_stock(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-pub(super) fn join(host: &Url, path: &str) -> Url {
-    host.join(path).expect("a base URL joins an absolute path")
 }

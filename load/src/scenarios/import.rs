@@ -9,8 +9,8 @@
 //! the time from the last create to the last product searchable is noted:
 //! how far behind a burst of catalog writes the index falls.
 
+use super::admin::{join, sign_in, stock_item};
 use super::api::{Call, Step};
-use super::flash_sale::{join, sign_in};
 use super::shopper::start;
 use super::{attack, goose_configuration, Admin, LoadError, Options, Report, Shared};
 use goose::prelude::*;
@@ -198,12 +198,7 @@ async fn stocked(
     let mut found = 0;
     for sku in skus {
         loop {
-            let r = client
-                .get(join(host, &format!("/v1/inventory/{sku}")))
-                .bearer_auth(token)
-                .send()
-                .await?;
-            if r.status() == StatusCode::OK {
+            if stock_item(client, host, token, sku).await?.is_some() {
                 found += 1;
                 deadline = Instant::now() + STALL;
                 break;

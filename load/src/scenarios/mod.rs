@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod api;
 mod catalog;
 mod clients;
