@@ -45,14 +45,16 @@ pub async fn middleware(req: Request, next: Next) -> Response {
         .headers()
         .get("lambda-runtime-aws-request-id")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        .unwrap_or("");
+    // Recorded as `&str`, not `%value`: the layers then take the text as it
+    // is, where a `Display` value is formatted for each of them (and the
+    // trace layer allocates the correlation id's copy from that).
     let span = tracing::info_span!(
         "request",
-        correlation_id = %id,
-        aws_request_id = %aws_request_id,
-        method = %req.method(),
-        path = %req.uri().path(),
+        correlation_id = id.as_str(),
+        aws_request_id,
+        method = req.method().as_str(),
+        path = req.uri().path(),
     );
     // A caller's W3C `traceparent` continues the caller's trace, unless the
     // request already runs inside one (on Lambda: the invocation's span,
@@ -62,17 +64,22 @@ pub async fn middleware(req: Request, next: Next) -> Response {
             lite_trace::set_parent_from(&span, parent.to_str().ok());
         }
     }
+    let header = HeaderValue::from_str(&id).ok();
     let started = Instant::now();
-    let mut response = CORRELATION_ID
-        .scope(id.clone(), next.run(req).instrument(span.clone()))
-        .await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(HEADER, value);
-    }
-    let status = response.status().as_u16();
-    let latency_us = started.elapsed().as_micros() as u64;
-    span.in_scope(|| tracing::info!(status, latency_us, "request finished"));
-    response
+    // The line is logged inside the span's future, so the span is handed
+    // over rather than kept (no second handle to it, no re-entry for the
+    // line).
+    let handled = async move {
+        let mut response = next.run(req).await;
+        if let Some(value) = header {
+            response.headers_mut().insert(HEADER, value);
+        }
+        let status = response.status().as_u16();
+        let latency_us = started.elapsed().as_micros() as u64;
+        tracing::info!(status, latency_us, "request finished");
+        response
+    };
+    CORRELATION_ID.scope(id, handled.instrument(span)).await
 }
 
 #[cfg(test)]
