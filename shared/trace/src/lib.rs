@@ -15,6 +15,7 @@ pub mod export;
 pub mod layer;
 pub mod lines;
 pub mod logs;
+mod timestamp;
 
 pub use context::{ParseError, SpanId, TraceContext, TraceId, XrayHeader};
 pub use export::{Exporter, FinishedSpan};

@@ -23,7 +23,6 @@ use tracing::subscriber::Interest;
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
@@ -82,7 +81,7 @@ where
             }
         }
         w.write_str("\"timestamp\":\"")?;
-        SystemTime.format_time(w)?;
+        crate::timestamp::write_now(w)?;
         write!(w, "\",\"level\":\"{}\"", event.metadata().level())?;
         let mut visitor = JsonVisitor::new(w, false);
         event.record(&mut visitor);
