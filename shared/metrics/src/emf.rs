@@ -37,6 +37,7 @@ pub fn install(service: &'static str) -> Result<(), InstallError> {
         .cloudwatch_namespace(namespace)
         .init()
         .map_err(|e| InstallError(e.to_string()))?;
+    crate::record::cache_http_handles();
     crate::describe();
     let _ = COLLECTOR.set(collector);
     Ok(())

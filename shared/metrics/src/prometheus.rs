@@ -29,6 +29,7 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         builder = builder.set_buckets_for_metric(Matcher::Full(metric.name.into()), MS_BUCKETS)?;
     }
     let handle = builder.install_recorder()?;
+    crate::record::cache_http_handles();
     crate::describe();
     let upkeep = handle.clone();
     tokio::spawn(async move {

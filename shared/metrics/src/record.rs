@@ -12,7 +12,7 @@ use crate::labels::{
 };
 use crate::service::{owner, process_service};
 use crate::*;
-use metrics::{counter, gauge, histogram};
+use metrics::{counter, gauge, histogram, Counter, Histogram};
 use std::collections::HashSet;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -21,15 +21,113 @@ use std::time::Duration;
 /// (`/v1/products/{id}`), `None` when no route matched; `class` is
 /// [`StatusClass::of`] the status, or `Maintenance`.
 pub fn http_request(route: Option<&str>, method: &str, class: StatusClass, elapsed: Duration) {
-    let route = route.map_or(UNMATCHED_ROUTE, intern);
     let method = method_label(method);
+    let millis = millis(elapsed);
+    if http_handles::with(route, method, class, |counter, histogram| {
+        counter.increment(1);
+        histogram.record(millis);
+    }) {
+        return;
+    }
+    let (counter, histogram) = http_request_handles(route, method, class);
+    counter.increment(1);
+    histogram.record(millis);
+}
+
+/// `http_requests` and `http_request_duration` of one route, method and
+/// status class, from the recorder in use (the registry look-up: the
+/// labels' key built, hashed and compared).
+fn http_request_handles(
+    route: Option<&str>,
+    method: &'static str,
+    class: StatusClass,
+) -> (Counter, Histogram) {
+    let route = route.map_or(UNMATCHED_ROUTE, intern);
     let service = process_service();
-    counter!(HTTP_REQUESTS.name, "service" => service, "route" => route, "method" => method,
-        "status_class" => class.as_str())
-    .increment(1);
-    histogram!(HTTP_REQUEST_DURATION.name, "service" => service, "route" => route,
-        "method" => method)
-    .record(millis(elapsed));
+    (
+        counter!(HTTP_REQUESTS.name, "service" => service, "route" => route, "method" => method,
+            "status_class" => class.as_str()),
+        histogram!(HTTP_REQUEST_DURATION.name, "service" => service, "route" => route,
+            "method" => method),
+    )
+}
+
+/// Every request counts under the same few label sets, but finding a
+/// label set's metric in the recorder's registry costs more than the
+/// count itself. So once the process's global recorder is installed
+/// ([`cache_http_handles`]), each thread keeps the handles it has looked up
+/// and counts through them, for as long as that recorder is the one in use.
+/// Under another recorder (a test's local one) every call looks up again,
+/// so nothing is ever counted into a recorder that is not in use.
+mod http_handles {
+    use super::{http_request_handles, StatusClass, UNMATCHED_ROUTE};
+    use metrics::{Counter, Histogram, Recorder};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+
+    /// The global recorder's address, set once it is installed.
+    static GLOBAL: OnceLock<usize> = OnceLock::new();
+
+    type Handles = Vec<(&'static str, StatusClass, Counter, Histogram)>;
+
+    thread_local! {
+        /// Route template → (method, class, handles); bounded by the
+        /// route table (an unmatched request is one key).
+        static KEPT: RefCell<HashMap<Box<str>, Handles>> = RefCell::new(HashMap::new());
+    }
+
+    fn address(recorder: &dyn Recorder) -> usize {
+        (recorder as *const dyn Recorder).cast::<()>() as usize
+    }
+
+    /// Call after installing the global recorder, outside any local one.
+    pub(super) fn remember_global() {
+        let _ = GLOBAL.set(metrics::with_recorder(address));
+    }
+
+    /// Runs `count` with the kept handles and returns true, or returns
+    /// false (nothing counted) when the recorder in use is not the global
+    /// one remembered.
+    pub(super) fn with(
+        route: Option<&str>,
+        method: &'static str,
+        class: StatusClass,
+        count: impl FnOnce(&Counter, &Histogram),
+    ) -> bool {
+        let Some(global) = GLOBAL.get() else {
+            return false;
+        };
+        if metrics::with_recorder(address) != *global {
+            return false;
+        }
+        let route_key = route.unwrap_or(UNMATCHED_ROUTE);
+        KEPT.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            let handles = match kept.get_mut(route_key) {
+                Some(handles) => handles,
+                None => kept.entry(route_key.into()).or_default(),
+            };
+            let found = handles
+                .iter()
+                .position(|(m, c, _, _)| *m == method && *c == class);
+            let index = found.unwrap_or_else(|| {
+                let (counter, histogram) = http_request_handles(route, method, class);
+                handles.push((method, class, counter, histogram));
+                handles.len() - 1
+            });
+            let (_, _, counter, histogram) = &handles[index];
+            count(counter, histogram);
+        });
+        true
+    }
+}
+
+/// From now on `http_request` keeps its handles per thread while the
+/// global recorder is in use (see [`http_handles`]). Call it once the
+/// global recorder is installed, outside any local recorder.
+pub fn cache_http_handles() {
+    http_handles::remember_global();
 }
 
 /// `POST /v1/orders` accepted an order (202).
