@@ -1,5 +1,5 @@
 //! What the scenarios that need an administrator (`flash-sale`, `import`)
-//! share: signing in and reading a stock item, over the observer's client
+//! share: signing in and reading as a signed-in user, over the observer's client
 //! (outside goose's metrics).
 
 use super::{Admin, LoadError};
@@ -33,21 +33,34 @@ pub(super) async fn sign_in(
     }
 }
 
+/// `GET path` with `token`: the body of a 200, `None` for a 404; any
+/// other answer is an error (a check must not read a refusal or a failure
+/// as "absent" and wait for it).
+pub(super) async fn get_json(
+    client: &Client,
+    host: &Url,
+    token: &str,
+    path: &str,
+) -> Result<Option<Value>, LoadError> {
+    let r = client
+        .get(join(host, path))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    match r.status() {
+        StatusCode::OK => Ok(Some(r.json().await?)),
+        StatusCode::NOT_FOUND => Ok(None),
+        s => Err(LoadError::Answer(format!("GET {path} answered {s}"))),
+    }
+}
+
 /// `GET /v1/inventory/{sku}` as the administrator: the stock item, or
-/// `None` when it does not answer 200 (absent: 404).
+/// `None` while there is none.
 pub(super) async fn stock_item(
     client: &Client,
     host: &Url,
     token: &str,
     sku: &str,
 ) -> Result<Option<Value>, LoadError> {
-    let r = client
-        .get(join(host, &format!("/v1/inventory/{sku}")))
-        .bearer_auth(token)
-        .send()
-        .await?;
-    if r.status() != StatusCode::OK {
-        return Ok(None);
-    }
-    Ok(Some(r.json().await?))
+    get_json(client, host, token, &format!("/v1/inventory/{sku}")).await
 }

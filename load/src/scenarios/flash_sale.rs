@@ -6,7 +6,7 @@
 //! payment authorized and no failed order with a payment authorized
 //! (`GET /v1/orders/{id}/payment`).
 
-use super::admin::{join, sign_in, stock_item};
+use super::admin::{get_json, join, sign_in, stock_item};
 use super::api::Step;
 use super::ledger::{settle, PaymentToken, Settled};
 use super::shopper::{self, place_and_follow, shopper, start};
@@ -206,23 +206,10 @@ async fn read_payment(
     token: &str,
     order: &str,
 ) -> Result<Option<String>, String> {
-    let r = client
-        .get(
-            host.join(&format!("/v1/orders/{order}/payment"))
-                .map_err(|e| e.to_string())?,
-        )
-        .bearer_auth(token)
-        .send()
+    let payment = get_json(client, host, token, &format!("/v1/orders/{order}/payment"))
         .await
         .map_err(|e| e.to_string())?;
-    match r.status() {
-        StatusCode::NOT_FOUND => Ok(None),
-        StatusCode::OK => {
-            let v: Value = r.json().await.map_err(|e| e.to_string())?;
-            Ok(v["status"].as_str().map(str::to_owned))
-        }
-        s => Err(format!("answered {s}")),
-    }
+    Ok(payment.and_then(|v| v["status"].as_str().map(str::to_owned)))
 }
 
 /// A product made for this sale, with `units` in stock.

@@ -50,6 +50,8 @@ pub enum LoadError {
     Setup(String),
     #[error("http: {0}")]
     Http(#[from] reqwest13::Error),
+    #[error("unexpected answer: {0}")]
+    Answer(String),
     #[error("writing the report: {0}")]
     Io(#[from] std::io::Error),
 }
